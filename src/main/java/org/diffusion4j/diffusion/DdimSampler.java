@@ -1,0 +1,82 @@
+package org.diffusion4j.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.diffusion4j.schedule.NoiseSchedule;
+
+/**
+ * DDIM (Song, Meng & Ermon 2021) on S evenly spaced steps tau_i = 1 + floor(i T / S):
+ * x_prev = sqrt(alphaBar_prev) x0Hat + sqrt(1 - alphaBar_prev - sigma^2) eps + sigma z, with
+ * sigma = eta sqrt((1 - alphaBar_prev) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_prev).
+ * eta = 0 is deterministic given x_T; eta = 1 matches DDPM's posterior variance.
+ */
+public final class DdimSampler implements Sampler {
+    private final NoiseSchedule schedule;
+    private final int[] tau;
+    private final double eta;
+    private final boolean clipX0;
+
+    public DdimSampler(NoiseSchedule schedule, int steps, double eta, boolean clipX0) {
+        if (steps < 1 || steps > schedule.steps()) {
+            throw new IllegalArgumentException(
+                    "DDIM steps must be in 1.." + schedule.steps() + ", got " + steps);
+        }
+        if (!(eta >= 0 && eta <= 1)) {
+            throw new IllegalArgumentException("eta must be in [0, 1], got " + eta);
+        }
+        this.schedule = schedule;
+        this.eta = eta;
+        this.clipX0 = clipX0;
+        this.tau = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            tau[i] = 1 + (int) ((long) i * schedule.steps() / steps);
+        }
+    }
+
+    /** The steps visited, ascending. */
+    public int[] timesteps() {
+        return tau.clone();
+    }
+
+    @Override
+    public int networkCalls() {
+        return tau.length;
+    }
+
+    @Override
+    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+        NDManager out = xT.getManager();
+        NDArray x = xT;
+        for (int i = tau.length - 1; i >= 0; i--) {
+            int t = tau[i];
+            try (NDManager sub = out.newSubManager()) {
+                NDArray xt = x;
+                NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
+                NDArray eps = model.predictEps(xt, tt, false);
+                double ab = schedule.alphaBar(t);
+                double abPrev = i > 0 ? schedule.alphaBar(tau[i - 1]) : 1.0;
+                NDArray x0Hat = xt.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab));
+                if (clipX0) {
+                    x0Hat = x0Hat.clip(-1, 1);
+                    // Re-derive eps from the clipped x0Hat so that both terms stay consistent.
+                    eps = xt.sub(x0Hat.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
+                }
+                listener.onStep(tau.length - 1 - i, tau.length, t, xt, x0Hat);
+                double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
+                double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma));
+                NDArray next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
+                if (sigma > 0) {
+                    next = next.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(sigma));
+                }
+                next.attach(out);
+                if (x != xT) {
+                    x.close();
+                }
+                x = next;
+            }
+        }
+        return x;
+    }
+}
