@@ -1,0 +1,122 @@
+package org.diffusion4j.train;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.diffusion4j.UserException;
+import org.diffusion4j.io.AtomicFiles;
+
+/**
+ * The one checkpoint format of every model family: a magic line, a JSON header (what the model
+ * is, the training configuration, counters), then named sections of arrays ("model", "ema",
+ * "adam.m", "adam.v"; a weights-only file has just "ema"). Written atomically.
+ */
+public final class Checkpoint {
+    private static final String MAGIC = "DIFFUSION4J-CHECKPOINT-1";
+
+    private final JsonObject header;
+    private final Map<String, NamedArrays> sections;
+
+    public Checkpoint(JsonObject header, Map<String, NamedArrays> sections) {
+        this.header = header;
+        this.sections = new LinkedHashMap<>(sections);
+    }
+
+    public JsonObject header() {
+        return header;
+    }
+
+    /** The section or a UserException saying it is missing. */
+    public NamedArrays section(String name) {
+        NamedArrays a = sections.get(name);
+        if (a == null) {
+            throw new UserException("the checkpoint has no '" + name + "' weights (it has "
+                    + sections.keySet() + "); use a full training checkpoint");
+        }
+        return a;
+    }
+
+    public boolean has(String name) {
+        return sections.containsKey(name);
+    }
+
+    public String kind() {
+        return header.has("kind") ? header.get("kind").getAsString() : "?";
+    }
+
+    /** Throws a UserException unless this checkpoint holds a model of the given kind. */
+    public Checkpoint requireKind(String expected, Path file) {
+        if (!expected.equals(kind())) {
+            throw new UserException(file + " holds a '" + kind() + "' model, not a '" + expected
+                    + "' one; give a checkpoint or run folder made by the matching command");
+        }
+        return this;
+    }
+
+    public void write(Path file) {
+        AtomicFiles.write(file, os -> {
+            DataOutputStream out = new DataOutputStream(os);
+            out.write((MAGIC + "\n").getBytes(StandardCharsets.US_ASCII));
+            byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
+            out.writeInt(json.length);
+            out.write(json);
+            out.writeInt(sections.size());
+            for (Map.Entry<String, NamedArrays> e : sections.entrySet()) {
+                out.writeUTF(e.getKey());
+                e.getValue().write(out);
+            }
+            out.flush();
+        });
+    }
+
+    /** Reads a checkpoint; every problem becomes a one-line UserException naming the file. */
+    public static Checkpoint read(Path file, NDManager m) {
+        try (InputStream is = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
+            DataInputStream in = new DataInputStream(is);
+            byte[] magic = new byte[MAGIC.length() + 1];
+            in.readFully(magic);
+            if (!new String(magic, StandardCharsets.US_ASCII).equals(MAGIC + "\n")) {
+                throw new UserException(file + ": not a diffusion4j checkpoint (bad magic); give a "
+                        + "checkpoint.bin written by 'train' or a run folder");
+            }
+            int len = in.readInt();
+            if (len < 2 || len > 10_000_000) {
+                throw new IOException("corrupt header length " + len);
+            }
+            byte[] json = new byte[len];
+            in.readFully(json);
+            JsonObject header = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
+            int count = in.readInt();
+            if (count < 0 || count > 64) {
+                throw new IOException("corrupt section count " + count);
+            }
+            Map<String, NamedArrays> sections = new LinkedHashMap<>();
+            for (int i = 0; i < count; i++) {
+                String name = in.readUTF();
+                sections.put(name, NamedArrays.read(in, m));
+            }
+            return new Checkpoint(header, sections);
+        } catch (NoSuchFileException e) {
+            throw new UserException(file + ": no such checkpoint; give a run folder made by 'train' or its checkpoint.bin");
+        } catch (EOFException e) {
+            throw new UserException(file + ": the checkpoint is truncated; use an earlier copy or train again");
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof UserException) {
+                throw (UserException) e;
+            }
+            throw new UserException(file + ": cannot read the checkpoint (" + e.getMessage() + ")");
+        }
+    }
+}

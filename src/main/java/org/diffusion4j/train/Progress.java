@@ -1,0 +1,86 @@
+package org.diffusion4j.train;
+
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.Locale;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+
+/**
+ * Progress of long work: a live bar (step, it/s, ETA, an extra message such as the loss) on a
+ * terminal; plain periodic lines (for logs and CI) when the output is not a terminal. Silent if
+ * asked to be.
+ */
+public final class Progress implements AutoCloseable {
+    /** How progress is shown. */
+    public enum Mode { AUTO, BAR, LINES, QUIET }
+
+    private final String task;
+    private final long start;
+    private final long total;
+    private final int lineEvery;
+    private final PrintStream out;
+    private final ProgressBar bar;
+    private final boolean lines;
+    private final long t0 = System.nanoTime();
+    private long current;
+    private long lastPrinted;
+    private String extra = "";
+
+    public Progress(String task, long start, long total, Mode mode, int lineEvery) {
+        this.task = task;
+        this.start = start;
+        this.total = total;
+        this.lineEvery = Math.max(1, lineEvery);
+        this.out = System.err;
+        this.current = start;
+        this.lastPrinted = start;
+        Mode m = mode == Mode.AUTO ? (System.console() != null ? Mode.BAR : Mode.LINES) : mode;
+        this.lines = m == Mode.LINES;
+        this.bar = m == Mode.BAR
+                ? new ProgressBarBuilder().setTaskName(task).setInitialMax(total)
+                        .startsFrom(start, Duration.ZERO).setStyle(ProgressBarStyle.ASCII)
+                        .showSpeed().setUpdateIntervalMillis(250).build()
+                : null;
+    }
+
+    /** Marks {@code now} units done, with an extra message (e.g. "loss 0.031"). */
+    public void update(long now, String message) {
+        current = now;
+        extra = message == null ? "" : message;
+        if (bar != null) {
+            bar.stepTo(now);
+            bar.setExtraMessage(extra);
+        } else if (lines && (now - lastPrinted >= lineEvery || now >= total)) {
+            lastPrinted = now;
+            out.println(line());
+        }
+    }
+
+    /** Units per second since this progress started. */
+    public double rate() {
+        double s = (System.nanoTime() - t0) / 1e9;
+        return s > 0 ? (current - start) / s : 0;
+    }
+
+    private String line() {
+        double r = rate();
+        long eta = r > 0 ? Math.round((total - current) / r) : -1;
+        return String.format(Locale.ROOT, "%s %d/%d %s %.2f it/s ETA %s", task, current, total,
+                extra, r, eta < 0 ? "?" : formatDuration(eta));
+    }
+
+    public static String formatDuration(long seconds) {
+        return String.format(Locale.ROOT, "%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
+    }
+
+    @Override
+    public void close() {
+        if (bar != null) {
+            bar.close();
+        } else if (lines && lastPrinted != current) {
+            out.println(line());
+        }
+    }
+}

@@ -1,0 +1,236 @@
+package org.diffusion4j.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.UserException;
+
+/**
+ * The one training loop of every model family: per step, seed PyTorch's generator from
+ * (seed, step), take the step's batch, loss and backward, clip by global norm, Adam, EMA; log
+ * metrics, show progress, checkpoint atomically, draw pictures with the EMA weights. Because
+ * every random number of a step is a function of (seed, step), a resumed run reproduces an
+ * uninterrupted one exactly.
+ */
+public final class Trainer implements AutoCloseable {
+    public static final String CHECKPOINT = "checkpoint.bin";
+    public static final String CONFIG = "config.json";
+    public static final String METRICS = "metrics.jsonl";
+
+    private final TrainingTask task;
+    private final BatchSource data;
+    private final TrainConfig config;
+    private final Path runDir;
+    private final NDManager manager;
+    private final NamedArrays params;
+    private final Adam adam;
+    private final Ema ema;
+    private long step;
+    private volatile boolean stopRequested;
+    private Progress.Mode progressMode = Progress.Mode.AUTO;
+    private Consumer<Path> afterCheckpoint = p -> { };
+
+    /** What a call to {@link #run} did. */
+    public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds) {}
+
+    public Trainer(TrainingTask task, BatchSource data, TrainConfig config, Path runDir, NDManager parent) {
+        this.task = task;
+        this.data = data;
+        this.config = config;
+        this.runDir = runDir;
+        this.manager = parent.newSubManager();
+        this.params = NamedArrays.parametersOf(task.model());
+        if (params.size() == 0) {
+            throw new IllegalArgumentException("the model has no trainable parameters: initialise it first");
+        }
+        this.adam = new Adam(params, manager);
+        this.ema = new Ema(params, config.emaDecay, manager);
+        if (config.threads > 0) {
+            Runtime.setThreads(config.threads);
+        }
+    }
+
+    public Trainer progress(Progress.Mode mode) {
+        this.progressMode = mode;
+        return this;
+    }
+
+    /** Called with the checkpoint path after every checkpoint is written (e.g. to draw plots). */
+    public Trainer afterCheckpoint(Consumer<Path> hook) {
+        this.afterCheckpoint = hook;
+        return this;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public NamedArrays parameters() {
+        return params;
+    }
+
+    public Ema ema() {
+        return ema;
+    }
+
+    /** Asks the loop to stop after the current step; it then writes a checkpoint. Thread-safe. */
+    public void requestStop() {
+        stopRequested = true;
+    }
+
+    /** Restores weights, EMA, optimizer state and step counter from a checkpoint of this task. */
+    public void restore(Checkpoint ckpt) {
+        JsonObject h = ckpt.header();
+        if (!task.kind().equals(ckpt.kind())) {
+            throw new UserException("the checkpoint holds a '" + ckpt.kind() + "' model, not '" + task.kind() + "'");
+        }
+        params.copyFrom(checked(ckpt.section("model")));
+        ema.restore(checked(ckpt.section("ema")), h.get("emaUpdates").getAsLong());
+        adam.restore(checked(ckpt.section("adam.m")), checked(ckpt.section("adam.v")),
+                h.get("adamUpdates").getAsLong());
+        step = h.get("step").getAsLong();
+    }
+
+    private NamedArrays checked(NamedArrays a) {
+        params.checkCompatible(a, "the checkpoint");
+        return a;
+    }
+
+    /** The header every checkpoint and config.json carry. */
+    public JsonObject header() {
+        JsonObject h = new JsonObject();
+        h.addProperty("format", 1);
+        h.addProperty("kind", task.kind());
+        h.add("model", task.describe());
+        h.add("train", JsonParser.parseString(config.toJson()));
+        h.addProperty("step", step);
+        h.addProperty("adamUpdates", adam.updates());
+        h.addProperty("emaUpdates", ema.updates());
+        return h;
+    }
+
+    public void writeCheckpoint() {
+        Map<String, NamedArrays> sections = new LinkedHashMap<>();
+        sections.put("model", params);
+        sections.put("ema", ema.weights());
+        sections.put("adam.m", adam.firstMoments());
+        sections.put("adam.v", adam.secondMoments());
+        Path file = runDir.resolve(CHECKPOINT);
+        new Checkpoint(header(), sections).write(file);
+        afterCheckpoint.accept(file);
+    }
+
+    private static long stepSeed(long seed, long step) {
+        long z = seed * 0x9E3779B97F4A7C15L + step + 0x632BE59BD9B4E019L;
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+
+    /** Trains from the current step to config.steps (or until stopped). */
+    public Result run() {
+        long start = step;
+        List<Float> losses = new ArrayList<>();
+        long t0 = System.nanoTime();
+        AtomicConfig.write(runDir.resolve(CONFIG), header());
+        try (MetricsLog metrics = new MetricsLog(runDir.resolve(METRICS), step);
+                Progress progress = new Progress("train", step, config.steps, progressMode, config.logEvery)) {
+            while (step < config.steps && !stopRequested) {
+                long ts = System.nanoTime();
+                double lr = config.learningRate(step);
+                float loss;
+                double norm;
+                try (NDManager sub = manager.newSubManager()) {
+                    Runtime.seed(stepSeed(config.seed, step));
+                    Batch batch = data.batch(step, sub);
+                    NDArray lossArray;
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        lossArray = task.loss(batch);
+                        gc.backward(lossArray);
+                    }
+                    loss = lossArray.getFloat();
+                    NamedArrays grads = gradients(sub);
+                    norm = GradientClipping.globalNorm(grads);
+                    if (!Float.isFinite(loss) || !Double.isFinite(norm)) {
+                        zeroGradients();
+                        throw new UserException(String.format(Locale.ROOT,
+                                "the loss became %s at step %d (gradient norm %s); the run stopped, and %s "
+                                        + "holds the last good checkpoint: lower --lr or keep --clip on, then --resume",
+                                loss, step + 1, norm, runDir.resolve(CHECKPOINT)));
+                    }
+                    adam.step(params, grads, lr, GradientClipping.scale(norm, config.gradClip));
+                    zeroGradients();
+                    ema.update(params);
+                }
+                step++;
+                double ms = (System.nanoTime() - ts) / 1e6;
+                losses.add(loss);
+                JsonObject rec = new JsonObject();
+                rec.addProperty("step", step);
+                rec.addProperty("loss", loss);
+                rec.addProperty("lr", lr);
+                rec.addProperty("gradNorm", norm);
+                rec.addProperty("msPerStep", Math.round(ms * 100) / 100.0);
+                metrics.append(rec);
+                progress.update(step, String.format(Locale.ROOT, "loss %.4f", loss));
+                boolean last = step == config.steps || stopRequested;
+                if (step % config.checkpointEvery == 0 || last) {
+                    metrics.flush();
+                    writeCheckpoint();
+                }
+                if (config.sampleEvery > 0 && (step % config.sampleEvery == 0 || last)) {
+                    snapshot();
+                }
+            }
+        }
+        return new Result(start, step, losses, stopRequested && step < config.steps,
+                (System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Draws the task's pictures with the EMA weights. */
+    public void snapshot() {
+        try {
+            ema.withEmaWeights(params, () -> task.snapshot(step, runDir));
+        } catch (IOException e) {
+            throw new UserException(runDir + ": cannot write pictures (" + e.getMessage() + ")");
+        }
+    }
+
+    /** Gradient views of the parameters, owned by {@code sub} (DJL would attach them to the parameters' manager). */
+    private NamedArrays gradients(NDManager sub) {
+        List<String> names = new ArrayList<>();
+        List<NDArray> grads = new ArrayList<>();
+        for (int i = 0; i < params.size(); i++) {
+            NDArray g = params.get(i).getGradient();
+            g.attach(sub);
+            names.add(params.name(i));
+            grads.add(g);
+        }
+        return new NamedArrays(names, grads);
+    }
+
+    private void zeroGradients() {
+        for (NDArray p : params.arrays()) {
+            JniUtils.zeroGrad((PtNDArray) p);
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}

@@ -1,0 +1,31 @@
+package org.diffusion4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Block;
+import com.google.gson.JsonObject;
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * What a model family brings to the one shared training loop: its network, its loss, the
+ * description saved in config.json and checkpoints, and its progress pictures.
+ */
+public interface TrainingTask {
+    /** A short tag ("ddpm", "vae", "classifier") checked when a checkpoint is loaded. */
+    String kind();
+
+    /** The initialised network whose parameters are trained. */
+    Block model();
+
+    /** The loss of one batch in training mode, a scalar (random numbers from PyTorch's generator). */
+    NDArray loss(Batch batch);
+
+    /** Everything needed to rebuild the model (and its schedule) without the command line. */
+    JsonObject describe();
+
+    /**
+     * Draws progress pictures into the run folder; called with the EMA weights in the model.
+     * The default draws nothing.
+     */
+    default void snapshot(long step, Path runDir) throws IOException {}
+}
