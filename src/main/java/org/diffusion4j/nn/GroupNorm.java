@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.internal.NDArrayEx;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
@@ -22,8 +23,10 @@ import org.diffusion4j.UserException;
  *
  * <p>Implementation: the input is viewed as [B, G, C/G * H * W] and normalised by PyTorch's fused
  * layer-norm kernel over the last axis (one pass, one native call); the kernel's element-wise
- * affine is fed a cached all-ones/all-zeros pair (one per normalised length, created once), then
- * the per-channel gamma and beta are applied with one multiply and one add.
+ * affine is fed a cached all-ones/all-zeros pair (one per normalised length, created once); the
+ * per-channel gamma and beta are then applied by PyTorch's inference-mode batch-norm kernel with
+ * mean 0, variance 1 and eps 0, i.e. exactly y * gamma + beta in one fused pass. Two kernels in
+ * all, forward and backward.
  */
 public final class GroupNorm extends AbstractBlock {
     /** The variance epsilon, as in PyTorch's {@code nn.GroupNorm} default. */
@@ -92,20 +95,24 @@ public final class GroupNorm extends AbstractBlock {
         checkChannels(c);
         long n = shape.size() / (batch * groups);
         NDArray[] id = identity(n, g);
-        NDArray y = x.getNDArrayInternal()
-                .layerNorm(x.reshape(batch, groups, n), new Shape(n), id[0], id[1], EPS)
+        NDArray[] stats = identity(-c, g); // "running" mean 0 and variance 1 for the affine
+        NDArrayEx ex = x.getNDArrayInternal();
+        NDArray y = ex.layerNorm(x.reshape(batch, groups, n), new Shape(n), id[0], id[1], EPS)
                 .singletonOrThrow()
                 .reshape(shape);
-        long[] affine = new long[shape.dimension() - 1];
-        java.util.Arrays.fill(affine, 1L);
-        affine[0] = c;
-        Shape ashape = new Shape(affine);
-        return y.mul(g.reshape(ashape)).add(b.reshape(ashape));
+        // Inference-mode batch norm with mean 0, variance 1 and eps 0 is exactly y * gamma + beta
+        // per channel, in one fused kernel (one pass instead of a multiply and an add); autograd
+        // flows to y, gamma and beta. DJL's axis -1 means "PyTorch's channel axis 1, no swap".
+        return ex.batchNorm(y, stats[1], stats[0], g, b, -1, 0f, 0f, false).singletonOrThrow();
     }
 
-    /** The cached ones/zeros of length n, living with the parameters (created once per length). */
-    private NDArray[] identity(long n, NDArray like) {
-        NDArray[] id = identity.get(n);
+    /**
+     * Cached {ones, zeros} of length |key| living with the parameters (created once per length;
+     * negative keys for the per-channel statistics, positive for the layer-norm affine).
+     */
+    private NDArray[] identity(long key, NDArray like) {
+        long n = Math.abs(key);
+        NDArray[] id = identity.get(key);
         if (id == null || id[0].isReleased() || !id[0].getDevice().equals(like.getDevice())
                 || id[0].getDataType() != like.getDataType()) {
             NDManager m = like.getManager();
@@ -115,7 +122,7 @@ public final class GroupNorm extends AbstractBlock {
             ones.setRequiresGradient(false);
             zeros.setRequiresGradient(false);
             id = new NDArray[] {ones, zeros};
-            identity.put(n, id);
+            identity.put(key, id);
         }
         return id;
     }

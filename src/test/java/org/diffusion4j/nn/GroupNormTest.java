@@ -64,4 +64,48 @@ class GroupNormTest {
             }
         }
     }
+
+    @Test
+    void gradientsMatchPlainOps() {
+        Shape shape = new Shape(2, 8, 4, 3);
+        try (NDManager m = Runtime.newManager()) {
+            Runtime.seed(7);
+            GroupNorm gn = new GroupNorm(2);
+            gn.initialize(m, DataType.FLOAT32, shape);
+            NDArray gamma = gn.getParameters().get("gamma").getArray();
+            NDArray beta = gn.getParameters().get("beta").getArray();
+            gamma.set(m.randomUniform(0.5f, 1.5f, new Shape(8)).toFloatArray());
+            beta.set(m.randomNormal(new Shape(8)).toFloatArray());
+            NDArray x = m.randomNormal(shape).mul(2).add(1);
+            NDArray up = m.randomNormal(shape);
+            x.setRequiresGradient(true);
+            float[][] fast = grads(m, x, gamma, beta, up,
+                    () -> gn.forward(new ParameterStore(m, false), new NDList(x), true).head());
+            float[][] plain = grads(m, x, gamma, beta, up, () -> {
+                NDArray xr = x.reshape(2, 2, -1);
+                NDArray d = xr.sub(xr.mean(new int[] {2}, true));
+                NDArray var = d.square().mean(new int[] {2}, true);
+                return d.div(var.add(GroupNorm.EPS).sqrt()).reshape(shape)
+                        .mul(gamma.reshape(8, 1, 1)).add(beta.reshape(8, 1, 1));
+            });
+            for (int k = 0; k < 3; k++) {
+                assertEquals(plain[k].length, fast[k].length);
+                for (int i = 0; i < plain[k].length; i++) {
+                    assertEquals(plain[k][i], fast[k][i], 1e-4, "grad " + k + " index " + i);
+                }
+            }
+        }
+    }
+
+    private static float[][] grads(NDManager m, NDArray x, NDArray gamma, NDArray beta, NDArray up,
+            java.util.function.Supplier<NDArray> f) {
+        try (ai.djl.training.GradientCollector gc =
+                ai.djl.engine.Engine.getInstance().newGradientCollector()) {
+            gc.backward(f.get().mul(up).sum());
+            float[][] g = {x.getGradient().toFloatArray(), gamma.getGradient().toFloatArray(),
+                beta.getGradient().toFloatArray()};
+            gc.zeroGradients();
+            return g;
+        }
+    }
 }
