@@ -1,5 +1,6 @@
 package org.diffusion4j.nn;
 
+import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -7,9 +8,12 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import org.diffusion4j.UserException;
@@ -243,11 +247,36 @@ public final class UNet extends AbstractBlock {
         return b.getOutputShapes(shapes)[0];
     }
 
-    /** The number of scalar parameters of this (initialised) block. */
+    /**
+     * Loads parameters saved by {@link #saveParameters}, re-enables their gradients (so training
+     * can resume without another {@code initialize}) and checks the total parameter count
+     * against this configuration.
+     *
+     * @throws UserException if the saved parameters belong to a differently sized network
+     */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        super.loadParameters(manager, is);
+        for (Parameter p : getParameters().values()) {
+            if (p.isInitialized() && p.requiresGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+        long expect = config.parameterCount(height, width);
+        long got = parameterCount();
+        if (got != expect) {
+            throw new UserException(
+                    "the saved parameters (" + got + ") do not fit this U-Net configuration ("
+                            + expect + " parameters); load the checkpoint with the configuration it was saved with");
+        }
+    }
+
+    /** The number of scalar parameters of this (initialised or loaded) block. */
     public long parameterCount() {
         long n = 0;
-        for (var p : getParameters().values()) {
-            n += p.getArray().size();
+        for (Parameter p : getParameters().values()) {
+            n += p.isInitialized() ? p.getArray().size() : 0;
         }
         return n;
     }

@@ -50,7 +50,9 @@ class UNetTest {
             assertEquals(163_985L, tiny.parameterCount());
             UNet mnist = build(m, "mnist", 1, 28, 1);
             assertEquals(1_623_169L, mnist.parameterCount());
-            UNet cifar = build(m, "cifar10", 3, 32, 1);
+            // initialise from the image shape alone
+            UNet cifar = new UNet(UNetConfig.preset("cifar10", 3), 32, 32);
+            cifar.initialize(m, DataType.FLOAT32, new Shape(1, 3, 32, 32));
             assertEquals(35_746_307L, cifar.parameterCount());
             assertEquals(UNetConfig.preset("cifar10", 3), cifar.config());
         }
@@ -144,6 +146,13 @@ class UNetTest {
             float[] after = loaded.forward(new ParameterStore(m, false), in, false).head().toFloatArray();
             assertArrayEquals(before, after, 0f);
             assertEquals(163_985L, loaded.parameterCount());
+            for (Parameter p : loaded.getParameters().values()) {
+                assertTrue(p.getArray().hasGradient(), p.getName() + " should be trainable after load");
+            }
+            // parameters of another configuration are refused
+            UNet other = new UNet(config.toBuilder().ch(24).build(), 28, 28);
+            assertThrows(UserException.class, () -> other.loadParameters(
+                    m, new DataInputStream(new ByteArrayInputStream(bytes.toByteArray()))));
         }
     }
 
