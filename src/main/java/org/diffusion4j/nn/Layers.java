@@ -1,0 +1,40 @@
+package org.diffusion4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+
+/** Small shared pieces of the U-Net. */
+final class Layers {
+    private Layers() {}
+
+    /**
+     * SiLU, x * sigmoid(x). DJL 0.35 has no fused SiLU for PyTorch ({@code Activation.swish}
+     * costs three kernels: x*beta, sigmoid, multiply), so this is the two-kernel version.
+     */
+    static NDArray silu(NDArray x) {
+        return x.mul(x.getNDArrayInternal().sigmoid());
+    }
+
+    /** 3x3 convolution, stride 1, padding 1, with bias. */
+    static Conv2d conv3(int out) {
+        return Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
+                .setFilters(out).build();
+    }
+
+    /** 3x3 convolution, stride 2, padding 1, with bias (the Down block). */
+    static Conv2d down(int out) {
+        return Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
+                .optStride(new Shape(2, 2)).setFilters(out).build();
+    }
+
+    /** 1x1 convolution with bias ("network in network"). */
+    static Conv2d nin(int out) {
+        return Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(out).build();
+    }
+
+    static Linear linear(int out) {
+        return Linear.builder().setUnits(out).build();
+    }
+}
