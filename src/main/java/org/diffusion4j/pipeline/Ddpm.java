@@ -1,0 +1,105 @@
+package org.diffusion4j.pipeline;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Block;
+import ai.djl.training.ParameterStore;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.diffusion.BlockDenoiser;
+import org.diffusion4j.diffusion.Denoiser;
+import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.NamedArrays;
+import org.diffusion4j.train.Trainer;
+
+/**
+ * A DDPM ready to use: its spec, its network with weights, and the diffusion process around it.
+ * Create a fresh one to train, or load one from a run folder or checkpoint to sample.
+ */
+public final class Ddpm implements AutoCloseable {
+    public static final String KIND = "ddpm";
+
+    private final DdpmSpec spec;
+    private final NDManager manager;
+    private final Block network;
+    private final GaussianDiffusion diffusion;
+    private final Denoiser denoiser;
+
+    private Ddpm(DdpmSpec spec, NDManager parent, long seed) {
+        this.spec = spec;
+        this.manager = parent.newSubManager();
+        Runtime.seed(seed);
+        this.network = spec.newNetwork(manager);
+        this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
+        this.denoiser = new BlockDenoiser(network, new ParameterStore(manager, false));
+    }
+
+    /** A new model with weights initialised from {@code seed}. */
+    public static Ddpm create(DdpmSpec spec, NDManager parent, long seed) {
+        return new Ddpm(spec, parent, seed);
+    }
+
+    /**
+     * Loads a model from a run folder (its checkpoint.bin) or a checkpoint file, with the EMA
+     * weights (the ones to sample from) or the raw trained ones.
+     */
+    public static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager parent) {
+        Path file = Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(Trainer.CHECKPOINT) : runOrCheckpoint;
+        try (NDManager tmp = parent.newSubManager()) {
+            Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
+            JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
+            Ddpm d = new Ddpm(DdpmSpec.fromJson(model), parent, 0);
+            NamedArrays weights = c.section(ema || !c.has("model") ? "ema" : "model");
+            NamedArrays params = NamedArrays.parametersOf(d.network);
+            params.checkCompatible(weights, file.toString());
+            params.copyFrom(weights);
+            return d;
+        }
+    }
+
+    public DdpmSpec spec() {
+        return spec;
+    }
+
+    public Block network() {
+        return network;
+    }
+
+    public GaussianDiffusion diffusion() {
+        return diffusion;
+    }
+
+    public Denoiser denoiser() {
+        return denoiser;
+    }
+
+    /**
+     * Draws n samples in batches of {@code batch}; with the same seed and batch size the same
+     * samples come back. Returns [n, row...] in {@code out} (model units: [-1, 1] for images).
+     */
+    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out) {
+        Runtime.seed(seed);
+        NDArray[] parts = new NDArray[(n + batch - 1) / batch];
+        for (int i = 0, done = 0; done < n; i++) {
+            int b = Math.min(batch, n - done);
+            try (NDManager sub = out.newSubManager()) {
+                NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
+                x.attach(out);
+                parts[i] = x;
+            }
+            done += b;
+        }
+        return parts.length == 1 ? parts[0] : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
+    }
+
+    @Override
+    public void close() {
+        diffusion.close();
+        manager.close();
+    }
+}
