@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "diffusion4j", mixinStandardHelpOptions = true, version = "diffusion4j 0.1.0 (DJL 0.35.0, PyTorch 2.7.1)",
         description = "Train, sample and evaluate diffusion models (DDPM) and VAEs on the CPU, in Java.",
         subcommands = {
+            TrainCommand.class,
             ScheduleCommand.class,
             CommandLine.HelpCommand.class
         })
