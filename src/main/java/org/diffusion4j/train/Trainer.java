@@ -43,6 +43,21 @@ public final class Trainer implements AutoCloseable {
     private volatile boolean stopRequested;
     private Progress.Mode progressMode = Progress.Mode.AUTO;
     private Consumer<Path> afterCheckpoint = p -> { };
+    private Consumer<StepTimings> afterStep = t -> { };
+
+    /** Nanoseconds of the phases of one step (PyTorch runs ops synchronously on the CPU). */
+    public record StepTimings(long data, long forward, long backward, long clip, long adam, long ema) {
+        public long total() {
+            return data + forward + backward + clip + adam + ema;
+        }
+    }
+
+    private StepTimings lastTimings;
+
+    /** The phase timings of the last step, or null before the first. */
+    public StepTimings lastTimings() {
+        return lastTimings;
+    }
 
     /** What a call to {@link #run} did. */
     public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds) {}
@@ -72,6 +87,12 @@ public final class Trainer implements AutoCloseable {
     /** Called with the checkpoint path after every checkpoint is written (e.g. to draw plots). */
     public Trainer afterCheckpoint(Consumer<Path> hook) {
         this.afterCheckpoint = hook;
+        return this;
+    }
+
+    /** Called after every step with its phase timings (benchmarks). */
+    public Trainer afterStep(Consumer<StepTimings> hook) {
+        this.afterStep = hook;
         return this;
     }
 
@@ -157,12 +178,16 @@ public final class Trainer implements AutoCloseable {
                 try (NDManager sub = manager.newSubManager()) {
                     Runtime.seed(stepSeed(config.seed, step));
                     Batch batch = data.batch(step, sub);
+                    long tData = System.nanoTime();
                     NDArray lossArray;
+                    long tForward;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         lossArray = task.loss(batch);
+                        tForward = System.nanoTime();
                         gc.backward(lossArray);
                     }
                     loss = lossArray.getFloat();
+                    long tBackward = System.nanoTime();
                     NamedArrays grads = gradients(sub);
                     norm = GradientClipping.globalNorm(grads);
                     if (!Float.isFinite(loss) || !Double.isFinite(norm)) {
@@ -172,11 +197,17 @@ public final class Trainer implements AutoCloseable {
                                         + "holds the last good checkpoint: lower --lr or keep --clip on, then --resume",
                                 loss, step + 1, norm, runDir.resolve(CHECKPOINT)));
                     }
+                    long tClip = System.nanoTime();
                     adam.step(params, grads, lr, GradientClipping.scale(norm, config.gradClip));
                     zeroGradients();
+                    long tAdam = System.nanoTime();
                     ema.update(params);
+                    long tEma = System.nanoTime();
+                    lastTimings = new StepTimings(tData - ts, tForward - tData, tBackward - tForward,
+                            tClip - tBackward, tAdam - tClip, tEma - tAdam);
                 }
                 step++;
+                afterStep.accept(lastTimings);
                 double ms = (System.nanoTime() - ts) / 1e6;
                 losses.add(loss);
                 JsonObject rec = new JsonObject();
