@@ -15,6 +15,9 @@ import picocli.CommandLine.Command;
         subcommands = {
             TrainCommand.class,
             BenchCommand.class,
+            SampleCommand.class,
+            DiffuseCommand.class,
+            ModelCommand.class,
             ScheduleCommand.class,
             CommandLine.HelpCommand.class
         })

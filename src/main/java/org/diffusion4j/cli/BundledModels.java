@@ -1,0 +1,26 @@
+package org.diffusion4j.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.diffusion4j.UserException;
+
+/** The trained models shipped in the repository's models/ folder. */
+final class BundledModels {
+    static final String DDPM_MNIST = "ddpm-mnist.bin";
+
+    private BundledModels() {}
+
+    static Path directory() {
+        String home = System.getProperty("diffusion4j.home");
+        return (home != null ? Path.of(home) : Path.of(".")).resolve("models");
+    }
+
+    static Path ddpmMnist() {
+        Path p = directory().resolve(DDPM_MNIST);
+        if (!Files.exists(p)) {
+            throw new UserException("no --run given and no bundled model at " + p
+                    + "; train one (./diffusion4j train --out runs/mnist) and pass --run runs/mnist");
+        }
+        return p;
+    }
+}
