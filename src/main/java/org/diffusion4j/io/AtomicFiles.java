@@ -1,15 +1,16 @@
 package org.diffusion4j.io;
 
 import java.io.BufferedOutputStream;
-import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.concurrent.ThreadLocalRandom;
 import org.diffusion4j.UserException;
 
 /**
@@ -39,12 +40,26 @@ public final class AtomicFiles {
             if (dir != null) {
                 Files.createDirectories(dir);
             }
-            tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-            try (FileOutputStream fos = new FileOutputStream(tmp.toFile());
-                    OutputStream out = new BufferedOutputStream(new NonClosing(fos), 1 << 16)) {
+            // CREATE_NEW with default permissions (0666 & ~umask), unlike createTempFile's 0600
+            FileChannel ch = null;
+            for (int attempt = 0; ch == null; attempt++) {
+                Path candidate = abs.resolveSibling("." + abs.getFileName() + "."
+                        + Integer.toHexString(ThreadLocalRandom.current().nextInt()) + ".tmp");
+                try {
+                    ch = FileChannel.open(candidate, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                    tmp = candidate;
+                } catch (java.nio.file.FileAlreadyExistsException e) {
+                    if (attempt > 100) {
+                        throw e;
+                    }
+                }
+            }
+            try (FileChannel fc = ch;
+                    OutputStream out = new BufferedOutputStream(
+                            new NonClosing(Channels.newOutputStream(fc)), 1 << 16)) {
                 writer.accept(out);
                 out.flush();
-                fos.getFD().sync();
+                fc.force(true);
             }
             try {
                 Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
