@@ -25,6 +25,7 @@ import org.diffusion4j.pipeline.DdpmSpec;
 import org.diffusion4j.pipeline.DdpmTask;
 import org.diffusion4j.schedule.NoiseSchedule;
 import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.ResidentMemory;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import picocli.CommandLine.Command;
@@ -142,8 +143,8 @@ public final class BenchCommand implements Callable<Integer> {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
         }
-        out.addProperty("peakRssMb", rssMb("VmHWM"));
-        out.addProperty("rssMb", rssMb("VmRSS"));
+        out.addProperty("peakRssMb", ResidentMemory.peakMb());
+        out.addProperty("rssMb", ResidentMemory.currentMb());
         if (json) {
             System.out.println(new GsonBuilder().setPrettyPrinting().create().toJson(out));
         } else {
@@ -170,19 +171,6 @@ public final class BenchCommand implements Callable<Integer> {
 
     private static double round(double v) {
         return Math.round(v * 100) / 100.0;
-    }
-
-    static double rssMb(String field) {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith(field + ":")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
-                }
-            }
-        } catch (Exception e) {
-            // not Linux
-        }
-        return -1;
     }
 
     private static void printTable(JsonObject o) {

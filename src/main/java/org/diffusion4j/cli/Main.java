@@ -44,7 +44,13 @@ public final class Main implements Runnable {
 
     /** Runs the command line and returns the exit code (used by tests). */
     public static int execute(String... args) {
+        return execute(new PrintWriter(System.err, true), args);
+    }
+
+    /** Runs the command line with errors going to {@code err}; returns the exit code. */
+    public static int execute(PrintWriter errors, String... args) {
         CommandLine cl = new CommandLine(new Main());
+        cl.setErr(errors);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();

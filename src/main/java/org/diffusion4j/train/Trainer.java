@@ -216,6 +216,9 @@ public final class Trainer implements AutoCloseable {
                 rec.addProperty("lr", lr);
                 rec.addProperty("gradNorm", norm);
                 rec.addProperty("msPerStep", Math.round(ms * 100) / 100.0);
+                if (step % config.logEvery == 0) {
+                    rec.addProperty("rssMb", Math.round(ResidentMemory.currentMb()));
+                }
                 metrics.append(rec);
                 progress.update(step, String.format(Locale.ROOT, "loss %.4f", loss));
                 boolean last = step == config.steps || stopRequested;
