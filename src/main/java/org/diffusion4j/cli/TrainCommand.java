@@ -73,8 +73,8 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and noise (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores (default: ${DEFAULT-VALUE}).")
-    int threads;
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores); may be changed on --resume.")
+    Integer threads;
 
     @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: only at the end).")
     Integer sampleEvery;
@@ -114,7 +114,7 @@ public final class TrainCommand implements Callable<Integer> {
                 .warmupSteps(warmup != null ? warmup : Math.min(1000, total / 10)).gradClip(clip)
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed)
                 .logEvery(logEvery).checkpointEvery(checkpointEvery)
-                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads).build();
+                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : 0).build();
         if (batch > d.size()) {
             throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
         }
@@ -134,6 +134,9 @@ public final class TrainCommand implements Callable<Integer> {
         TrainConfig cfg = TrainConfig.fromJson(c.header().get("train").toString());
         if (steps != null) {
             cfg = cfg.toBuilder().steps(steps).build();
+        }
+        if (threads != null) {
+            cfg = cfg.toBuilder().threads(threads).build();
         }
         long done = c.header().get("step").getAsLong();
         if (cfg.steps <= done) {
