@@ -51,8 +51,12 @@ public final class DdimSampler implements Sampler {
         NDArray x = xT;
         for (int i = tau.length - 1; i >= 0; i--) {
             int t = tau[i];
+            NDArray next;
             try (NDManager sub = out.newSubManager()) {
+                // Temporaries of this step land in sub (an op's result lives in its first
+                // operand's manager), so memory stays flat over all steps.
                 NDArray xt = x;
+                sub.tempAttachAll(xt);
                 NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
                 NDArray eps = model.predictEps(xt, tt, false);
                 double ab = schedule.alphaBar(t);
@@ -66,16 +70,16 @@ public final class DdimSampler implements Sampler {
                 listener.onStep(tau.length - 1 - i, tau.length, t, xt, x0Hat);
                 double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
                 double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma));
-                NDArray next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
+                next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
                 if (sigma > 0) {
                     next = next.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(sigma));
                 }
                 next.attach(out);
-                if (x != xT) {
-                    x.close();
-                }
-                x = next;
             }
+            if (x != xT) {
+                x.close();
+            }
+            x = next;
         }
         return x;
     }

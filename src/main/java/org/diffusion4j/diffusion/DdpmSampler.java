@@ -41,8 +41,12 @@ public final class DdpmSampler implements Sampler {
         NDArray x = xT;
         int steps = schedule.steps();
         for (int t = steps; t >= 1; t--) {
+            NDArray next;
             try (NDManager sub = out.newSubManager()) {
+                // Temporaries of this step land in sub (an op's result lives in its first
+                // operand's manager), so memory stays flat over all steps.
                 NDArray xt = x;
+                sub.tempAttachAll(xt);
                 NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
                 NDArray eps = model.predictEps(xt, tt, false);
                 double ab = schedule.alphaBar(t);
@@ -58,18 +62,18 @@ public final class DdpmSampler implements Sampler {
                     mean = xt.sub(eps.mul(schedule.epsCoef(t))).div(Math.sqrt(schedule.alpha(t)));
                 }
                 listener.onStep(steps - t, steps, t, xt, x0Hat);
-                NDArray next = mean;
+                next = mean;
                 if (t > 1) {
                     double sigma2 = variance == Variance.BETA ? schedule.beta(t) : schedule.betaTilde(t);
                     next = mean.add(sub.randomNormal(xt.getShape(), xt.getDataType())
                             .mul(Math.sqrt(sigma2)));
                 }
                 next.attach(out);
-                if (x != xT) {
-                    x.close();
-                }
-                x = next;
             }
+            if (x != xT) {
+                x.close();
+            }
+            x = next;
         }
         return x;
     }

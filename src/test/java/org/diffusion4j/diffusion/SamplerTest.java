@@ -121,6 +121,22 @@ class SamplerTest {
     }
 
     @Test
+    void samplingLeavesNoArraysBehind() {
+        // Every temporary of a step lives in a scope that closes: after 1000 DDPM steps the
+        // caller's manager holds x_T and the result only (plus the model's nothing).
+        DdpmSampler ddpm = new DdpmSampler(schedule, DdpmSampler.Variance.BETA, true);
+        DdimSampler ddim = new DdimSampler(schedule, 50, 1.0, true);
+        try (NDManager m = Runtime.newManager()) {
+            NDArray xT = m.randomNormal(new Shape(4, DIM));
+            NDArray a = ddpm.denoise(oracle, xT, StepListener.NONE);
+            NDArray b = ddim.denoise(oracle, xT, StepListener.NONE);
+            assertEquals(3, m.getManagedArrays().size(), "arrays left: " + m.getManagedArrays().size());
+            a.close();
+            b.close();
+        }
+    }
+
+    @Test
     void sameSeedSameSamples() {
         DdpmSampler ddpm = new DdpmSampler(NoiseSchedule.linear(50, 1e-3, 0.2),
                 DdpmSampler.Variance.BETA_TILDE, true);

@@ -57,6 +57,22 @@ class DdpmTrainingTest {
     }
 
     @Test
+    void unetTrainingStepsLeaveNoArraysBehind(@TempDir Path dir) {
+        TrainConfig cfg = TrainConfig.builder().steps(8).batchSize(4).seed(2).checkpointEvery(1000)
+                .sampleEvery(0).logEvery(1000).build();
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, 2)) {
+            int[] counts = new int[2];
+            DdpmTask task = new DdpmTask(ddpm, new JsonObject(), null);
+            try (Trainer t = new Trainer(task, source(Mnist.train().subset(32), 4, 2), cfg, dir, m)
+                    .progress(Progress.Mode.QUIET)) {
+                t.afterStep(x -> counts[t.step() == 3 ? 0 : 1] = m.getManagedArrays().size());
+                t.run();
+            }
+            assertEquals(counts[0], counts[1], "native arrays after step 3 and after step 8");
+        }
+    }
+
+    @Test
     void resumeOfTinyPresetEqualsUninterruptedRun(@TempDir Path a, @TempDir Path b) {
         DataSet d = Mnist.train().subset(64);
         TrainConfig.Builder cfg = TrainConfig.builder().batchSize(8).lr(5e-4).warmupSteps(3).emaDecay(0.9)

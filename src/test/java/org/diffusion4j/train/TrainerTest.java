@@ -92,6 +92,26 @@ class TrainerTest {
     }
 
     @Test
+    void trainingStepsLeaveNoArraysBehind(@TempDir Path dir) {
+        try (NDManager m = Runtime.newManager()) {
+            RegressionTask task = new RegressionTask(m, 1f);
+            int[] counts = new int[2];
+            try (Trainer t = new Trainer(task, DATA, config(40), dir, m).progress(Progress.Mode.QUIET)) {
+                t.afterStep(timings -> {
+                    if (t.step() == 5) {
+                        counts[0] = m.getManagedArrays().size();
+                    } else if (t.step() == 40) {
+                        counts[1] = m.getManagedArrays().size();
+                    }
+                });
+                t.run();
+            }
+            assertTrue(counts[0] > 0);
+            assertEquals(counts[0], counts[1], "native arrays after step 5 and after step 40");
+        }
+    }
+
+    @Test
     void nanLossStopsAndKeepsLastGoodCheckpoint(@TempDir Path dir) throws Exception {
         train(dir, 10, false);
         byte[] good = Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT));
