@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             SampleCommand.class,
             DiffuseCommand.class,
             ModelCommand.class,
+            ExportCommand.class,
             ScheduleCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -65,6 +65,18 @@ public final class Checkpoint {
         return this;
     }
 
+    /**
+     * A weights-only copy for shipping and sampling: the header (with provenance added) and the
+     * EMA weights, without the raw weights and optimizer moments (a quarter of the size).
+     */
+    public Checkpoint weightsOnly(JsonObject provenance) {
+        JsonObject h = header.deepCopy();
+        h.add("exported", provenance);
+        Map<String, NamedArrays> s = new LinkedHashMap<>();
+        s.put("ema", section("ema"));
+        return new Checkpoint(h, s);
+    }
+
     public void write(Path file) {
         AtomicFiles.write(file, os -> {
             DataOutputStream out = new DataOutputStream(os);
