@@ -17,7 +17,9 @@ public final class Runtime {
     /** Loads the PyTorch engine offline; safe to call many times. */
     public static synchronized Engine init() {
         if (!initialised) {
-            System.setProperty("ai.djl.offline", "true");
+            // Offline unless a GPU user asks DJL to fetch a CUDA build once (see README, GPU).
+            boolean online = "false".equalsIgnoreCase(System.getenv("DIFFUSION4J_OFFLINE"));
+            System.setProperty("ai.djl.offline", online ? "false" : "true");
             System.setProperty("ai.djl.default_engine", "PyTorch");
             // The graph optimizer only concerns TorchScript models, which we never load.
             System.setProperty("ai.djl.pytorch.graph_optimizer", "false");
