@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         description = "Train, sample and evaluate diffusion models (DDPM) and VAEs on the CPU, in Java.",
         subcommands = {
             TrainCommand.class,
+            VaeCommand.class,
             ScheduleCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -122,6 +122,14 @@ public final class VaeSpec {
         return (int) d;
     }
 
+    /** The batch shape [n, row...]. */
+    public ai.djl.ndarray.types.Shape batchShape(long n) {
+        long[] d = new long[rowShape.length + 1];
+        d[0] = n;
+        System.arraycopy(rowShape, 0, d, 1, rowShape.length);
+        return new ai.djl.ndarray.types.Shape(d);
+    }
+
     public boolean isImage() {
         return rowShape.length == 3;
     }
