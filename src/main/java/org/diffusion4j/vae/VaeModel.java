@@ -10,19 +10,21 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.nn.convolutional.Conv2dTranspose;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import org.diffusion4j.nn.Upsample;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The networks of a VAE (math.md sections 5 and 6): an encoder with two heads, mu = f1(x) and
  * logVar = f2(x), and a decoder g(z) giving the parameters of p(x|z) (Bernoulli logits or a
- * Gaussian mean). Data are handled flat, [B, D]; the convolutional architecture reshapes to
+ * Gaussian mean). The convolutional encoder is a stack of stride-2 3x3 convolutions, then dense
+ * layers; its decoder mirrors it with dense layers, then nearest x2 upsampling + 3x3 convolution per
+ * level (DJL's PyTorch engine has no transposed convolution). Data are handled flat, [B, D]; the convolutional architecture reshapes to
  * images internally. Extra parameters: the learned class means mu^Y [classes, L] of the
  * class-prior variant, and the per-dimension log variance of a Gaussian with learned variance.
  * A CVAE's one-hot y joins the encoder at its first dense layer and the decoder at its input.
@@ -41,7 +43,7 @@ public final class VaeModel extends AbstractBlock {
     private final Linear muHead;
     private final Linear logVarHead;
     private final List<Linear> decDense = new ArrayList<>();
-    private final List<Conv2dTranspose> decConvs = new ArrayList<>();
+    private final List<Conv2d> decConvs = new ArrayList<>();
     private final Parameter classMeans;
     private final Parameter outputLogVar;
 
@@ -70,8 +72,8 @@ public final class VaeModel extends AbstractBlock {
             decDense.add(addChildBlock("decProject", linear((int) (spec.channels[c - 1] * h0 * w0))));
             for (int i = c - 1; i >= 0; i--) {
                 int filters = i == 0 ? (int) spec.rowShape[0] : spec.channels[i - 1];
-                decConvs.add(addChildBlock("decConv" + i, Conv2dTranspose.builder().setKernelShape(new Shape(4, 4))
-                        .optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).setFilters(filters).build()));
+                decConvs.add(addChildBlock("decConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
+                        .optPadding(new Shape(1, 1)).setFilters(filters).build()));
             }
         } else {
             decDense.add(addChildBlock("decOut", linear(spec.dim())));
@@ -155,7 +157,7 @@ public final class VaeModel extends AbstractBlock {
             int c = spec.channels.length;
             h = h.reshape(new Shape(-1, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c));
             for (int i = 0; i < decConvs.size(); i++) {
-                h = run(decConvs.get(i), ps, h, training);
+                h = run(decConvs.get(i), ps, Upsample.nearest2x(h), training);
                 if (i < decConvs.size() - 1) {
                     h = act(h);
                 }
@@ -246,7 +248,8 @@ public final class VaeModel extends AbstractBlock {
         if (!decConvs.isEmpty()) {
             int c = spec.channels.length;
             s = new Shape(b, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c);
-            for (Conv2dTranspose t : decConvs) {
+            for (Conv2d t : decConvs) {
+                s = new Shape(s.get(0), s.get(1), 2 * s.get(2), 2 * s.get(3));
                 t.initialize(manager, dataType, s);
                 s = t.getOutputShapes(new Shape[] {s})[0];
             }
