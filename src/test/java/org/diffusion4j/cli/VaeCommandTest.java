@@ -11,6 +11,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VaeCommandTest {
+    /** The tests run single-threaded (the machine is shared); other test classes get the thread count back. */
+    private static int threadsBefore;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void rememberThreads() {
+        threadsBefore = org.diffusion4j.Runtime.threads();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restoreThreads() {
+        org.diffusion4j.Runtime.setThreads(threadsBefore);
+    }
+
     private static String[] run(String... args) {
         PrintStream out = System.out;
         PrintStream err = System.err;

@@ -26,6 +26,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class VaePipelineTest {
+    /** The tests run single-threaded (the machine is shared); other test classes get the thread count back. */
+    private static int threadsBefore;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void rememberThreads() {
+        threadsBefore = org.diffusion4j.Runtime.threads();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restoreThreads() {
+        org.diffusion4j.Runtime.setThreads(threadsBefore);
+    }
+
     private static VaeSpec classPrior(int classes, int latent) {
         return VaeSpec.builder(16).hidden(8).latent(latent).conditional(VaeSpec.Conditional.CLASS_PRIOR, classes).build();
     }
