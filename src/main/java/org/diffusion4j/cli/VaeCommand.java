@@ -95,6 +95,9 @@ public final class VaeCommand implements Runnable {
         int threads;
 
         Vae load(NDManager m) {
+            if (!Files.exists(run)) {
+                throw new UserException(run + ": no such run folder or checkpoint; give the --out folder of 'vae train'");
+            }
             Runtime.setThreads(threads);
             return Vae.load(run, !raw, m);
         }
