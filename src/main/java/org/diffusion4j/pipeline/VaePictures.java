@@ -180,7 +180,28 @@ public final class VaePictures {
             }
         }
         if (classMeans != null) {
-            series.add(new Plots.Points("class means", firstTwo(classMeans, latent), Color.BLACK));
+            // Markers have one size per chart: draw each class mean as a small black ring so it stands out.
+            float[] xy = firstTwo(means, latent);
+            float lo = Float.MAX_VALUE;
+            float hi = -Float.MAX_VALUE;
+            for (float v : xy) {
+                lo = Math.min(lo, v);
+                hi = Math.max(hi, v);
+            }
+            float r = 0.015f * Math.max(1e-3f, hi - lo);
+            float[] c = firstTwo(classMeans, latent);
+            int ring = 24;
+            float[] rings = new float[c.length / 2 * (ring + 1) * 2];
+            for (int k = 0, o = 0; k < c.length / 2; k++) {
+                rings[o++] = c[2 * k];
+                rings[o++] = c[2 * k + 1];
+                for (int j = 0; j < ring; j++) {
+                    double a = 2 * Math.PI * j / ring;
+                    rings[o++] = (float) (c[2 * k] + r * Math.cos(a));
+                    rings[o++] = (float) (c[2 * k + 1] + r * Math.sin(a));
+                }
+            }
+            series.add(new Plots.Points("class means mu^Y", rings, Color.BLACK));
         }
         return Plots.scatter(title, series, null, 700, 600);
     }
