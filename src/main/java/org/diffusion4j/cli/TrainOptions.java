@@ -33,7 +33,7 @@ public final class TrainOptions {
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: only at the end).")
+    @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: never).")
     Integer sampleEvery;
 
     @Option(names = "--checkpoint-every", defaultValue = "500", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")

@@ -1,8 +1,6 @@
 package org.diffusion4j.pipeline;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -109,9 +107,7 @@ public final class Vae implements AutoCloseable {
         if (mean == null) {
             return eps;
         }
-        NDArray z = eps.add(mean);
-        z.setRequiresGradient(false);
-        return z.stopGradient();
+        return eps.add(mean);
     }
 
     /** Decoder means of z [n, L] (labels for a CVAE), shaped [n, row...], in {@code out}. */
@@ -212,11 +208,6 @@ public final class Vae implements AutoCloseable {
             progress.accept(from + c);
         }
         return new Evaluation(d.size(), k, elbo / d.size(), iw / d.size(), (System.nanoTime() - t0) / 1e9);
-    }
-
-    /** Concatenates parts along axis 0 (one part: itself). */
-    static NDArray concat(NDArray[] parts) {
-        return parts.length == 1 ? parts[0] : NDArrays.concat(new NDList(parts), 0);
     }
 
     @Override
