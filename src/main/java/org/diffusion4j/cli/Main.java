@@ -14,11 +14,12 @@ import picocli.CommandLine.Command;
         description = "Train, sample and evaluate diffusion models (DDPM) and VAEs on the CPU, in Java.",
         subcommands = {
             TrainCommand.class,
-            BenchCommand.class,
             SampleCommand.class,
+            VaeCommand.class,
             DiffuseCommand.class,
             ModelCommand.class,
             ExportCommand.class,
+            BenchCommand.class,
             ScheduleCommand.class,
             CommandLine.HelpCommand.class
         })

@@ -1,0 +1,79 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.diffusion4j.UserException;
+import org.diffusion4j.pipeline.Pictures;
+import org.diffusion4j.train.BatchSource;
+import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.TrainConfig;
+import org.diffusion4j.train.Trainer;
+import org.diffusion4j.train.TrainingTask;
+
+/** What every train command does around the shared loop: new-run and resume checks, signals, summary. */
+final class TrainRuns {
+    private TrainRuns() {}
+
+    /** Refuses to overwrite a run folder that already holds a checkpoint. */
+    static void requireFresh(Path dir, String resumeCommand) {
+        if (Files.exists(dir.resolve(Trainer.CHECKPOINT))) {
+            throw new UserException(dir + " already holds a run; continue it with " + resumeCommand + " --resume "
+                    + dir + " or choose another --out");
+        }
+    }
+
+    /** A run to resume: its checkpoint (of the given kind) and training configuration (with a new --steps or --threads). */
+    record Resumed(Checkpoint checkpoint, JsonObject model, TrainConfig config, long done) {}
+
+    static Resumed resume(Path dir, String kind, TrainOptions options, NDManager m) {
+        Path file = dir.resolve(Trainer.CHECKPOINT);
+        if (!Files.isDirectory(dir)) {
+            throw new UserException(dir + ": no such run folder; give the --out folder of an earlier training run");
+        }
+        Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
+        TrainConfig cfg = TrainConfig.fromJson(c.header().get("train").toString());
+        if (options.steps != null) {
+            cfg = cfg.toBuilder().steps(options.steps).build();
+        }
+        if (options.threads != null) {
+            cfg = cfg.toBuilder().threads(options.threads).build();
+        }
+        long done = c.header().get("step").getAsLong();
+        if (cfg.steps <= done) {
+            throw new UserException(dir + " is already at step " + done + "; give --steps above it to train further");
+        }
+        return new Resumed(c, c.header().getAsJsonObject("model"), cfg, done);
+    }
+
+    /**
+     * Trains {@code task} into {@code dir} (from {@code from} if resuming), with Ctrl-C saving a
+     * checkpoint, loss.png after every checkpoint, and a one-line summary; returns the exit code.
+     */
+    static int run(TrainingTask task, BatchSource source, TrainConfig cfg, Path dir, Checkpoint from, NDManager m,
+            String resumeCommand) {
+        try (Trainer trainer = new Trainer(task, source, cfg, dir, m)) {
+            trainer.afterCheckpoint(p -> Pictures.lossCurve(dir));
+            if (from != null) {
+                trainer.restore(from);
+            }
+            Trainer.Result r;
+            try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
+                r = trainer.run();
+            }
+            List<Float> l = r.losses();
+            double tail = l.subList(Math.max(0, l.size() - 50), l.size()).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
+            System.out.printf(Locale.ROOT, "%s at step %d of %d: loss (mean of last %d) %.4f, %.1f s, %.0f ms/step; run folder %s%n",
+                    r.interrupted() ? "stopped" : "done", r.endStep(), cfg.steps, Math.min(50, l.size()), tail, r.seconds(),
+                    l.isEmpty() ? 0 : 1000 * r.seconds() / l.size(), dir);
+            if (r.interrupted()) {
+                System.out.println("checkpoint saved; continue with: ./diffusion4j " + resumeCommand + " --resume " + dir);
+                return Main.EXIT_INTERRUPTED;
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,265 @@
+package org.diffusion4j.vae;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+import ai.djl.training.initializer.NormalInitializer;
+import ai.djl.util.PairList;
+import org.diffusion4j.nn.Upsample;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The networks of a VAE (math.md sections 5 and 6): an encoder with two heads, mu = f1(x) and
+ * logVar = f2(x), and a decoder g(z) giving the parameters of p(x|z) (Bernoulli logits or a
+ * Gaussian mean). The convolutional encoder is a stack of stride-2 3x3 convolutions, then dense
+ * layers; its decoder mirrors it with dense layers, then nearest x2 upsampling + 3x3 convolution per
+ * level (DJL's PyTorch engine has no transposed convolution). Data are handled flat, [B, D]; the convolutional architecture reshapes to
+ * images internally. Extra parameters: the learned class means mu^Y [classes, L] of the
+ * class-prior variant, and the per-dimension log variance of a Gaussian with learned variance.
+ * A CVAE's one-hot y joins the encoder at its first dense layer and the decoder at its input.
+ *
+ * <p>As a Block, forward(x [B, D], y [B] (CVAE only)) returns the decoder output at z = mu.
+ */
+public final class VaeModel extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    /** q(z|x) = N(mu, diag(exp(logVar))), both [B, L]. */
+    public record Posterior(NDArray mu, NDArray logVar) {}
+
+    private final VaeSpec spec;
+    private final List<Conv2d> encConvs = new ArrayList<>();
+    private final List<Linear> encDense = new ArrayList<>();
+    private final Linear muHead;
+    private final Linear logVarHead;
+    private final List<Linear> decDense = new ArrayList<>();
+    private final List<Conv2d> decConvs = new ArrayList<>();
+    private final Parameter classMeans;
+    private final Parameter outputLogVar;
+
+    public VaeModel(VaeSpec spec) {
+        super(VERSION);
+        this.spec = spec;
+        boolean conv = spec.arch == VaeSpec.Arch.CONV;
+        if (conv) {
+            for (int i = 0; i < spec.channels.length; i++) {
+                encConvs.add(addChildBlock("encConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
+                        .optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).setFilters(spec.channels[i]).build()));
+            }
+        }
+        for (int i = 0; i < spec.hidden.length; i++) {
+            encDense.add(addChildBlock("encDense" + i, linear(spec.hidden[i])));
+        }
+        muHead = addChildBlock("mu", linear(spec.latent));
+        logVarHead = addChildBlock("logVar", linear(spec.latent));
+        for (int i = spec.hidden.length - 1; i >= 0; i--) {
+            decDense.add(addChildBlock("decDense" + i, linear(spec.hidden[i])));
+        }
+        if (conv) {
+            int c = spec.channels.length;
+            long h0 = spec.rowShape[1] >> c;
+            long w0 = spec.rowShape[2] >> c;
+            decDense.add(addChildBlock("decProject", linear((int) (spec.channels[c - 1] * h0 * w0))));
+            for (int i = c - 1; i >= 0; i--) {
+                int filters = i == 0 ? (int) spec.rowShape[0] : spec.channels[i - 1];
+                decConvs.add(addChildBlock("decConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
+                        .optPadding(new Shape(1, 1)).setFilters(filters).build()));
+            }
+        } else {
+            decDense.add(addChildBlock("decOut", linear(spec.dim())));
+        }
+        classMeans = spec.conditional == VaeSpec.Conditional.CLASS_PRIOR
+                ? addParameter(Parameter.builder().setName("classMeans").setType(Parameter.Type.WEIGHT)
+                        .optShape(new Shape(spec.numClasses, spec.latent)).optInitializer(new NormalInitializer(1f)).build())
+                : null;
+        outputLogVar = spec.likelihood == VaeSpec.Likelihood.GAUSSIAN && spec.learnedVariance
+                ? addParameter(Parameter.builder().setName("outputLogVar").setType(Parameter.Type.BIAS)
+                        .optShape(new Shape(spec.dim())).optInitializer(Initializer.ZEROS).build())
+                : null;
+    }
+
+    private static Linear linear(int units) {
+        return Linear.builder().setUnits(units).build();
+    }
+
+    public VaeSpec spec() {
+        return spec;
+    }
+
+    private NDArray act(NDArray x) {
+        switch (spec.activation) {
+            case TANH: return x.tanh();
+            case RELU: return Activation.relu(x);
+            case SOFTPLUS: return x.getNDArrayInternal().softPlus();
+            default: return x.mul(x.getNDArrayInternal().sigmoid());
+        }
+    }
+
+    private static NDArray run(Block b, ParameterStore ps, NDArray x, boolean training) {
+        return b.forward(ps, new NDList(x), training).singletonOrThrow();
+    }
+
+    /** The one-hot y [B, classes] of a CVAE, in y's manager; null otherwise. */
+    private NDArray condition(NDArray y) {
+        if (spec.conditional != VaeSpec.Conditional.CVAE) {
+            return null;
+        }
+        if (y == null) {
+            throw new IllegalArgumentException("a CVAE needs class labels");
+        }
+        return y.oneHot(spec.numClasses);
+    }
+
+    /** The encoder: x [B, D] (and y [B] for a CVAE) to q(z|x) = N(mu, exp(logVar)). */
+    public Posterior encode(ParameterStore ps, NDArray x, NDArray y, boolean training) {
+        NDArray h = x;
+        if (!encConvs.isEmpty()) {
+            h = h.reshape(new Shape(-1, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
+            for (Conv2d c : encConvs) {
+                h = act(run(c, ps, h, training));
+            }
+            h = h.reshape(h.getShape().get(0), -1);
+        }
+        NDArray cond = condition(y);
+        if (cond != null) {
+            h = h.concat(cond, 1);
+        }
+        for (Linear l : encDense) {
+            h = act(run(l, ps, h, training));
+        }
+        return new Posterior(run(muHead, ps, h, training), run(logVarHead, ps, h, training));
+    }
+
+    /** The decoder g(z): z [N, L] (and y [N] for a CVAE) to [N, D], Bernoulli logits or the Gaussian mean. */
+    public NDArray decode(ParameterStore ps, NDArray z, NDArray y, boolean training) {
+        NDArray h = z;
+        NDArray cond = condition(y);
+        if (cond != null) {
+            h = h.concat(cond, 1);
+        }
+        for (int i = 0; i < decDense.size(); i++) {
+            h = run(decDense.get(i), ps, h, training);
+            if (i < decDense.size() - 1 || !decConvs.isEmpty()) {
+                h = act(h);
+            }
+        }
+        if (!decConvs.isEmpty()) {
+            int c = spec.channels.length;
+            h = h.reshape(new Shape(-1, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c));
+            for (int i = 0; i < decConvs.size(); i++) {
+                h = run(decConvs.get(i), ps, Upsample.nearest2x(h), training);
+                if (i < decConvs.size() - 1) {
+                    h = act(h);
+                }
+            }
+            h = h.reshape(h.getShape().get(0), -1);
+        }
+        return h;
+    }
+
+    /**
+     * The prior mean for labels y [B]: mu^Y (rows of the learned class means, as one-hot(y) x
+     * means so the result lives in y's manager) for the class-prior variant; null (N(0, I)) otherwise.
+     */
+    public NDArray priorMean(ParameterStore ps, NDArray y) {
+        if (classMeans == null) {
+            return null;
+        }
+        if (y == null) {
+            throw new IllegalArgumentException("the class-prior VAE needs class labels");
+        }
+        NDArray means = ps.getValue(classMeans, y.getDevice(), true);
+        return y.oneHot(spec.numClasses).matMul(means);
+    }
+
+    /** The learned class means [classes, L] (the parameter itself; do not use as a first operand). */
+    public NDArray classMeans() {
+        return classMeans == null ? null : classMeans.getArray();
+    }
+
+    /** log p(x|z) of data x [..., D] under the decoder output [..., D]: [...]. */
+    public NDArray logLikelihood(ParameterStore ps, NDArray x, NDArray out) {
+        if (spec.likelihood == VaeSpec.Likelihood.BERNOULLI) {
+            return Likelihoods.bernoulli(x, out);
+        }
+        if (outputLogVar == null) {
+            return Likelihoods.gaussian(x, out, null, spec.variance);
+        }
+        NDArray lv = ps.getValue(outputLogVar, x.getDevice(), true);
+        // Start from x's manager so the result does not live with the parameters.
+        NDArray local = x.getManager().zeros(new Shape(spec.dim())).add(lv);
+        return Likelihoods.gaussian(x, out, local, spec.variance);
+    }
+
+    /** Display values of a decoder output: sigmoid(logits) for Bernoulli, the mean for Gaussian. */
+    public NDArray mean(NDArray out) {
+        return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? out.getNDArrayInternal().sigmoid() : out;
+    }
+
+    @Override
+    protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = inputs.get(0);
+        NDArray y = inputs.size() > 1 ? inputs.get(1) : null;
+        Posterior q = encode(ps, x.reshape(x.getShape().get(0), -1), y, training);
+        return new NDList(decode(ps, q.mu(), y, training));
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), spec.dim())};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        long b = 1;
+        Shape s;
+        if (!encConvs.isEmpty()) {
+            s = new Shape(b, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]);
+            for (Conv2d c : encConvs) {
+                c.initialize(manager, dataType, s);
+                s = c.getOutputShapes(new Shape[] {s})[0];
+            }
+            s = new Shape(b, s.size() / b);
+        } else {
+            s = new Shape(b, spec.dim());
+        }
+        s = new Shape(b, s.get(1) + spec.conditionSize());
+        for (Linear l : encDense) {
+            l.initialize(manager, dataType, s);
+            s = l.getOutputShapes(new Shape[] {s})[0];
+        }
+        muHead.initialize(manager, dataType, s);
+        logVarHead.initialize(manager, dataType, s);
+        s = new Shape(b, spec.latent + spec.conditionSize());
+        for (Linear l : decDense) {
+            l.initialize(manager, dataType, s);
+            s = l.getOutputShapes(new Shape[] {s})[0];
+        }
+        if (!decConvs.isEmpty()) {
+            int c = spec.channels.length;
+            s = new Shape(b, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c);
+            for (Conv2d t : decConvs) {
+                s = new Shape(s.get(0), s.get(1), 2 * s.get(2), 2 * s.get(3));
+                t.initialize(manager, dataType, s);
+                s = t.getOutputShapes(new Shape[] {s})[0];
+            }
+        }
+    }
+
+    /** Builds and initialises the network of a spec (PyTorch's generator: seed first). */
+    public static VaeModel create(VaeSpec spec, NDManager m) {
+        VaeModel model = new VaeModel(spec);
+        model.initialize(m, DataType.FLOAT32, new Shape(1, spec.dim()));
+        return model;
+    }
+}

@@ -1,0 +1,254 @@
+package org.diffusion4j.vae;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.util.Arrays;
+import java.util.Locale;
+import org.diffusion4j.UserException;
+
+/**
+ * Everything that defines a VAE apart from its weights (math.md sections 5 and 6): the shape of
+ * one data row, the encoder/decoder architecture (an MLP, or a small convolutional net for
+ * images), the latent size, the likelihood p(x|z), the conditioning, and the loss weights
+ * (beta and its linear warm-up). Immutable; stored as JSON in config.json and every checkpoint.
+ */
+public final class VaeSpec {
+    /** Encoder/decoder architecture. */
+    public enum Arch { MLP, CONV }
+
+    /** p(x|z): Bernoulli logits (binary data) or a Gaussian mean (real-valued data). */
+    public enum Likelihood { BERNOULLI, GAUSSIAN }
+
+    /** Conditioning on a class label y. */
+    public enum Conditional {
+        /** Unconditional: prior N(0, I). */
+        NONE,
+        /** The notes' variant (A): prior N(mu^Y, I) with a learned mean per class; encoder and decoder ignore y. */
+        CLASS_PRIOR,
+        /** The standard CVAE (B, Sohn et al. 2015): q(z|x,y), p(x|z,y) with y one-hot; prior N(0, I). */
+        CVAE;
+
+        public static Conditional parse(String s) {
+            String t = s == null ? "none" : s.strip().toLowerCase(Locale.ROOT);
+            switch (t) {
+                case "none": case "": return NONE;
+                case "class-prior": case "class_prior": case "a": return CLASS_PRIOR;
+                case "cvae": case "b": return CVAE;
+                default: throw new UserException("--conditional must be class-prior or cvae, got '" + s + "'");
+            }
+        }
+
+        public String label() {
+            return this == CLASS_PRIOR ? "class-prior" : name().toLowerCase(Locale.ROOT);
+        }
+    }
+
+    /** Hidden-layer activation. */
+    public enum Activation { TANH, RELU, SILU, SOFTPLUS }
+
+    public final long[] rowShape;
+    public final Arch arch;
+    /** MLP: hidden sizes of the encoder (the decoder mirrors them). Conv: the dense layer(s) after the convolutions. */
+    public final int[] hidden;
+    /** Conv only: channels of the stride-2 convolutions (the decoder mirrors them with transposed ones). */
+    public final int[] channels;
+    public final Activation activation;
+    public final int latent;
+    public final Likelihood likelihood;
+    /** Gaussian only: learn a per-dimension variance; else use {@link #variance}. */
+    public final boolean learnedVariance;
+    /** Gaussian only: the fixed variance sigma^2 of p(x|z) (when not learned). */
+    public final double variance;
+    public final Conditional conditional;
+    /** Number of classes (labels 0..numClasses-1) of a conditional model; 0 otherwise. */
+    public final int numClasses;
+    /** Weight of the KL term (1: the ELBO). */
+    public final double beta;
+    /** Steps over which the KL weight rises linearly from 0 to beta (0: no warm-up). */
+    public final long klWarmup;
+
+    private VaeSpec(Builder b) {
+        rowShape = b.rowShape.clone();
+        arch = b.arch;
+        hidden = b.hidden.clone();
+        channels = b.channels.clone();
+        activation = b.activation;
+        latent = b.latent;
+        likelihood = b.likelihood;
+        learnedVariance = b.learnedVariance;
+        variance = b.variance;
+        conditional = b.conditional;
+        numClasses = b.conditional == Conditional.NONE ? 0 : b.numClasses;
+        beta = b.beta;
+        klWarmup = b.klWarmup;
+        validate();
+    }
+
+    private void validate() {
+        require(rowShape.length >= 1 && Arrays.stream(rowShape).allMatch(d -> d >= 1), "bad row shape " + Arrays.toString(rowShape));
+        require(latent >= 1 && latent <= 4096, "--latent must be in 1..4096, got " + latent);
+        require(hidden.length >= 1 && Arrays.stream(hidden).allMatch(h -> h >= 1 && h <= 65536),
+                "--hidden needs at least one positive size, got " + Arrays.toString(hidden));
+        require(beta >= 0, "--beta must be >= 0, got " + beta);
+        require(klWarmup >= 0, "--kl-warmup must be >= 0, got " + klWarmup);
+        require(variance > 0 && Double.isFinite(variance), "--variance must be > 0, got " + variance);
+        if (arch == Arch.CONV) {
+            require(rowShape.length == 3, "the conv architecture needs images [C,H,W]; use --arch mlp for vectors");
+            int f = 1 << channels.length;
+            require(channels.length >= 1 && Arrays.stream(channels).allMatch(c -> c >= 1),
+                    "--channels-conv needs at least one positive count");
+            require(rowShape[1] % f == 0 && rowShape[2] % f == 0, "the conv architecture halves the image "
+                    + channels.length + " times: height and width must be multiples of " + f + ", got "
+                    + rowShape[1] + "x" + rowShape[2]);
+        }
+        if (conditional != Conditional.NONE) {
+            require(numClasses >= 2, "a conditional VAE needs labelled data with at least 2 classes");
+        }
+    }
+
+    private static void require(boolean ok, String message) {
+        if (!ok) {
+            throw new UserException(message);
+        }
+    }
+
+    /** Floats per data row. */
+    public int dim() {
+        long d = 1;
+        for (long s : rowShape) {
+            d *= s;
+        }
+        return (int) d;
+    }
+
+    /** The batch shape [n, row...]. */
+    public ai.djl.ndarray.types.Shape batchShape(long n) {
+        long[] d = new long[rowShape.length + 1];
+        d[0] = n;
+        System.arraycopy(rowShape, 0, d, 1, rowShape.length);
+        return new ai.djl.ndarray.types.Shape(d);
+    }
+
+    public boolean isImage() {
+        return rowShape.length == 3;
+    }
+
+    public boolean conditional() {
+        return conditional != Conditional.NONE;
+    }
+
+    /** Size of the conditioning input of the encoder and decoder: the one-hot y for a CVAE, else 0. */
+    public int conditionSize() {
+        return conditional == Conditional.CVAE ? numClasses : 0;
+    }
+
+    /** The KL weight at 0-based training step: beta * min(1, (step + 1) / klWarmup). */
+    public double klWeight(long step) {
+        return klWarmup > 0 && step < klWarmup ? beta * (step + 1) / klWarmup : beta;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder(rowShape);
+        b.arch = arch;
+        b.hidden = hidden.clone();
+        b.channels = channels.clone();
+        b.activation = activation;
+        b.latent = latent;
+        b.likelihood = likelihood;
+        b.learnedVariance = learnedVariance;
+        b.variance = variance;
+        b.conditional = conditional;
+        b.numClasses = numClasses;
+        b.beta = beta;
+        b.klWarmup = klWarmup;
+        return b;
+    }
+
+    public static Builder builder(long... rowShape) {
+        return new Builder(rowShape);
+    }
+
+    /** The named presets: iwae (784-200-200-50 tanh MLP, Burda et al. 2016), conv (small conv net), toy (2-D data). */
+    public static Builder preset(String name, long... rowShape) {
+        Builder b = new Builder(rowShape);
+        switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
+            case "iwae":
+                return b.arch(Arch.MLP).hidden(200, 200).activation(Activation.TANH).latent(50);
+            case "conv":
+                return b.arch(Arch.CONV).channels(32, 64).hidden(256).activation(Activation.RELU).latent(32);
+            case "toy":
+                return b.arch(Arch.MLP).hidden(128, 128).activation(Activation.TANH).latent(2);
+            default:
+                throw new UserException("--preset must be iwae, conv or toy, got '" + name + "'");
+        }
+    }
+
+    /** Fluent settings; defaults: the iwae MLP, Bernoulli, unconditional, beta 1. */
+    public static final class Builder {
+        private final long[] rowShape;
+        private Arch arch = Arch.MLP;
+        private int[] hidden = {200, 200};
+        private int[] channels = {32, 64};
+        private Activation activation = Activation.TANH;
+        private int latent = 50;
+        private Likelihood likelihood = Likelihood.BERNOULLI;
+        private boolean learnedVariance;
+        private double variance = 1.0;
+        private Conditional conditional = Conditional.NONE;
+        private int numClasses;
+        private double beta = 1.0;
+        private long klWarmup;
+
+        private Builder(long[] rowShape) {
+            this.rowShape = rowShape.clone();
+        }
+
+        public Builder arch(Arch v) { arch = v; return this; }
+        public Builder hidden(int... v) { hidden = v.clone(); return this; }
+        public Builder channels(int... v) { channels = v.clone(); return this; }
+        public Builder activation(Activation v) { activation = v; return this; }
+        public Builder latent(int v) { latent = v; return this; }
+        public Builder likelihood(Likelihood v) { likelihood = v; return this; }
+        public Builder learnedVariance(boolean v) { learnedVariance = v; return this; }
+        public Builder variance(double v) { variance = v; return this; }
+        public Builder conditional(Conditional v, int classes) { conditional = v; numClasses = classes; return this; }
+        public Builder beta(double v) { beta = v; return this; }
+        public Builder klWarmup(long v) { klWarmup = v; return this; }
+
+        public VaeSpec build() {
+            return new VaeSpec(this);
+        }
+    }
+
+    public JsonObject toJson() {
+        return JsonParser.parseString(new Gson().toJson(this)).getAsJsonObject();
+    }
+
+    public static VaeSpec fromJson(JsonObject o) {
+        try {
+            VaeSpec raw = new Gson().fromJson(o, VaeSpec.class);
+            Builder b = new Builder(raw.rowShape).arch(raw.arch).hidden(raw.hidden).channels(raw.channels)
+                    .activation(raw.activation).latent(raw.latent).likelihood(raw.likelihood)
+                    .learnedVariance(raw.learnedVariance).variance(raw.variance)
+                    .conditional(raw.conditional, raw.numClasses).beta(raw.beta).klWarmup(raw.klWarmup);
+            return b.build();
+        } catch (UserException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new UserException("the model description is not a VAE one (" + e.getMessage()
+                    + "); give a run folder made by 'diffusion4j vae train'");
+        }
+    }
+
+    @Override
+    public String toString() {
+        String net = arch == Arch.MLP ? "mlp " + Arrays.toString(hidden)
+                : "conv " + Arrays.toString(channels) + " dense " + Arrays.toString(hidden);
+        return String.format(Locale.ROOT, "vae %s %s, latent %d, %s%s%s, beta %s%s on %s", net,
+                activation.name().toLowerCase(Locale.ROOT), latent, likelihood.name().toLowerCase(Locale.ROOT),
+                likelihood == Likelihood.GAUSSIAN ? (learnedVariance ? " (learned variance)" : " (variance " + variance + ")") : "",
+                conditional() ? ", " + conditional.label() + " (" + numClasses + " classes)" : "",
+                beta, klWarmup > 0 ? " (warm-up " + klWarmup + " steps)" : "", Arrays.toString(rowShape));
+    }
+}

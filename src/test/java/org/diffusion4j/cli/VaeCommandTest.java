@@ -1,0 +1,73 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class VaeCommandTest {
+    /** The tests run single-threaded (the machine is shared); other test classes get the thread count back. */
+    private static int threadsBefore;
+
+    @org.junit.jupiter.api.BeforeAll
+    static void rememberThreads() {
+        threadsBefore = org.diffusion4j.Runtime.threads();
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void restoreThreads() {
+        org.diffusion4j.Runtime.setThreads(threadsBefore);
+    }
+
+    private static String[] run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true));
+        System.setErr(new PrintStream(e, true));
+        int code;
+        try {
+            code = Main.execute(args);
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new String[] {String.valueOf(code), o.toString(), e.toString()};
+    }
+
+    @Test
+    void classPriorRunTrainsSamplesAndRejectsUnknownClasses(@TempDir Path tmp) {
+        Path dir = tmp.resolve("run");
+        String[] r = run("vae", "train", "--subset", "300", "--steps", "20", "--batch", "32", "--hidden", "32",
+                "--latent", "2", "--conditional", "class-prior", "--threads", "1", "--out", dir.toString());
+        assertEquals("0", r[0], r[2]);
+        for (String f : new String[] {"checkpoint.bin", "config.json", "metrics.jsonl", "loss.png",
+            "reconstructions.png", "latents.png", "samples/step-0000020.png"}) {
+            assertTrue(Files.exists(dir.resolve(f)), f);
+        }
+        r = run("vae", "sample", dir.toString(), "--class", "12");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertEquals("diffusion4j: --class 12 is outside the labels 0..9 of this model", r[2].strip());
+        r = run("vae", "sample", dir.toString(), "--class", "7", "--n", "8");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(dir.resolve("samples-7.png")));
+        r = run("vae", "sample", dir.toString(), "--per-class", "4");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(dir.resolve("samples-per-class.png")));
+        r = run("vae", "sample", dir.toString(), "--manifold", "--out", tmp.resolve("m.png").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(tmp.resolve("m.png")));
+        r = run("vae", "eval", dir.toString(), "--k", "20", "--subset", "40");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("IW bound (k=20)"), r[1]);
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "25");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("done at step 25 of 25"), r[1]);
+    }
+}
