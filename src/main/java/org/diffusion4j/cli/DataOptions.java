@@ -63,6 +63,20 @@ public final class DataOptions {
         return o;
     }
 
+    /** The data description saved in a run folder's (or checkpoint file's) header. */
+    public static JsonObject describedIn(Path runOrCheckpoint) {
+        Path file = java.nio.file.Files.isDirectory(runOrCheckpoint)
+                ? runOrCheckpoint.resolve(org.diffusion4j.train.Trainer.CHECKPOINT) : runOrCheckpoint;
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+            JsonObject model = org.diffusion4j.train.Checkpoint.read(file, m).header().getAsJsonObject("model");
+            if (model == null || !model.has("data") || !model.get("data").isJsonObject()
+                    || !model.getAsJsonObject("data").has("spec")) {
+                throw new UserException(file + " does not say which data it was trained on; give --data");
+            }
+            return model.getAsJsonObject("data");
+        }
+    }
+
     /** Re-opens the data a run was trained on. */
     public static DataSet reopen(JsonObject o) {
         DataOptions d = new DataOptions();

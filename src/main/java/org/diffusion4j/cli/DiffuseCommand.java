@@ -41,8 +41,8 @@ public final class DiffuseCommand implements Callable<Integer> {
     @Option(names = "--size", defaultValue = "64", description = "Side an --image is resized to (default: ${DEFAULT-VALUE}).")
     int size;
 
-    @Option(names = "--t", split = ",", defaultValue = "0,50,100,200,400,999",
-            description = "Steps to show, 0..T (0 is the clean image; default: ${DEFAULT-VALUE}).")
+    @Option(names = "--t", split = ",",
+            description = "Steps to show, 0..T (0 is the clean image; default: 0, T/20, T/10, T/5, 2T/5, T).")
     int[] ts;
 
     @Mixin
@@ -54,9 +54,17 @@ public final class DiffuseCommand implements Callable<Integer> {
     @Option(names = "--out", defaultValue = "strip.png", description = "Output PNG (default: ${DEFAULT-VALUE}).")
     Path out;
 
+    @Option(names = "--gif", paramLabel = "FILE", description = "Also an animated GIF of the forward process of 2-D data (40 frames, t = 0..T).")
+    Path gif;
+
     @Override
     public Integer call() {
-        NoiseSchedule s = schedule.build();
+        boolean toy = image == null && data.toLowerCase(java.util.Locale.ROOT).startsWith("toy:");
+        NoiseSchedule s = schedule.build(toy);
+        if (ts == null) {
+            int big = s.steps();
+            ts = new int[] {0, big / 20, big / 10, big / 5, 2 * big / 5, big};
+        }
         for (int t : ts) {
             if (t < 0 || t > s.steps()) {
                 throw new UserException("--t " + t + " is out of range: steps go from 0 (clean) to T = " + s.steps());
@@ -83,6 +91,17 @@ public final class DiffuseCommand implements Callable<Integer> {
                 float[] v = xt.toFloatArray();
                 frames.add(points ? v : ImageGrid.fromMinusOneOne(v));
                 labels.add("t=" + t);
+            }
+            if (points && gif != null) {
+                List<java.awt.image.BufferedImage> anim = new ArrayList<>();
+                for (int k = 0; k <= 40; k++) {
+                    int t = (int) Math.round((double) k * s.steps() / 40);
+                    NDArray xt = t == 0 ? x0 : diffusion.qSample(x0, m.full(new Shape(x0.getShape().get(0)), t, DataType.INT32), eps);
+                    anim.add(Plots.scatter("t = " + t, List.of(new Plots.Points("x_t", xt.toFloatArray())), Pictures.TOY_RANGE, 400, 400));
+                }
+                org.diffusion4j.io.GifWriter.write(gif, anim, 80, 1500, true);
+            } else if (gif != null) {
+                throw new UserException("--gif draws 2-D data only; give --data toy:* (images: use the --out strip)");
             }
             if (points) {
                 Pictures.save(out, Plots.scatterRowSingle(labels, frames, Pictures.TOY_RANGE, 260));

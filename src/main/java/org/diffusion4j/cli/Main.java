@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ExportCommand.class,
             BenchCommand.class,
             ScheduleCommand.class,
+            EvalCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {

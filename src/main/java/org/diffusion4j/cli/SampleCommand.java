@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
+import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
@@ -95,7 +96,7 @@ public final class SampleCommand implements Callable<Integer> {
             Sampler s = sampler(ddpm, run == null);
             boolean images = ddpm.spec().isImage();
             Trajectory traj = (trajectory != null || gif != null)
-                    ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 2000), 10, 60) : null;
+                    ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
             long batches = (n + batch - 1) / batch;
             long t0 = System.nanoTime();
             NDArray x;
@@ -110,7 +111,8 @@ public final class SampleCommand implements Callable<Integer> {
                 x = ddpm.sample(n, batch, s, seed, listener, m);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
-            Pictures.save(out, Pictures.samples(ddpm.spec(), x, null, "samples"));
+            DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));
+            Pictures.save(out, Pictures.samples(ddpm.spec(), x, reference, "samples"));
             float[] display = Pictures.toDisplay(ddpm.spec(), x);
             long[] shape = x.getShape().getShape();
             if (npy != null) {

@@ -9,13 +9,13 @@ import picocli.CommandLine.Option;
  * supplies its own defaults for the learning rate and clipping.
  */
 public final class TrainOptions {
-    @Option(names = "--steps", description = "Training steps (default 1000; with --resume: the run's own target).")
+    @Option(names = "--steps", description = "Training steps (default 1000, 1500 for 2-D points; with --resume: the run's own target).")
     Long steps;
 
-    @Option(names = "--batch", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
-    int batch;
+    @Option(names = "--batch", description = "Batch size (default 64, 256 for 2-D points).")
+    Integer batch;
 
-    @Option(names = "--lr", description = "Adam learning rate (default: 2e-4 for train, 1e-3 for vae train).")
+    @Option(names = "--lr", description = "Adam learning rate (default: 2e-4 for train on images, 1e-3 for points and for vae train).")
     Double lr;
 
     @Option(names = "--warmup", description = "Linear learning-rate warm-up steps (default: min(1000, steps/10)).")
@@ -30,7 +30,7 @@ public final class TrainOptions {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and noise (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores); may be changed on --resume.")
+    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores; 1 for 2-D points, where more only costs); may be changed on --resume.")
     Integer threads;
 
     @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: never).")
@@ -42,14 +42,22 @@ public final class TrainOptions {
     @Option(names = "--log-every", defaultValue = "50", description = "Steps between log lines when output is not a terminal (default: ${DEFAULT-VALUE}).")
     int logEvery;
 
-    /** The configuration of a new run; {@code defaultLr} and {@code defaultClip} are the command's own. */
-    public TrainConfig build(double defaultLr, double defaultClip) {
-        long total = steps == null ? 1000 : steps;
-        return TrainConfig.builder().steps(total).batchSize(batch).lr(lr != null ? lr : defaultLr)
+    /** A command's own defaults for the options the user did not give. */
+    public record Defaults(long steps, int batch, double lr, double clip, int threads) {
+        /** Images and VAEs: 1000 steps of 64, all cores. */
+        public static Defaults of(double lr, double clip) {
+            return new Defaults(1000, 64, lr, clip, 0);
+        }
+    }
+
+    /** The configuration of a new run, the command's defaults filling what was not given. */
+    public TrainConfig build(Defaults d) {
+        long total = steps == null ? d.steps() : steps;
+        return TrainConfig.builder().steps(total).batchSize(batch != null ? batch : d.batch()).lr(lr != null ? lr : d.lr())
                 .warmupSteps(warmup != null ? warmup : Math.min(1000, total / 10))
-                .gradClip(clip != null ? clip : defaultClip)
+                .gradClip(clip != null ? clip : d.clip())
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed)
                 .logEvery(logEvery).checkpointEvery(checkpointEvery)
-                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : 0).build();
+                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads()).build();
     }
 }

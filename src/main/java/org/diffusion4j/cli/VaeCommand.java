@@ -222,7 +222,7 @@ public final class VaeCommand implements Runnable {
             Path dir = out != null ? out : Path.of("runs", "vae-" + data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + p
                     + (spec.conditional() ? "-" + spec.conditional.label() : ""));
             TrainRuns.requireFresh(dir, "vae train");
-            TrainConfig cfg = train.build(1e-3, 0);
+            TrainConfig cfg = train.build(TrainOptions.Defaults.of(1e-3, 0));
             if (cfg.batchSize > d.size()) {
                 throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
             }

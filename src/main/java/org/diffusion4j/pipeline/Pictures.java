@@ -25,26 +25,36 @@ public final class Pictures {
         return spec.isImage() ? ImageGrid.fromMinusOneOne(v) : v;
     }
 
-    /** A grid of image samples, or a scatter plot of 2-D samples beside the data. */
+    /**
+     * A grid of image samples, or for 2-D points two scatter panels: the data (as many points,
+     * evenly spread over the set) beside the samples; just the samples without reference data.
+     */
     public static BufferedImage samples(DdpmSpec spec, NDArray x, DataSet reference, String title) {
         if (spec.isImage()) {
             long[] shape = x.getShape().getShape();
             int nrow = (int) Math.ceil(Math.sqrt(shape[0]));
             return ImageGrid.grid(toDisplay(spec, x), shape, nrow, 2, 2);
         }
-        List<Plots.Points> series = new ArrayList<>();
-        if (reference != null) {
-            series.add(new Plots.Points("data", firstPoints(reference, (int) x.getShape().get(0))));
+        float[] samples = toDisplay(spec, x);
+        if (reference == null) {
+            return Plots.scatter(title, List.of(new Plots.Points("samples", samples, Plots.PALETTE[1])), TOY_RANGE, 500, 500);
         }
-        series.add(new Plots.Points("samples", toDisplay(spec, x)));
-        return Plots.scatter(title, series, TOY_RANGE, 500, 500);
+        float[] data = spreadPoints(reference, samples.length / 2);
+        return Plots.scatterRow(List.of(reference.name() + " (" + data.length / 2 + ")", title + " (" + samples.length / 2 + ")"),
+                List.of(List.of(new Plots.Points("data", data, Plots.PALETTE[0])),
+                        List.of(new Plots.Points("samples", samples, Plots.PALETTE[1]))), TOY_RANGE, 500);
     }
 
-    /** The first n rows of a 2-D data set as interleaved xy. */
-    public static float[] firstPoints(DataSet d, int n) {
+    /**
+     * n rows of a 2-D data set as interleaved xy, rows i * size / n (evenly spread: the toy sets
+     * store their classes one after the other, so the first n rows could be one class only).
+     */
+    public static float[] spreadPoints(DataSet d, int n) {
         int k = Math.min(n, d.size());
         float[] xy = new float[k * 2];
-        System.arraycopy(d.data(), 0, xy, 0, k * 2);
+        for (int i = 0; i < k; i++) {
+            d.copyRow((int) ((long) i * d.size() / k), xy, 2 * i);
+        }
         return xy;
     }
 
