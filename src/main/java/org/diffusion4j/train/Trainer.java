@@ -40,6 +40,14 @@ public final class Trainer implements AutoCloseable {
     private final Adam adam;
     private final Ema ema;
     private long step;
+    private long skipped;
+
+    /** Steps whose update was skipped because the gradient was not finite. */
+    public long skippedSteps() {
+        return skipped;
+    }
+    private int skippedInARow;
+    private static final int MAX_SKIPPED_IN_A_ROW = 10;
     private volatile boolean stopRequested;
     private Progress.Mode progressMode = Progress.Mode.AUTO;
     private Consumer<Path> afterCheckpoint = p -> { };
@@ -190,18 +198,39 @@ public final class Trainer implements AutoCloseable {
                     long tBackward = System.nanoTime();
                     NamedArrays grads = gradients(sub);
                     norm = GradientClipping.globalNorm(grads);
-                    if (!Float.isFinite(loss) || !Double.isFinite(norm)) {
+                    if (!Float.isFinite(loss)) {
                         zeroGradients();
                         throw new UserException(String.format(Locale.ROOT,
-                                "the loss became %s at step %d (gradient norm %s); the run stopped, and %s "
-                                        + "holds the last good checkpoint: lower --lr or keep --clip on, then --resume",
-                                loss, step + 1, norm, runDir.resolve(CHECKPOINT)));
+                                "the loss became %s at step %d; the run stopped, and %s holds the last good "
+                                        + "checkpoint: lower --lr or keep --clip on, then --resume",
+                                loss, step + 1, runDir.resolve(CHECKPOINT)));
+                    }
+                    if (!Double.isFinite(norm)) {
+                        // A finite loss with a non-finite gradient: skip this update (the weights,
+                        // Adam and EMA stay as they were); stop if it keeps happening.
+                        String where = firstNonFinite(grads);
+                        zeroGradients();
+                        skipped++;
+                        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
+                            throw new UserException(String.format(Locale.ROOT,
+                                    "the gradient was not finite %d steps in a row (last at step %d%s); the run stopped, "
+                                            + "and %s holds the last good checkpoint: lower --lr, then --resume",
+                                    skippedInARow, step + 1, where, runDir.resolve(CHECKPOINT)));
+                        }
+                        System.err.printf(Locale.ROOT, "%nwarning: step %d has a non-finite gradient%s (loss %.4f); update skipped%n",
+                                step + 1, where, loss);
+                    } else {
+                        skippedInARow = 0;
                     }
                     long tClip = System.nanoTime();
-                    adam.step(params, grads, lr, GradientClipping.scale(norm, config.gradClip));
-                    zeroGradients();
+                    if (skippedInARow == 0) {
+                        adam.step(params, grads, lr, GradientClipping.scale(norm, config.gradClip));
+                        zeroGradients();
+                    }
                     long tAdam = System.nanoTime();
-                    ema.update(params);
+                    if (skippedInARow == 0) {
+                        ema.update(params);
+                    }
                     long tEma = System.nanoTime();
                     lastTimings = new StepTimings(tData - ts, tForward - tData, tBackward - tForward,
                             tClip - tBackward, tAdam - tClip, tEma - tAdam);
@@ -216,6 +245,9 @@ public final class Trainer implements AutoCloseable {
                 rec.addProperty("lr", lr);
                 rec.addProperty("gradNorm", norm);
                 rec.addProperty("msPerStep", Math.round(ms * 100) / 100.0);
+                if (skippedInARow > 0) {
+                    rec.addProperty("skipped", true);
+                }
                 if (step % config.logEvery == 0) {
                     rec.addProperty("rssMb", Math.round(ResidentMemory.currentMb()));
                 }
@@ -255,6 +287,16 @@ public final class Trainer implements AutoCloseable {
             grads.add(g);
         }
         return new NamedArrays(names, grads);
+    }
+
+    /** ", first in PARAM" for the first parameter whose gradient is not finite, or "". */
+    private static String firstNonFinite(NamedArrays grads) {
+        for (int i = 0; i < grads.size(); i++) {
+            if (!Double.isFinite(grads.get(i).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble())) {
+                return ", first in " + grads.name(i);
+            }
+        }
+        return "";
     }
 
     private void zeroGradients() {

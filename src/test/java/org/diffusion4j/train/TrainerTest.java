@@ -128,6 +128,32 @@ class TrainerTest {
     }
 
     @Test
+    void aNonFiniteGradientWithAFiniteLossSkipsThatUpdateOnly(@TempDir Path dir) {
+        try (NDManager m = Runtime.newManager()) {
+            long[] stepOfLoss = {0};
+            RegressionTask task = new RegressionTask(m, 1f) {
+                @Override
+                public NDArray loss(Batch batch) {
+                    NDArray base = super.loss(batch);
+                    if (++stepOfLoss[0] != 4) {
+                        return base;
+                    }
+                    // sqrt(u) at u = 0: value 0, derivative 1/(2 sqrt(0)) = inf, times du = 0: NaN.
+                    NDArray pred = block.forward(ps, new NDList(batch.x()), true).singletonOrThrow();
+                    return base.add(pred.sub(pred.stopGradient()).square().sqrt().mean());
+                }
+            };
+            try (Trainer t = new Trainer(task, DATA, config(8), dir, m).progress(Progress.Mode.QUIET)) {
+                List<Float> losses = t.run().losses();
+                assertEquals(8, losses.size());
+                assertEquals(1, t.skippedSteps());
+                assertTrue(losses.stream().allMatch(Float::isFinite));
+                assertTrue(t.parameters().arrays().stream().allMatch(a -> Float.isFinite(a.sum().getFloat())));
+            }
+        }
+    }
+
+    @Test
     void checkpointFromAnotherModelIsRejected(@TempDir Path dir) {
         train(dir, 3, false);
         try (NDManager m = Runtime.newManager()) {
