@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             DiffuseCommand.class,
             ModelCommand.class,
             ScheduleCommand.class,
+            ClassifierCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
