@@ -28,7 +28,7 @@ import picocli.CommandLine.Option;
         description = {"The small CNN digit classifier used by 'eval samples' (FID on its penultimate features, "
             + "Inception-Score analogue, confidence, class histogram).",
             "A trained MNIST classifier is bundled (models/classifier-mnist.bin)."},
-        subcommands = {ClassifierCommand.Train.class, CommandLine.HelpCommand.class})
+        subcommands = {ClassifierCommand.Train.class, ClassifierCommand.Test.class, CommandLine.HelpCommand.class})
 public final class ClassifierCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -223,6 +223,39 @@ public final class ClassifierCommand implements Runnable {
             if (d.height() % 4 != 0 || d.width() % 4 != 0) {
                 throw new UserException(spec + ": images of " + d.height() + "x" + d.width()
                         + "; the classifier needs sides that are multiples of 4 (28x28 for MNIST)");
+            }
+        }
+    }
+
+    /** The accuracy of a classifier on a labelled test set. */
+    @Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Accuracy of a digit classifier (default: the bundled one) on a labelled image set.",
+                "Example: diffusion4j classifier test --classifier runs/classifier/classifier.bin"})
+    public static final class Test implements Callable<Integer> {
+        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights, checkpoint or run folder (default: the bundled models/classifier-mnist.bin).")
+        Path classifier;
+
+        @Option(names = "--data", defaultValue = "mnist:test", description = "Labelled images (default: ${DEFAULT-VALUE}).")
+        String data;
+
+        @Option(names = "--batch", defaultValue = "256", description = "Images per network call (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Override
+        public Integer call() {
+            if (batch < 1) {
+                throw new UserException("--batch must be >= 1, got " + batch);
+            }
+            DataSet d = Datasets.open(data);
+            Train.requireLabelledImages(d, data);
+            Runtime.init();
+            Path source = classifier != null ? classifier : BundledModels.classifierMnist();
+            long t0 = System.nanoTime();
+            try (NDManager m = Runtime.newManager(); Classifier c = Classifier.load(source, m)) {
+                double acc = c.accuracy(d, batch);
+                System.out.printf(Locale.ROOT, "accuracy of %s on %s: %.2f%% of %d images (%.1f s)%n",
+                        source, data, 100 * acc, d.size(), (System.nanoTime() - t0) / 1e9);
+                return 0;
             }
         }
     }
