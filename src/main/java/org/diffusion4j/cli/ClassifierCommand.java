@@ -46,7 +46,7 @@ public final class ClassifierCommand implements Runnable {
                 "The run folder holds config.json, metrics.jsonl, loss.png, checkpoint.bin and classifier.bin "
                     + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.bin to bundle it).",
                 "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
-                "Example: diffusion4j classifier train --steps 3000 --out runs/classifier"})
+                "Example: diffusion4j classifier train --out runs/classifier"})
     public static final class Train implements Callable<Integer> {
         static final String WEIGHTS = "classifier.bin";
 
@@ -63,7 +63,7 @@ public final class ClassifierCommand implements Runnable {
                 + "else the t10k-images sibling of an IDX train-images file; 'none' to skip).")
         String test;
 
-        @Option(names = "--steps", description = "Training steps (default 3000; with --resume: the run's own target).")
+        @Option(names = "--steps", description = "Training steps (default 2500, about 2.7 epochs of MNIST; with --resume: the run's own target).")
         Long steps;
 
         @Option(names = "--batch", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
@@ -75,7 +75,7 @@ public final class ClassifierCommand implements Runnable {
         @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of the weights (default: ${DEFAULT-VALUE}).")
         double ema;
 
-        @Option(names = "--shift", defaultValue = "2", description = "Augmentation: random translations of up to this many pixels; 0: none (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--shift", defaultValue = "1", description = "Augmentation: random translations of up to this many pixels; 0: none (default: ${DEFAULT-VALUE}).")
         int shift;
 
         @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and augmentation (default: ${DEFAULT-VALUE}).")
@@ -102,7 +102,7 @@ public final class ClassifierCommand implements Runnable {
         }
 
         private Integer newRun(NDManager m) {
-            long total = steps == null ? 3000 : steps;
+            long total = steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
             if (Files.exists(out.resolve(Trainer.CHECKPOINT))) {
