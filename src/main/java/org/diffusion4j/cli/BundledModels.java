@@ -7,6 +7,7 @@ import org.diffusion4j.UserException;
 /** The trained models shipped in the repository's models/ folder. */
 final class BundledModels {
     static final String DDPM_MNIST = "ddpm-mnist.bin";
+    static final String CLASSIFIER_MNIST = "classifier-mnist.bin";
 
     private BundledModels() {}
 
@@ -20,6 +21,16 @@ final class BundledModels {
         if (!Files.exists(p)) {
             throw new UserException("no --run given and no bundled model at " + p
                     + "; train one (./diffusion4j train --out runs/mnist) and pass --run runs/mnist");
+        }
+        return p;
+    }
+
+    /** The bundled MNIST digit classifier of 'eval samples'. */
+    static Path classifierMnist() {
+        Path p = directory().resolve(CLASSIFIER_MNIST);
+        if (!Files.exists(p)) {
+            throw new UserException("no --classifier given and no bundled classifier at " + p
+                    + "; train one (./diffusion4j classifier train --out runs/classifier) and pass --classifier runs/classifier/classifier.bin");
         }
         return p;
     }

@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             BenchCommand.class,
             ScheduleCommand.class,
             EvalCommand.class,
+            ClassifierCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class Main implements Runnable {
@@ -52,7 +53,15 @@ public final class Main implements Runnable {
 
     /** Runs the command line with errors going to {@code err}; returns the exit code. */
     public static int execute(PrintWriter errors, String... args) {
-        CommandLine cl = new CommandLine(new Main());
+        return configure(new CommandLine(new Main()), errors).execute(args);
+    }
+
+    /**
+     * Gives a command line the diffusion4j error handling: one line on {@code errors} and exit code
+     * {@link #EXIT_USER_ERROR} for bad input, {@link #EXIT_INTERNAL} for bugs (tests of commands not yet
+     * hung under Main use it too).
+     */
+    static CommandLine configure(CommandLine cl, PrintWriter errors) {
         cl.setErr(errors);
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
@@ -86,7 +95,7 @@ public final class Main implements Runnable {
             err.flush();
             return EXIT_INTERNAL;
         });
-        return cl.execute(args);
+        return cl;
     }
 
     static String oneLine(String s) {
