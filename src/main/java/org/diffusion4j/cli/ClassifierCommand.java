@@ -105,9 +105,7 @@ public final class ClassifierCommand implements Runnable {
             long total = steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
-            if (Files.exists(out.resolve(Trainer.CHECKPOINT))) {
-                throw new UserException(out + " already holds a run; continue it with --resume " + out + " or choose another --out");
-            }
+            TrainRuns.requireFresh(out, "classifier train");
             if (batch > d.size()) {
                 throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
             }
@@ -126,23 +124,11 @@ public final class ClassifierCommand implements Runnable {
         }
 
         private Integer resumeRun(NDManager m) {
-            Path file = resume.resolve(Trainer.CHECKPOINT);
-            if (!Files.isDirectory(resume)) {
-                throw new UserException(resume + ": no such run folder; give the --out folder of an earlier 'classifier train'");
-            }
-            Checkpoint c = Checkpoint.read(file, m).requireKind(Classifier.KIND, file);
-            JsonObject model = c.header().getAsJsonObject("model");
-            TrainConfig cfg = TrainConfig.fromJson(c.header().get("train").toString());
-            if (steps != null) {
-                cfg = cfg.toBuilder().steps(steps).build();
-            }
-            if (threads != null) {
-                cfg = cfg.toBuilder().threads(threads).build();
-            }
-            long done = c.header().get("step").getAsLong();
-            if (cfg.steps <= done) {
-                throw new UserException(resume + " is already at step " + done + "; give --steps above it to train further");
-            }
+            TrainRuns.Resumed r = TrainRuns.resume(resume, Classifier.KIND, steps, threads, m);
+            JsonObject model = r.model();
+            TrainConfig cfg = r.config();
+            long done = r.done();
+            Checkpoint c = r.checkpoint();
             JsonObject desc = model.getAsJsonObject("data");
             DataSet d = DataOptions.reopen(desc);
             DigitClassifier.Config cc = DigitClassifier.Config.fromJson(model.get("config").toString());
@@ -157,40 +143,25 @@ public final class ClassifierCommand implements Runnable {
                     .scaling(Batcher.Scaling.KEEP).build();
             int sh = desc.has("shift") ? desc.get("shift").getAsInt() : 0;
             ClassifierTask task = new ClassifierTask(c, desc);
-            try (Trainer trainer = new Trainer(task, ClassifierTask.source(batcher, sh, cfg.seed), cfg, dir, m)) {
-                trainer.afterCheckpoint(p -> org.diffusion4j.pipeline.Pictures.lossCurve(dir));
-                if (from != null) {
-                    trainer.restore(from);
-                }
-                Trainer.Result r;
-                try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
-                    r = trainer.run();
-                }
-                List<Float> l = r.losses();
-                double tail = l.subList(Math.max(0, l.size() - 50), l.size()).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
-                System.out.printf(Locale.ROOT, "%s at step %d of %d: loss (mean of last %d) %.4f, %.1f s, %.0f ms/step; run folder %s%n",
-                        r.interrupted() ? "stopped" : "done", r.endStep(), cfg.steps, Math.min(50, l.size()), tail, r.seconds(),
-                        l.isEmpty() ? 0 : 1000 * r.seconds() / l.size(), dir);
-                if (r.interrupted()) {
-                    System.out.println("checkpoint saved; continue with: ./diffusion4j classifier train --resume " + dir);
-                    return Main.EXIT_INTERRUPTED;
-                }
-                Path weights = dir.resolve(WEIGHTS);
-                Classifier.exportWeights(dir.resolve(Trainer.CHECKPOINT), weights, m);
-                String testSpec = desc.has("test") ? desc.get("test").getAsString() : "none";
-                if (!"none".equals(testSpec)) {
-                    DataSet t = Datasets.open(testSpec);
-                    requireLabelledImages(t, testSpec);
-                    long t0 = System.nanoTime();
-                    try (Classifier ema = Classifier.load(weights, m)) {
-                        double acc = ema.accuracy(t, 256);
-                        System.out.printf(Locale.ROOT, "test accuracy (EMA weights) on %s: %.2f%% of %d images (%.1f s)%n",
-                                testSpec, 100 * acc, t.size(), (System.nanoTime() - t0) / 1e9);
-                    }
-                }
-                System.out.println("weights for 'eval samples --classifier': " + weights);
-                return 0;
+            int code = TrainRuns.run(task, ClassifierTask.source(batcher, sh, cfg.seed), cfg, dir, from, m, "classifier train");
+            if (code != 0) {
+                return code;
             }
+            Path weights = dir.resolve(WEIGHTS);
+            Classifier.exportWeights(dir.resolve(Trainer.CHECKPOINT), weights, m);
+            String testSpec = desc.has("test") ? desc.get("test").getAsString() : "none";
+            if (!"none".equals(testSpec)) {
+                DataSet t = Datasets.open(testSpec);
+                requireLabelledImages(t, testSpec);
+                long t0 = System.nanoTime();
+                try (Classifier ema = Classifier.load(weights, m)) {
+                    double acc = ema.accuracy(t, 256);
+                    System.out.printf(Locale.ROOT, "test accuracy (EMA weights) on %s: %.2f%% of %d images (%.1f s)%n",
+                            testSpec, 100 * acc, t.size(), (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            System.out.println("weights for 'eval samples --classifier': " + weights);
+            return 0;
         }
 
         private String testSpec() {

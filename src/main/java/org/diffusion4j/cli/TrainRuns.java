@@ -30,17 +30,22 @@ final class TrainRuns {
     record Resumed(Checkpoint checkpoint, JsonObject model, TrainConfig config, long done) {}
 
     static Resumed resume(Path dir, String kind, TrainOptions options, NDManager m) {
+        return resume(dir, kind, options.steps, options.threads, m);
+    }
+
+    /** As above, with a new step target and thread count where not null. */
+    static Resumed resume(Path dir, String kind, Long steps, Integer threads, NDManager m) {
         Path file = dir.resolve(Trainer.CHECKPOINT);
         if (!Files.isDirectory(dir)) {
             throw new UserException(dir + ": no such run folder; give the --out folder of an earlier training run");
         }
         Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
         TrainConfig cfg = TrainConfig.fromJson(c.header().get("train").toString());
-        if (options.steps != null) {
-            cfg = cfg.toBuilder().steps(options.steps).build();
+        if (steps != null) {
+            cfg = cfg.toBuilder().steps(steps).build();
         }
-        if (options.threads != null) {
-            cfg = cfg.toBuilder().threads(options.threads).build();
+        if (threads != null) {
+            cfg = cfg.toBuilder().threads(threads).build();
         }
         long done = c.header().get("step").getAsLong();
         if (cfg.steps <= done) {
