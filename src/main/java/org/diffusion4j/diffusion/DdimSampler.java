@@ -1,7 +1,6 @@
 package org.diffusion4j.diffusion;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.diffusion4j.schedule.NoiseSchedule;
@@ -47,16 +46,11 @@ public final class DdimSampler implements Sampler {
 
     @Override
     public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
-        NDManager out = xT.getManager();
         NDArray x = xT;
-        for (int i = tau.length - 1; i >= 0; i--) {
-            int t = tau[i];
-            NDArray next;
-            try (NDManager sub = out.newSubManager()) {
-                // Temporaries of this step land in sub (an op's result lives in its first
-                // operand's manager), so memory stays flat over all steps.
-                NDArray xt = x;
-                sub.tempAttachAll(xt);
+        for (int k = tau.length - 1; k >= 0; k--) {
+            final int i = k;
+            final int t = tau[i];
+            x = Sampler.scoped(x, xT, (xt, sub) -> {
                 NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
                 NDArray eps = model.predictEps(xt, tt, false);
                 double ab = schedule.alphaBar(t);
@@ -70,16 +64,12 @@ public final class DdimSampler implements Sampler {
                 listener.onStep(tau.length - 1 - i, tau.length, t, xt, x0Hat);
                 double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
                 double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma));
-                next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
+                NDArray next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
                 if (sigma > 0) {
                     next = next.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(sigma));
                 }
-                next.attach(out);
-            }
-            if (x != xT) {
-                x.close();
-            }
-            x = next;
+                return next;
+            });
         }
         return x;
     }

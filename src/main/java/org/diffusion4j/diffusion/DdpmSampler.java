@@ -1,7 +1,6 @@
 package org.diffusion4j.diffusion;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.diffusion4j.schedule.NoiseSchedule;
@@ -37,16 +36,11 @@ public final class DdpmSampler implements Sampler {
 
     @Override
     public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
-        NDManager out = xT.getManager();
         NDArray x = xT;
         int steps = schedule.steps();
-        for (int t = steps; t >= 1; t--) {
-            NDArray next;
-            try (NDManager sub = out.newSubManager()) {
-                // Temporaries of this step land in sub (an op's result lives in its first
-                // operand's manager), so memory stays flat over all steps.
-                NDArray xt = x;
-                sub.tempAttachAll(xt);
+        for (int k = steps; k >= 1; k--) {
+            final int t = k;
+            x = Sampler.scoped(x, xT, (xt, sub) -> {
                 NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
                 NDArray eps = model.predictEps(xt, tt, false);
                 double ab = schedule.alphaBar(t);
@@ -62,18 +56,12 @@ public final class DdpmSampler implements Sampler {
                     mean = xt.sub(eps.mul(schedule.epsCoef(t))).div(Math.sqrt(schedule.alpha(t)));
                 }
                 listener.onStep(steps - t, steps, t, xt, x0Hat);
-                next = mean;
-                if (t > 1) {
-                    double sigma2 = variance == Variance.BETA ? schedule.beta(t) : schedule.betaTilde(t);
-                    next = mean.add(sub.randomNormal(xt.getShape(), xt.getDataType())
-                            .mul(Math.sqrt(sigma2)));
+                if (t == 1) {
+                    return mean; // z = 0 at the last step
                 }
-                next.attach(out);
-            }
-            if (x != xT) {
-                x.close();
-            }
-            x = next;
+                double sigma2 = variance == Variance.BETA ? schedule.beta(t) : schedule.betaTilde(t);
+                return mean.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(Math.sqrt(sigma2)));
+            });
         }
         return x;
     }

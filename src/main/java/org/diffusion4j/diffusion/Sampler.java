@@ -20,4 +20,29 @@ public interface Sampler {
 
     /** Runs the reverse process from a given x_T; the result lives in x_T's manager. */
     NDArray denoise(Denoiser model, NDArray xT, StepListener listener);
+
+    /** One reverse step: x_t to its successor, temporaries in {@code scope}. */
+    @FunctionalInterface
+    interface Step {
+        NDArray apply(NDArray xt, NDManager scope);
+    }
+
+    /**
+     * Runs one step in a scope of its own so that memory stays flat over all steps (an op's result
+     * lives in its first operand's manager, so x is lent to the scope); the result moves to x_T's
+     * manager, and the previous x is closed unless it is the caller's x_T.
+     */
+    static NDArray scoped(NDArray x, NDArray xT, Step step) {
+        NDManager out = xT.getManager();
+        NDArray next;
+        try (NDManager scope = out.newSubManager()) {
+            scope.tempAttachAll(x);
+            next = step.apply(x, scope);
+            next.attach(out);
+        }
+        if (x != xT) {
+            x.close();
+        }
+        return next;
+    }
 }
