@@ -49,15 +49,12 @@ public final class Ddpm implements AutoCloseable {
      * weights (the ones to sample from) or the raw trained ones.
      */
     public static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager parent) {
-        Path file = Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(Trainer.CHECKPOINT) : runOrCheckpoint;
+        Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
             Ddpm d = new Ddpm(DdpmSpec.fromJson(model), parent, 0);
-            NamedArrays weights = c.section(ema || !c.has("model") ? "ema" : "model");
-            NamedArrays params = NamedArrays.parametersOf(d.network);
-            params.checkCompatible(weights, file.toString());
-            params.copyFrom(weights);
+            c.loadWeightsInto(d.network, ema, file.toString());
             return d;
         }
     }

@@ -49,15 +49,12 @@ public final class Vae implements AutoCloseable {
 
     /** Loads a model from a run folder (its checkpoint.bin) or a checkpoint file, EMA or raw weights. */
     public static Vae load(Path runOrCheckpoint, boolean ema, NDManager parent) {
-        Path file = Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(Trainer.CHECKPOINT) : runOrCheckpoint;
+        Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
             Vae v = new Vae(VaeSpec.fromJson(model), parent, 0);
-            NamedArrays weights = c.section(ema || !c.has("model") ? "ema" : "model");
-            NamedArrays params = NamedArrays.parametersOf(v.model);
-            params.checkCompatible(weights, file.toString());
-            params.copyFrom(weights);
+            c.loadWeightsInto(v.model, ema, file.toString());
             return v;
         }
     }

@@ -77,6 +77,22 @@ public final class Checkpoint {
         return new Checkpoint(h, s);
     }
 
+    /** The checkpoint file of a run folder, or the given path if it is a file. */
+    public static Path fileOf(Path runOrCheckpoint) {
+        return Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(Trainer.CHECKPOINT) : runOrCheckpoint;
+    }
+
+    /**
+     * Copies the EMA weights (or, with {@code ema} false, the raw trained ones when present) into
+     * the block's parameters, after checking their names and shapes.
+     */
+    public void loadWeightsInto(ai.djl.nn.Block block, boolean ema, String source) {
+        NamedArrays weights = section(ema || !has("model") ? "ema" : "model");
+        NamedArrays params = NamedArrays.parametersOf(block);
+        params.checkCompatible(weights, source);
+        params.copyFrom(weights);
+    }
+
     public void write(Path file) {
         AtomicFiles.write(file, os -> {
             DataOutputStream out = new DataOutputStream(os);
