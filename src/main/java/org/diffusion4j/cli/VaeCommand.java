@@ -14,6 +14,8 @@ import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.Binarize;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
+import org.diffusion4j.eval.ClassAccuracy;
+import org.diffusion4j.pipeline.Classifier;
 import org.diffusion4j.pipeline.Pictures;
 import org.diffusion4j.pipeline.Vae;
 import org.diffusion4j.pipeline.VaePictures;
@@ -33,7 +35,7 @@ import picocli.CommandLine.Parameters;
         description = {"Variational auto-encoders: the notes' VAE (two encoder heads, re-parameterisation, closed-form KL),",
             "its class-prior conditional variant and the standard CVAE; ELBO and importance-weighted bound in nats."},
         subcommands = {VaeCommand.Train.class, VaeCommand.Sample.class, VaeCommand.Reconstruct.class,
-            VaeCommand.Interpolate.class, VaeCommand.Eval.class})
+            VaeCommand.Interpolate.class, VaeCommand.Eval.class, VaeCommand.Classes.class})
 public final class VaeCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -480,6 +482,64 @@ public final class VaeCommand implements Runnable {
                 }
                 System.out.printf(Locale.ROOT, "%s on %s (%d rows): ELBO %.2f nats, IW bound (k=%d) %.2f nats, NLL %.2f nats; %.1f s%n",
                         model.run, d.name(), e.n(), e.elbo(), e.k(), e.iwBound(), e.nll(), e.seconds());
+                return 0;
+            }
+        }
+    }
+
+    @Command(name = "classes", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"How well a conditional model draws the class it is asked for: N samples per class, each scored",
+                "by the digit classifier; per class the fraction classified as that class (and what the rest were taken for).",
+                "Example: diffusion4j vae classes runs/vae-cp --n 1000"})
+    static final class Classes implements Callable<Integer> {
+        @Mixin
+        ModelOptions model;
+
+        @Option(names = "--n", defaultValue = "1000", description = "Samples per class (default: ${DEFAULT-VALUE}).")
+        int n;
+
+        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.bin).")
+        Path classifier;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Seed of the draws (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Override
+        public Integer call() {
+            if (n < 1 || n > 100_000) {
+                throw new UserException("--n must be in 1..100000, got " + n);
+            }
+            Path source = classifier != null ? classifier : BundledModels.classifierMnist();
+            long t0 = System.nanoTime();
+            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m); Classifier c = Classifier.load(source, m)) {
+                VaeSpec spec = vae.spec();
+                if (!spec.conditional()) {
+                    throw new UserException(model.run + " is not a conditional model; train one with 'vae train --conditional class-prior' or 'cvae'");
+                }
+                c.requireRowShape(spec.isImage() ? spec.rowShape : new long[] {spec.dim()}, model.run.toString());
+                int k = spec.numClasses;
+                int[] intended = new int[k * n];
+                int[] predicted = new int[k * n];
+                for (int y = 0; y < k; y++) {
+                    int[] labels = new int[n];
+                    Arrays.fill(labels, y);
+                    float[] x;
+                    try (NDManager s = m.newSubManager()) {
+                        x = vae.sample(labels, n, seed + y, s).toFloatArray();
+                    }
+                    int[] p = c.evaluate(x, n, 500).predictions();
+                    Arrays.fill(intended, y * n, (y + 1) * n, y);
+                    System.arraycopy(p, 0, predicted, y * n, n);
+                }
+                ClassAccuracy a = ClassAccuracy.of(intended, predicted, k);
+                System.out.printf(Locale.ROOT, "%s (%s): %d samples per class scored by %s (%.1f s)%n",
+                        model.run, spec.conditional.label(), n, source, (System.nanoTime() - t0) / 1e9);
+                for (int y = 0; y < k; y++) {
+                    int other = a.mostConfusedWith(y);
+                    System.out.printf(Locale.ROOT, "  class %d: %5.1f%% classified as %d%s%n", y, 100 * a.accuracy(y), y,
+                            other == y ? "" : String.format(Locale.ROOT, "; most often mistaken for %d (%d)", other, a.confusion()[y][other]));
+                }
+                System.out.printf(Locale.ROOT, "all classes: %.2f%% (worst class %.1f%%)%n", 100 * a.overall(), 100 * a.worst());
                 return 0;
             }
         }

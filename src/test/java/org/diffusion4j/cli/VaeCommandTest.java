@@ -63,6 +63,15 @@ class VaeCommandTest {
         r = run("vae", "sample", dir.toString(), "--manifold", "--out", tmp.resolve("m.png").toString());
         assertEquals("0", r[0], r[2]);
         assertTrue(Files.exists(tmp.resolve("m.png")));
+        if (EvalSamplesCommandTest.bundled()) {
+            r = run("vae", "classes", dir.toString(), "--n", "30");
+            assertEquals("0", r[0], r[2]);
+            // 10 per-class lines, each with a percentage, and the total over 300 samples.
+            assertEquals(10, r[1].lines().filter(l -> l.matches("  class \\d: +\\d+\\.\\d% classified as \\d.*")).count(), r[1]);
+            assertTrue(r[1].contains("all classes: "), r[1]);
+        }
+        r = run("vae", "classes", dir.toString(), "--n", "0");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         r = run("vae", "eval", dir.toString(), "--k", "20", "--subset", "40");
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("IW bound (k=20)"), r[1]);
