@@ -8,6 +8,7 @@ import org.diffusion4j.UserException;
 final class BundledModels {
     static final String DDPM_MNIST = "ddpm-mnist.bin";
     static final String CLASSIFIER_MNIST = "classifier-mnist.bin";
+    static final String VAE_IWAE = "vae-iwae.bin";
 
     private BundledModels() {}
 
@@ -31,6 +32,16 @@ final class BundledModels {
         if (!Files.exists(p)) {
             throw new UserException("no --classifier given and no bundled classifier at " + p
                     + "; train one (./diffusion4j classifier train --out runs/classifier) and pass --classifier runs/classifier/classifier.bin");
+        }
+        return p;
+    }
+
+    /** The bundled MLP VAE (the IWAE paper's architecture), the default model of the 'vae' commands. */
+    static Path vaeIwae() {
+        Path p = directory().resolve(VAE_IWAE);
+        if (!Files.exists(p)) {
+            throw new UserException("no RUN given and no bundled VAE at " + p
+                    + "; train one (./diffusion4j vae train --out runs/vae) and pass runs/vae");
         }
         return p;
     }

@@ -20,6 +20,7 @@ import org.diffusion4j.pipeline.Pictures;
 import org.diffusion4j.pipeline.Vae;
 import org.diffusion4j.pipeline.VaePictures;
 import org.diffusion4j.pipeline.VaeTask;
+import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Progress;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.vae.VaeModel;
@@ -72,6 +73,16 @@ public final class VaeCommand implements Runnable {
 
     static JsonObject dataOf(Path run) {
         Path cfg = Files.isDirectory(run) ? run.resolve("config.json") : run.resolveSibling("config.json");
+        if (!Files.isDirectory(run) && !Files.exists(cfg)) {
+            // An exported model file (models/vae-*.bin) carries its run's configuration in its header.
+            try (NDManager m = Runtime.newManager()) {
+                JsonObject model = Checkpoint.read(run, m).header().getAsJsonObject("model");
+                if (model != null && model.has("data")) {
+                    return model.getAsJsonObject("data");
+                }
+            }
+            throw new UserException(run + ": the file does not say what data it was trained on; give --data explicitly");
+        }
         try {
             return com.google.gson.JsonParser.parseString(Files.readString(cfg)).getAsJsonObject()
                     .getAsJsonObject("model").getAsJsonObject("data");
@@ -81,13 +92,17 @@ public final class VaeCommand implements Runnable {
     }
 
     static Path output(Path out, Path run, String name) {
-        Path dir = out != null ? out : (Files.isDirectory(run) ? run : run.toAbsolutePath().getParent());
+        // Pictures of a run go into its folder; those of a model file into the current folder, never beside
+        // the file (the bundled models/ folder stays clean).
+        Path dir = out != null ? out : (Files.isDirectory(run) ? run : Path.of("."));
         return out != null && out.toString().toLowerCase(Locale.ROOT).endsWith(".png") ? out : dir.resolve(name);
     }
 
     /** Options shared by the commands that read a trained model. */
     static final class ModelOptions {
-        @Parameters(index = "0", paramLabel = "RUN", description = "Run folder of 'vae train' (or its checkpoint.bin).")
+        @Parameters(index = "0", arity = "0..1", paramLabel = "RUN",
+                description = "Run folder of 'vae train', its checkpoint.bin, or an exported model file "
+                    + "(default: the bundled models/" + BundledModels.VAE_IWAE + ").")
         Path run;
 
         @Option(names = "--raw", description = "Use the raw trained weights instead of the EMA ones (the default).")
@@ -97,6 +112,9 @@ public final class VaeCommand implements Runnable {
         int threads;
 
         Vae load(NDManager m) {
+            if (run == null) {
+                run = BundledModels.vaeIwae();
+            }
             if (!Files.exists(run)) {
                 throw new UserException(run + ": no such run folder or checkpoint; give the --out folder of 'vae train'");
             }

@@ -64,7 +64,7 @@ public final class ResBlock extends AbstractBlock {
         h = h.add(t.reshape(t.getShape().get(0), outChannels, 1, 1));
         h = Layers.silu(norm1.forward(ps, new NDList(h), training).head());
         if (dropout > 0f && training) {
-            h = h.getNDArrayInternal().dropout(h, dropout, true).head();
+            h = Dropout.apply(h, dropout);
         }
         h = conv1.forward(ps, new NDList(h), training).head();
         NDArray skip = shortcut == null ? x : shortcut.forward(ps, new NDList(x), training).head();

@@ -70,6 +70,17 @@ class VaeCommandTest {
             assertEquals(10, r[1].lines().filter(l -> l.matches("  class \\d: +\\d+\\.\\d% classified as \\d.*")).count(), r[1]);
             assertTrue(r[1].contains("all classes: "), r[1]);
         }
+        // An exported weights-only file is a model like the run: it knows its data and writes no picture beside itself.
+        Path file = tmp.resolve("models").resolve("cp.bin");
+        r = run("export", "--run", dir.toString(), "--out", file.toString());
+        assertEquals("0", r[0], r[2]);
+        r = run("vae", "eval", file.toString(), "--k", "10", "--subset", "20");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("mnist:test"), r[1]);
+        r = run("vae", "sample", file.toString(), "--class", "3", "--n", "4", "--out", tmp.resolve("three.png").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(tmp.resolve("three.png")));
+        assertEquals(1, file.getParent().toFile().list().length);
         r = run("vae", "classes", dir.toString(), "--n", "0");
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         r = run("vae", "eval", dir.toString(), "--k", "20", "--subset", "40");
