@@ -17,31 +17,28 @@ final class BundledModels {
         return (home != null ? Path.of(home) : Path.of(".")).resolve("models");
     }
 
+    /** The bundled MNIST DDPM, the default of 'sample' and 'eval nll'. */
     static Path ddpmMnist() {
-        Path p = directory().resolve(DDPM_MNIST);
-        if (!Files.exists(p)) {
-            throw new UserException("no --run given and no bundled model at " + p
-                    + "; train one (./diffusion4j train --out runs/mnist) and pass --run runs/mnist");
-        }
-        return p;
+        return require(DDPM_MNIST, "no --run given and no bundled model",
+                "train one (./diffusion4j train --out runs/mnist) and pass --run runs/mnist");
     }
 
-    /** The bundled MNIST digit classifier of 'eval samples'. */
+    /** The bundled MNIST digit classifier of 'eval samples' and 'vae classes'. */
     static Path classifierMnist() {
-        Path p = directory().resolve(CLASSIFIER_MNIST);
-        if (!Files.exists(p)) {
-            throw new UserException("no --classifier given and no bundled classifier at " + p
-                    + "; train one (./diffusion4j classifier train --out runs/classifier) and pass --classifier runs/classifier/classifier.bin");
-        }
-        return p;
+        return require(CLASSIFIER_MNIST, "no --classifier given and no bundled classifier",
+                "train one (./diffusion4j classifier train --out runs/classifier) and pass --classifier runs/classifier/classifier.bin");
     }
 
     /** The bundled MLP VAE (the IWAE paper's architecture), the default model of the 'vae' commands. */
     static Path vaeIwae() {
-        Path p = directory().resolve(VAE_IWAE);
+        return require(VAE_IWAE, "no RUN given and no bundled VAE",
+                "train one (./diffusion4j vae train --out runs/vae) and pass runs/vae");
+    }
+
+    private static Path require(String file, String what, String todo) {
+        Path p = directory().resolve(file);
         if (!Files.exists(p)) {
-            throw new UserException("no RUN given and no bundled VAE at " + p
-                    + "; train one (./diffusion4j vae train --out runs/vae) and pass runs/vae");
+            throw new UserException(what + " at " + p + "; " + todo);
         }
         return p;
     }
