@@ -32,7 +32,14 @@ public final class Dropout {
         NDManager m = h.getManager();
         long seed = m.randomInteger(0, Long.MAX_VALUE, new Shape(1), DataType.INT64).toLongArray()[0];
         float[] mask = mask(seed, Math.toIntExact(h.getShape().size()), p);
-        return h.mul(m.create(mask, h.getShape()));
+        // create() wraps a Java direct buffer (torch::from_blob) that the garbage collector may free
+        // while autograd still holds the tensor for the backward pass (seen: garbage gradients under GC
+        // pressure); a PyTorch-owned copy is safe.
+        NDArray owned;
+        try (NDArray blob = m.create(mask, h.getShape())) {
+            owned = blob.duplicate();
+        }
+        return h.mul(owned);
     }
 
     /**

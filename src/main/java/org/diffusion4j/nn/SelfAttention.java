@@ -44,8 +44,8 @@ public final class SelfAttention extends AbstractBlock {
         long hw = s.get(2) * s.get(3);
         NDList h = norm.forward(ps, inputs, training);
         // Scaling q (c*HW elements) instead of the logits (HW*HW) is the same product.
-        NDArray qa = q.forward(ps, h, training).head().reshape(b, channels, hw)
-                .mul((float) (1.0 / Math.sqrt(channels)));
+        NDArray qa = Scalar.mul(q.forward(ps, h, training).head().reshape(b, channels, hw),
+                1.0 / Math.sqrt(channels));
         NDArray ka = k.forward(ps, h, training).head().reshape(b, channels, hw);
         NDArray va = v.forward(ps, h, training).head().reshape(b, channels, hw);
         NDArray w = qa.transpose(0, 2, 1).batchMatMul(ka).softmax(2); // [B, HW(query), HW(key)]

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
+import org.diffusion4j.nn.Scalar;
 
 /**
  * The VAE objectives of math.md section 5 for one batch: the training loss (reconstruction plus
@@ -18,13 +19,13 @@ public final class Bounds {
     public record Terms(NDArray reconstruction, NDArray kl) {
         /** mean_B(reconstruction + beta * kl), the scalar to minimise. */
         public NDArray loss(double beta) {
-            return reconstruction.add(kl.mul(beta)).mean();
+            return reconstruction.add(Scalar.mul(kl, beta)).mean();
         }
     }
 
     /** Re-parameterisation: z = mu + exp(logVar / 2) * eps, eps ~ N(0, I). */
     public static NDArray reparameterize(NDArray mu, NDArray logVar, NDArray eps) {
-        return mu.add(logVar.mul(0.5).exp().mul(eps));
+        return mu.add(Scalar.mul(logVar, 0.5).exp().mul(eps));
     }
 
     /** The closed-form KL of q(z|x) against the model's prior (N(0, I) or N(mu^Y, I)): [B]. */

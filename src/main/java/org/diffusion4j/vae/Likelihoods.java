@@ -1,6 +1,7 @@
 package org.diffusion4j.vae;
 
 import ai.djl.ndarray.NDArray;
+import org.diffusion4j.nn.Scalar;
 
 /**
  * log p(x|z) of the decoder output, summed over the data dimensions: x and the output are
@@ -25,8 +26,8 @@ public final class Likelihoods {
         long d = x.getShape().get(x.getShape().dimension() - 1);
         NDArray d2 = x.sub(mean).square();
         if (logVar == null) {
-            return d2.sum(new int[] {-1}).div(variance).add(d * (Math.log(variance) + Kl.LOG_2PI)).mul(-0.5);
+            return Scalar.mul(Scalar.div(d2.sum(new int[] {-1}), variance).add(d * (Math.log(variance) + Kl.LOG_2PI)), -0.5);
         }
-        return d2.div(logVar.exp()).add(logVar).sum(new int[] {-1}).add(d * Kl.LOG_2PI).mul(-0.5);
+        return Scalar.mul(d2.div(logVar.exp()).add(logVar).sum(new int[] {-1}).add(d * Kl.LOG_2PI), -0.5);
     }
 }
