@@ -90,4 +90,17 @@ class VaeCommandTest {
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("done at step 25 of 25"), r[1]);
     }
+
+    @Test
+    void withoutARunTheBundledModelIsUsed(@TempDir Path tmp) {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isRegularFile(BundledModels.directory().resolve(BundledModels.VAE_IWAE)), "bundled VAE present");
+        Path out = tmp.resolve("s.png");
+        String[] r = run("vae", "sample", "--n", "4", "--threads", "1", "--out", out.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(out));
+        r = run("vae", "eval", "--k", "5", "--subset", "10", "--threads", "1");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("vae-iwae.bin on mnist:test"), r[1]);
+    }
 }
