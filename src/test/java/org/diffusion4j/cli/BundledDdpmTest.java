@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** 'sample' without --run draws from the shipped MNIST model, with DDIM by default. */
 class BundledDdpmTest {
     @Test
-    void sampleWithoutARunUsesTheBundledModelAndDdim(@TempDir Path tmp) {
+    void sampleWithoutARunUsesTheBundledModelAndDdim(@TempDir Path tmp) throws java.io.IOException {
         assumeTrue(Files.isRegularFile(BundledModels.directory().resolve(BundledModels.DDPM_MNIST)), "bundled DDPM present");
         Path out = tmp.resolve("digits.png");
         PrintStream before = System.out;
