@@ -20,7 +20,6 @@ import org.diffusion4j.pipeline.Pictures;
 import org.diffusion4j.pipeline.Vae;
 import org.diffusion4j.pipeline.VaePictures;
 import org.diffusion4j.pipeline.VaeTask;
-import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Progress;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.vae.VaeModel;
@@ -71,30 +70,11 @@ public final class VaeCommand implements Runnable {
         return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? Binarize.fixed(d, binarizeSeed) : d;
     }
 
-    static JsonObject dataOf(Path run) {
-        Path cfg = Files.isDirectory(run) ? run.resolve("config.json") : run.resolveSibling("config.json");
-        if (!Files.isDirectory(run) && !Files.exists(cfg)) {
-            // An exported model file (models/vae-*.bin) carries its run's configuration in its header.
-            try (NDManager m = Runtime.newManager()) {
-                JsonObject model = Checkpoint.read(run, m).header().getAsJsonObject("model");
-                if (model != null && model.has("data")) {
-                    return model.getAsJsonObject("data");
-                }
-            }
-            throw new UserException(run + ": the file does not say what data it was trained on; give --data explicitly");
-        }
-        try {
-            return com.google.gson.JsonParser.parseString(Files.readString(cfg)).getAsJsonObject()
-                    .getAsJsonObject("model").getAsJsonObject("data");
-        } catch (java.io.IOException | RuntimeException e) {
-            throw new UserException(cfg + ": cannot read the run's config.json; give --data explicitly");
-        }
-    }
-
     static Path output(Path out, Path run, String name) {
-        // Pictures of a run go into its folder; those of a model file into the current folder, never beside
-        // the file (the bundled models/ folder stays clean).
-        Path dir = out != null ? out : (Files.isDirectory(run) ? run : Path.of("."));
+        // Pictures go into the run folder (also for its checkpoint.bin); those of a standalone model file
+        // into the current folder, never beside it (the bundled models/ folder stays clean).
+        Path dir = out != null ? out : Files.isDirectory(run) ? run
+                : Files.exists(run.resolveSibling("config.json")) ? run.toAbsolutePath().getParent() : Path.of(".");
         return out != null && out.toString().toLowerCase(Locale.ROOT).endsWith(".png") ? out : dir.resolve(name);
     }
 
@@ -367,9 +347,12 @@ public final class VaeCommand implements Runnable {
         @Option(names = "--binarize-seed", defaultValue = "0", description = "Seed of the one fixed binarisation for Bernoulli models (default: ${DEFAULT-VALUE}).")
         long binarizeSeed;
 
-        DataSet open(VaeSpec spec, Path run) {
-            DataSet d = testData(data == null ? dataOf(run) : null, data, subset);
-            return forModel(spec, d, binarizeSeed);
+        DataSet open(Vae vae) {
+            if (data == null && vae.dataDescription() == null) {
+                throw new UserException("the model does not say what data it was trained on; give --data explicitly");
+            }
+            DataSet d = testData(data == null ? vae.dataDescription() : null, data, subset);
+            return forModel(vae.spec(), d, binarizeSeed);
         }
     }
 
@@ -400,7 +383,7 @@ public final class VaeCommand implements Runnable {
             }
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
-                DataSet d = data.open(spec, model.run);
+                DataSet d = data.open(vae);
                 DataSet few = d.subset(Math.min(n, d.size()));
                 NDArray r = vae.reconstruct(few, m);
                 Path file = output(out, model.run, "reconstructions.png");
@@ -450,7 +433,7 @@ public final class VaeCommand implements Runnable {
                 throw new UserException("--steps must be in 2..200, got " + steps);
             }
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
-                DataSet d = data.open(vae.spec(), model.run);
+                DataSet d = data.open(vae);
                 for (int i : new int[] {from, to}) {
                     if (i < 0 || i >= d.size()) {
                         throw new UserException("row " + i + " is outside 0.." + (d.size() - 1) + " of " + d.name());
@@ -493,7 +476,7 @@ public final class VaeCommand implements Runnable {
                 throw new UserException("--batch must be at least 1, got " + batch);
             }
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
-                DataSet d = data.open(vae.spec(), model.run);
+                DataSet d = data.open(vae);
                 Vae.Evaluation e;
                 try (Progress p = new Progress("eval", 0, d.size(), Progress.Mode.AUTO, Math.max(1, d.size() / 10))) {
                     e = vae.evaluate(d, k, batch, seed, done -> p.update(done, null), m);

@@ -30,6 +30,8 @@ public final class Vae implements AutoCloseable {
     public static final int EVAL_ROWS = 2048;
 
     private final VaeSpec spec;
+    /** What the model was trained on, as its run recorded it (null for a model made in code). */
+    private JsonObject data;
     private final NDManager manager;
     private final VaeModel model;
     private final ParameterStore ps;
@@ -52,11 +54,17 @@ public final class Vae implements AutoCloseable {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
-            JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
-            Vae v = new Vae(VaeSpec.fromJson(model), parent, 0);
+            JsonObject model = c.header().getAsJsonObject("model");
+            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec")), parent, 0);
+            v.data = model.has("data") ? model.getAsJsonObject("data") : null;
             c.loadWeightsInto(v.model, ema, file.toString());
             return v;
         }
+    }
+
+    /** The data description its training run recorded (run folders and exported files alike), or null. */
+    public JsonObject dataDescription() {
+        return data;
     }
 
     public VaeSpec spec() {
