@@ -19,6 +19,8 @@ import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.nn.LowPrecision;
+import org.diffusion4j.nn.Precision;
 import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.pipeline.Ddpm;
 import org.diffusion4j.pipeline.DdpmSpec;
@@ -54,6 +56,11 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
+    @Option(names = "--precision", defaultValue = "fp32", description = "Number format of the network: fp32, or fp16 "
+            + "(float16 copies of float32 master weights, dynamic loss scaling); bf16 is refused: DJL 0.35 cannot "
+            + "create bfloat16 arrays (default: ${DEFAULT-VALUE}).")
+    String precision;
+
     @Option(names = "--json", description = "Print one JSON object instead of a table.")
     boolean json;
 
@@ -69,6 +76,7 @@ public final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || iters < 1 || warmup < 0) {
             throw new org.diffusion4j.UserException("--batch and --iters must be >= 1 and --warmup >= 0");
         }
+        Precision prec = Precision.parse(precision);
         DataSet d = Mnist.train();
         UNetConfig cfg = unet.build(1);
         DdpmSpec spec = DdpmSpec.unet(cfg, 1, 28, 28, NoiseSchedule.ddpm(), LossType.L2);
@@ -76,6 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
         out.addProperty("preset", unet.preset);
         out.addProperty("batch", batch);
         out.addProperty("threads", Runtime.threads());
+        out.addProperty("precision", prec.label());
         long flops = cfg.forwardFlops(28, 28);
         out.addProperty("parameters", cfg.parameterCount(28, 28));
         out.addProperty("forwardFlopsPerImage", flops);
@@ -85,7 +94,7 @@ public final class BenchCommand implements Callable<Integer> {
             Batcher batcher = Batcher.builder(d).batchSize(batch).seed(0).shuffle(true).dropLast(true)
                     .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
             TrainConfig tc = TrainConfig.builder().steps(warmup + iters).batchSize(batch).checkpointEvery(1_000_000)
-                    .sampleEvery(0).logEvery(1_000_000).build();
+                    .sampleEvery(0).logEvery(1_000_000).precision(prec.label()).build();
             try (Trainer trainer = new Trainer(new DdpmTask(ddpm, new JsonObject(), null), new BatcherSource(batcher), tc, tmp, m)) {
                 trainer.progress(Progress.Mode.QUIET);
                 trainer.afterStep(t -> {
@@ -118,7 +127,8 @@ public final class BenchCommand implements Callable<Integer> {
 
             // Sampling step: one network call without gradients.
             long[] ns = new long[warmup + iters];
-            try (NDManager sub = m.newSubManager()) {
+            try (NDManager sub = m.newSubManager();
+                    LowPrecision scope = LowPrecision.enter(ddpm.network(), prec, sub, false)) {
                 NDArray x = sub.randomNormal(spec.batchShape(batch));
                 NDArray t = sub.full(new Shape(batch), 500, DataType.INT32);
                 for (int i = 0; i < ns.length; i++) {
@@ -176,8 +186,9 @@ public final class BenchCommand implements Callable<Integer> {
     private static void printTable(JsonObject o) {
         JsonObject tr = o.getAsJsonObject("train");
         JsonObject sa = o.getAsJsonObject("sample");
-        System.out.printf(Locale.ROOT, "preset %s, batch %d, %d threads, %,d parameters, %.3f GFLOP per image forward%n",
+        System.out.printf(Locale.ROOT, "preset %s, batch %d, %d threads, %s, %,d parameters, %.3f GFLOP per image forward%n",
                 o.get("preset").getAsString(), o.get("batch").getAsInt(), o.get("threads").getAsInt(),
+                o.get("precision").getAsString(),
                 o.get("parameters").getAsLong(), o.get("forwardFlopsPerImage").getAsLong() / 1e9);
         System.out.println("training step (ms)     median      min      max");
         for (String k : new String[] {"msTotal", "msData", "msForward", "msBackward", "msClip", "msAdam", "msEma"}) {

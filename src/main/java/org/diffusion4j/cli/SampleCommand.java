@@ -9,6 +9,7 @@ import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
+import org.diffusion4j.nn.Precision;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
@@ -78,6 +79,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--gif", paramLabel = "FILE", description = "Animated GIF of the denoising of the first samples.")
     Path gif;
 
+    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 (default) or fp16: the network computes on "
+            + "float16 copies of the weights (the sampler's arithmetic stays float32); bf16 is refused.")
+    String precision;
+
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
@@ -89,6 +94,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new UserException("--batch must be >= 1, got " + batch);
         }
+        Precision prec = Precision.parse(precision);
         Runtime.init();
         Runtime.setThreads(threads);
         Path source = run != null ? run : BundledModels.ddpmMnist();
@@ -108,7 +114,7 @@ public final class SampleCommand implements Callable<Integer> {
                     }
                     p.update(++calls[0], "t=" + t);
                 };
-                x = ddpm.sample(n, batch, s, seed, listener, m);
+                x = ddpm.sample(n, batch, s, seed, listener, m, prec);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));

@@ -11,6 +11,7 @@ import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.nn.MlpDenoiser;
+import org.diffusion4j.nn.Precision;
 import org.diffusion4j.pipeline.Ddpm;
 import org.diffusion4j.pipeline.DdpmSpec;
 import org.diffusion4j.pipeline.DdpmTask;
@@ -53,6 +54,12 @@ public final class TrainCommand implements Callable<Integer> {
     @Mixin
     TrainOptions train;
 
+    @Option(names = "--precision", description = "fp32 (default) or fp16: the network computes on float16 copies of "
+            + "float32 master weights with dynamic loss scaling. On this project's reference CPU fp16 training is ~40x "
+            + "slower (oneDNN has only a reference float16 backward-weights convolution there); see bench. bf16 is "
+            + "refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
+    String precision;
+
     @Override
     public Integer call() throws Exception {
         Runtime.init();
@@ -77,8 +84,8 @@ public final class TrainCommand implements Callable<Integer> {
                     + ": give images [C,H,W] or vectors [D]");
         }
         // 2-D points: short runs of big batches on one thread (more threads only cost at this size).
-        TrainConfig cfg = train.build(vectors ? new TrainOptions.Defaults(1500, 256, 1e-3, 1.0, 1)
-                : TrainOptions.Defaults.of(2e-4, 1.0));
+        TrainConfig cfg = withPrecision(train.build(vectors ? new TrainOptions.Defaults(1500, 256, 1e-3, 1.0, 1)
+                : TrainOptions.Defaults.of(2e-4, 1.0)));
         if (cfg.batchSize > d.size()) {
             throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
         }
@@ -93,7 +100,7 @@ public final class TrainCommand implements Callable<Integer> {
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
         try (Ddpm ddpm = Ddpm.create(DdpmSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
             System.err.println("resuming " + resume + " at step " + r.done() + " of " + r.config().steps);
-            return run(ddpm, d, r.model().getAsJsonObject("data"), r.config(), resume, r.checkpoint(), m);
+            return run(ddpm, d, r.model().getAsJsonObject("data"), withPrecision(r.config()), resume, r.checkpoint(), m);
         }
     }
 
@@ -102,6 +109,10 @@ public final class TrainCommand implements Callable<Integer> {
                 .scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build();
         DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
         return TrainRuns.run(task, new BatcherSource(batcher), cfg, dir, from, m, "train");
+    }
+
+    private TrainConfig withPrecision(TrainConfig cfg) {
+        return precision == null ? cfg : cfg.toBuilder().precision(Precision.parse(precision).label()).build();
     }
 
     static LossType parseLoss(String s) {

@@ -45,7 +45,7 @@ public final class Dropout {
         // garbage is left per step.
         NDArray owned;
         try (NDArray blob = m.create(buf, h.getShape(), DataType.FLOAT32)) {
-            owned = blob.duplicate();
+            owned = blob.getDataType() == h.getDataType() ? blob.duplicate() : blob.toType(h.getDataType(), true);
         }
         return h.mul(owned);
     }

@@ -79,8 +79,8 @@ public final class MlpDenoiser extends AbstractBlock {
 
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);
-        NDArray emb = TimeEmbedding.sinusoidal(inputs.get(1), config.timeDim);
+        NDArray x = LowPrecision.toCompute(inputs.get(0));
+        NDArray emb = LowPrecision.toCompute(TimeEmbedding.sinusoidal(inputs.get(1), config.timeDim));
         NDArray temb = time1.forward(ps, new NDList(Layers.silu(time0.forward(ps, new NDList(emb), training).head())),
                 training).head();
         NDArray h = x;

@@ -63,7 +63,7 @@ public final class TimeEmbedding extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray emb = sinusoidal(inputs.head(), dim);
+        NDArray emb = LowPrecision.toCompute(sinusoidal(inputs.head(), dim));
         NDArray h = dense0.forward(ps, new NDList(emb), training).head();
         return dense1.forward(ps, new NDList(Layers.silu(h)), training);
     }

@@ -152,7 +152,7 @@ public final class UNet extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
-        NDArray x = inputs.get(0);
+        NDArray x = LowPrecision.toCompute(inputs.get(0));
         checkInput(x.getShape());
         NDArray t = inputs.get(1);
         NDArray actTemb = Layers.silu(temb.forward(ps, new NDList(t), training).head());

@@ -2,8 +2,8 @@ package org.diffusion4j.pipeline;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
-import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,6 +13,9 @@ import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.nn.CastingParameterStore;
+import org.diffusion4j.nn.LowPrecision;
+import org.diffusion4j.nn.Precision;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.NamedArrays;
 import org.diffusion4j.train.Trainer;
@@ -36,7 +39,7 @@ public final class Ddpm implements AutoCloseable {
         Runtime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
-        this.denoiser = new BlockDenoiser(network, new ParameterStore(manager, false));
+        this.denoiser = new BlockDenoiser(network, new CastingParameterStore(manager));
     }
 
     /** A new model with weights initialised from {@code seed}. */
@@ -80,16 +83,29 @@ public final class Ddpm implements AutoCloseable {
      * samples come back. Returns [n, row...] in {@code out} (model units: [-1, 1] for images).
      */
     public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out) {
+        return sample(n, batch, sampler, seed, listener, out, Precision.FP32);
+    }
+
+    /**
+     * As above with the network computing in {@code precision} (fp16: on float16 copies of the
+     * weights, made once; the sampler's own arithmetic stays float32).
+     */
+    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
+            Precision precision) {
         Runtime.seed(seed);
         NDArray[] parts = new NDArray[(n + batch - 1) / batch];
-        for (int i = 0, done = 0; done < n; i++) {
-            int b = Math.min(batch, n - done);
-            try (NDManager sub = out.newSubManager()) {
-                NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
-                x.attach(out);
-                parts[i] = x;
+        try (NDManager weights = out.newSubManager();
+                LowPrecision scope = LowPrecision.enter(network, precision, weights, false)) {
+            for (int i = 0, done = 0; done < n; i++) {
+                int b = Math.min(batch, n - done);
+                try (NDManager sub = out.newSubManager()) {
+                    NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
+                    x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+                    x.attach(out);
+                    parts[i] = x;
+                }
+                done += b;
             }
-            done += b;
         }
         return parts.length == 1 ? parts[0] : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
     }

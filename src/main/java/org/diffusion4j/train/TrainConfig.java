@@ -1,6 +1,7 @@
 package org.diffusion4j.train;
 
 import com.google.gson.Gson;
+import org.diffusion4j.nn.Precision;
 
 /**
  * Immutable hyper-parameters of the training loop (not of the model). Serialised into
@@ -18,6 +19,8 @@ public final class TrainConfig {
     public final int checkpointEvery;
     public final int sampleEvery;
     public final int threads;
+    /** "fp32" or "fp16": the precision the network computes in (master weights stay float32). */
+    public final String precision;
 
     private TrainConfig(Builder b) {
         steps = b.steps;
@@ -31,6 +34,7 @@ public final class TrainConfig {
         checkpointEvery = b.checkpointEvery;
         sampleEvery = b.sampleEvery;
         threads = b.threads;
+        precision = b.precision;
     }
 
     public static Builder builder() {
@@ -50,12 +54,17 @@ public final class TrainConfig {
         b.checkpointEvery = checkpointEvery;
         b.sampleEvery = sampleEvery;
         b.threads = threads;
+        b.precision = precision;
         return b;
     }
 
     /** Learning rate at 0-based step: linear warm-up to lr over warmupSteps, then constant. */
     public double learningRate(long step) {
         return warmupSteps > 0 && step < warmupSteps ? lr * (step + 1) / warmupSteps : lr;
+    }
+
+    public Precision precisionValue() {
+        return Precision.parse(precision);
     }
 
     public String toJson() {
@@ -79,6 +88,7 @@ public final class TrainConfig {
         private int checkpointEvery = 500;
         private int sampleEvery = 500;
         private int threads = 0;
+        private String precision = "fp32";
 
         public Builder steps(long v) { steps = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
@@ -91,6 +101,7 @@ public final class TrainConfig {
         public Builder checkpointEvery(int v) { checkpointEvery = v; return this; }
         public Builder sampleEvery(int v) { sampleEvery = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
+        public Builder precision(String v) { precision = v; return this; }
 
         public TrainConfig build() {
             require(steps >= 1, "--steps must be at least 1, got " + steps);
@@ -103,6 +114,10 @@ public final class TrainConfig {
             require(checkpointEvery >= 1, "--checkpoint-every must be >= 1, got " + checkpointEvery);
             require(sampleEvery >= 0, "--sample-every must be >= 0 (0: never), got " + sampleEvery);
             require(threads >= 0, "--threads must be >= 0 (0: all cores), got " + threads);
+            if (precision == null) { // configs written before the option existed
+                precision = "fp32";
+            }
+            precision = Precision.parse(precision).label();
             return new TrainConfig(this);
         }
 

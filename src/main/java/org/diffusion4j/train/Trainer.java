@@ -18,6 +18,9 @@ import java.util.Map;
 import java.util.function.Consumer;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
+import org.diffusion4j.nn.LowPrecision;
+import org.diffusion4j.nn.Precision;
+import org.diffusion4j.nn.Scalar;
 
 /**
  * The one training loop of every model family: per step, seed PyTorch's generator from
@@ -39,6 +42,8 @@ public final class Trainer implements AutoCloseable {
     private final NamedArrays params;
     private final Adam adam;
     private final Ema ema;
+    private final Precision precision;
+    private final LossScaler scaler;
     private long step;
     private long skipped;
 
@@ -82,6 +87,8 @@ public final class Trainer implements AutoCloseable {
         }
         this.adam = new Adam(params, manager);
         this.ema = new Ema(params, config.emaDecay, manager);
+        this.precision = config.precisionValue();
+        this.scaler = new LossScaler(precision != Precision.FP32);
         if (config.threads > 0) {
             Runtime.setThreads(config.threads);
         }
@@ -132,6 +139,9 @@ public final class Trainer implements AutoCloseable {
         adam.restore(checked(ckpt.section("adam.m")), checked(ckpt.section("adam.v")),
                 h.get("adamUpdates").getAsLong());
         step = h.get("step").getAsLong();
+        if (h.has("lossScale")) {
+            scaler.restore(h.get("lossScale").getAsDouble(), h.get("lossScaleGoodSteps").getAsLong());
+        }
     }
 
     private NamedArrays checked(NamedArrays a) {
@@ -149,6 +159,10 @@ public final class Trainer implements AutoCloseable {
         h.addProperty("step", step);
         h.addProperty("adamUpdates", adam.updates());
         h.addProperty("emaUpdates", ema.updates());
+        if (scaler.enabled()) {
+            h.addProperty("lossScale", scaler.scale());
+            h.addProperty("lossScaleGoodSteps", scaler.goodSteps());
+        }
         return h;
     }
 
@@ -189,14 +203,21 @@ public final class Trainer implements AutoCloseable {
                     long tData = System.nanoTime();
                     NDArray lossArray;
                     long tForward;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                        lossArray = task.loss(batch);
-                        tForward = System.nanoTime();
-                        gc.backward(lossArray);
+                    NamedArrays grads;
+                    // In fp16 the network runs on float16 copies of the weights; their gradients
+                    // come back as float32, divided by the loss scale.
+                    try (LowPrecision lp = LowPrecision.enter(task.model(), precision, sub, true)) {
+                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            lossArray = task.loss(batch);
+                            tForward = System.nanoTime();
+                            gc.backward(lp.reduced() ? Scalar.mul(lossArray, scaler.scale()) : lossArray);
+                        }
+                        grads = lp.reduced()
+                                ? new NamedArrays(lp.names(), lp.float32Gradients(sub, 1.0 / scaler.scale()))
+                                : gradients(sub);
                     }
                     loss = lossArray.getFloat();
                     long tBackward = System.nanoTime();
-                    NamedArrays grads = gradients(sub);
                     norm = GradientClipping.globalNorm(grads);
                     if (!Float.isFinite(loss)) {
                         zeroGradients();
@@ -205,7 +226,12 @@ public final class Trainer implements AutoCloseable {
                                         + "checkpoint: lower --lr or keep --clip on, then --resume",
                                 loss, step + 1, runDir.resolve(CHECKPOINT)));
                     }
-                    if (!Double.isFinite(norm)) {
+                    if (!Double.isFinite(norm) && scaler.overflow()) {
+                        // fp16: the scaled gradient overflowed; skip the update with a smaller scale.
+                        zeroGradients();
+                        skipped++;
+                        skippedInARow = 1;
+                    } else if (!Double.isFinite(norm)) {
                         // A finite loss with a non-finite gradient: skip this update (the weights,
                         // Adam and EMA stay as they were); stop if it keeps happening.
                         String where = firstNonFinite(grads);
@@ -221,6 +247,7 @@ public final class Trainer implements AutoCloseable {
                                 step + 1, where, loss);
                     } else {
                         skippedInARow = 0;
+                        scaler.good();
                     }
                     long tClip = System.nanoTime();
                     if (skippedInARow == 0) {
@@ -300,6 +327,9 @@ public final class Trainer implements AutoCloseable {
     }
 
     private void zeroGradients() {
+        if (precision != Precision.FP32) {
+            return; // the float16 copies that held gradients are gone with the step
+        }
         for (NDArray p : params.arrays()) {
             JniUtils.zeroGrad((PtNDArray) p);
         }
