@@ -25,10 +25,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Algorithm 1 on the tiny U-Net preset and real MNIST digits. */
 class DdpmTrainingTest {
-    private static final DdpmSpec TINY = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 28, 28,
+    static final DdpmSpec TINY = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 28, 28,
             NoiseSchedule.ddpm(), LossType.L2);
 
-    private static BatchSource source(DataSet d, int batch, long seed) {
+    static BatchSource source(DataSet d, int batch, long seed) {
         Batcher b = Batcher.builder(d).batchSize(batch).seed(seed).shuffle(true).dropLast(true)
                 .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
         return (step, m) -> new Batch(b.batch(step).toNDArray(m), null);

@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
-import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.diffusion.DdimSampler;
@@ -22,9 +21,6 @@ import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.nn.LowPrecision;
 import org.diffusion4j.nn.Precision;
-import org.diffusion4j.nn.UNetConfig;
-import org.diffusion4j.schedule.NoiseSchedule;
-import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
 import org.diffusion4j.train.NamedArrays;
 import org.diffusion4j.train.Progress;
@@ -35,13 +31,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** fp16 (float16 copies of float32 master weights) against fp32 on the tiny U-Net. */
 class MixedPrecisionTest {
-    private static final DdpmSpec TINY = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 28, 28,
-            NoiseSchedule.ddpm(), LossType.L2);
+    private static final DdpmSpec TINY = DdpmTrainingTest.TINY;
 
     private static BatchSource source(DataSet d, int batch, long seed) {
-        Batcher b = Batcher.builder(d).batchSize(batch).seed(seed).shuffle(true).dropLast(true)
-                .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
-        return (step, m) -> new Batch(b.batch(step).toNDArray(m), null);
+        return DdpmTrainingTest.source(d, batch, seed);
     }
 
     /** The training loss of one batch and its gradient (flattened, float32) in a precision. */
