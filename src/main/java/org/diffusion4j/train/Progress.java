@@ -26,6 +26,8 @@ public final class Progress implements AutoCloseable {
     private final long t0 = System.nanoTime();
     private long current;
     private long lastPrinted;
+    private long lastPrintedNanos = t0;
+    private double recentRate;
     private String extra = "";
 
     public Progress(String task, long start, long total, Mode mode, int lineEvery) {
@@ -53,7 +55,7 @@ public final class Progress implements AutoCloseable {
             bar.stepTo(now);
             bar.setExtraMessage(extra);
         } else if (lines && (now - lastPrinted >= lineEvery || now >= total)) {
-            lastPrinted = now;
+            noteInterval(now);
             out.println(line());
         }
     }
@@ -64,8 +66,28 @@ public final class Progress implements AutoCloseable {
         return s > 0 ? (current - start) / s : 0;
     }
 
+    /**
+     * Units per second over the recent line intervals (an exponential average, weight 0.3 on the
+     * newest), so that a pause (a suspended process, a busy machine) stops counting once it is
+     * over; the rate since the start until the first interval.
+     */
+    public double recentRate() {
+        return recentRate > 0 ? recentRate : rate();
+    }
+
+    private void noteInterval(long now) {
+        long t = System.nanoTime();
+        double s = (t - lastPrintedNanos) / 1e9;
+        if (s > 0 && now > lastPrinted) {
+            double r = (now - lastPrinted) / s;
+            recentRate = recentRate > 0 ? 0.7 * recentRate + 0.3 * r : r;
+        }
+        lastPrinted = now;
+        lastPrintedNanos = t;
+    }
+
     private String line() {
-        double r = rate();
+        double r = recentRate();
         long eta = r > 0 ? Math.round((total - current) / r) : -1;
         return String.format(Locale.ROOT, "%s %d/%d %s %.2f it/s ETA %s", task, current, total,
                 extra, r, eta < 0 ? "?" : formatDuration(eta));
