@@ -97,7 +97,12 @@ public final class LowPrecision implements AutoCloseable {
      */
     public List<NDArray> float32Gradients(NDManager manager, double unscale) {
         List<NDArray> out = new ArrayList<>(ordered.size());
-        for (NDArray c : ordered) {
+        for (int i = 0; i < ordered.size(); i++) {
+            NDArray c = ordered.get(i);
+            if (!c.hasGradient()) {
+                throw new IllegalStateException("no float16 gradient for " + names.get(i) + ": the network did not read its "
+                        + "weights through a CastingParameterStore (reduced precision works for the DDPM networks)");
+            }
             NDArray g = c.getGradient().toType(DataType.FLOAT32, true);
             g.attach(manager);
             out.add(unscale == 1.0 ? g : Scalar.mul(g, unscale));
