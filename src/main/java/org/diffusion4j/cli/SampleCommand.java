@@ -141,10 +141,13 @@ public final class SampleCommand implements Callable<Integer> {
         }
     }
 
+    /** The DDIM eta in effect: the option, else 1 for the bundled model and 0 for a run. */
+    private double eta() {
+        return eta != null ? eta : run == null ? 1.0 : 0.0;
+    }
+
     private Sampler sampler(Ddpm ddpm, boolean bundled) {
-        if (eta == null) {
-            eta = bundled ? 1.0 : 0.0;
-        }
+        double eta = eta();
         String kind = sampler != null ? sampler.toLowerCase(Locale.ROOT) : (bundled ? "ddim" : "ddpm");
         boolean clipX0 = clip && ddpm.spec().isImage();
         switch (kind) {
@@ -172,7 +175,7 @@ public final class SampleCommand implements Callable<Integer> {
     }
 
     private String describe(Sampler s) {
-        return s instanceof DdimSampler ? "DDIM, eta " + eta : "DDPM, sigma^2 = " + variance;
+        return s instanceof DdimSampler ? "DDIM, eta " + eta() : "DDPM, sigma^2 = " + variance;
     }
 
     private void writeEach(float[] display, long[] shape) {

@@ -5,6 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -98,12 +100,14 @@ public final class LowPrecision implements AutoCloseable {
     public List<NDArray> float32Gradients(NDManager manager, double unscale) {
         List<NDArray> out = new ArrayList<>(ordered.size());
         for (int i = 0; i < ordered.size(); i++) {
-            NDArray c = ordered.get(i);
-            if (!c.hasGradient()) {
+            // JniUtils, not NDArray.getGradient: DJL answers a gradient that never arrived with zeros.
+            NDArray g16 = JniUtils.getGradient((PtNDArray) ordered.get(i));
+            if (g16 == null) {
                 throw new IllegalStateException("no float16 gradient for " + names.get(i) + ": the network did not read its "
                         + "weights through a CastingParameterStore (reduced precision works for the DDPM networks)");
             }
-            NDArray g = c.getGradient().toType(DataType.FLOAT32, true);
+            g16.attach(manager);
+            NDArray g = g16.toType(DataType.FLOAT32, true);
             g.attach(manager);
             out.add(unscale == 1.0 ? g : Scalar.mul(g, unscale));
         }

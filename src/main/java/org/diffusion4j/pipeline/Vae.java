@@ -31,13 +31,14 @@ public final class Vae implements AutoCloseable {
 
     private final VaeSpec spec;
     /** What the model was trained on, as its run recorded it (null for a model made in code). */
-    private JsonObject data;
+    private final JsonObject data;
     private final NDManager manager;
     private final VaeModel model;
     private final ParameterStore ps;
 
-    private Vae(VaeSpec spec, NDManager parent, long seed) {
+    private Vae(VaeSpec spec, NDManager parent, long seed, JsonObject data) {
         this.spec = spec;
+        this.data = data;
         this.manager = parent.newSubManager();
         Runtime.seed(seed);
         this.model = VaeModel.create(spec, manager);
@@ -46,7 +47,7 @@ public final class Vae implements AutoCloseable {
 
     /** A new model with weights initialised from {@code seed}. */
     public static Vae create(VaeSpec spec, NDManager parent, long seed) {
-        return new Vae(spec, parent, seed);
+        return new Vae(spec, parent, seed, null);
     }
 
     /** Loads a model from a run folder (its checkpoint.bin) or a checkpoint file, EMA or raw weights. */
@@ -55,8 +56,8 @@ public final class Vae implements AutoCloseable {
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = c.header().getAsJsonObject("model");
-            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec")), parent, 0);
-            v.data = model.has("data") ? model.getAsJsonObject("data") : null;
+            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec")), parent, 0,
+                    model.has("data") ? model.getAsJsonObject("data") : null);
             c.loadWeightsInto(v.model, ema, file.toString());
             return v;
         }

@@ -55,7 +55,7 @@ public final class Progress implements AutoCloseable {
             bar.stepTo(now);
             bar.setExtraMessage(extra);
         } else if (lines && (now - lastPrinted >= lineEvery || now >= total)) {
-            noteInterval(now);
+            noteInterval(now, System.nanoTime());
             out.println(line());
         }
     }
@@ -75,8 +75,8 @@ public final class Progress implements AutoCloseable {
         return recentRate > 0 ? recentRate : rate();
     }
 
-    private void noteInterval(long now) {
-        long t = System.nanoTime();
+    /** Records that {@code now} units were done at time {@code t} (nanoseconds). */
+    void noteInterval(long now, long t) {
         double s = (t - lastPrintedNanos) / 1e9;
         if (s > 0 && now > lastPrinted) {
             double r = (now - lastPrinted) / s;

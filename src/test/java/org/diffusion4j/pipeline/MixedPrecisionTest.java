@@ -132,6 +132,25 @@ class MixedPrecisionTest {
     }
 
     @Test
+    void aNetworkThatIgnoresTheCopiesIsToldSo() {
+        try (NDManager m = Runtime.newManager()) {
+            ai.djl.nn.core.Linear lin = ai.djl.nn.core.Linear.builder().setUnits(2).build();
+            lin.initialize(m, DataType.FLOAT32, new ai.djl.ndarray.types.Shape(1, 3));
+            try (NDManager sub = m.newSubManager();
+                    LowPrecision lp = LowPrecision.enter(lin, Precision.FP16, sub, true)) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    // A plain ParameterStore hands out the float32 weights, not the float16 copies.
+                    NDArray y = lin.forward(new ai.djl.training.ParameterStore(sub, false),
+                            new ai.djl.ndarray.NDList(sub.ones(new ai.djl.ndarray.types.Shape(1, 3))), true).head();
+                    gc.backward(y.sum());
+                }
+                IllegalStateException e = assertThrows(IllegalStateException.class, () -> lp.float32Gradients(sub, 1.0));
+                assertTrue(e.getMessage().contains("CastingParameterStore"), e.getMessage());
+            }
+        }
+    }
+
+    @Test
     void bfloat16IsRefusedWithAReasonAndOldConfigsMeanFloat32() {
         UserException e = assertThrows(UserException.class, () -> Precision.parse("bf16"));
         assertTrue(e.getMessage().contains("use fp32 or fp16"), e.getMessage());
