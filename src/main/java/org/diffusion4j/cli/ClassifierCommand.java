@@ -124,7 +124,7 @@ public final class ClassifierCommand implements Runnable {
         }
 
         private Integer resumeRun(NDManager m) {
-            TrainRuns.Resumed r = TrainRuns.resume(resume, Classifier.KIND, steps, threads, m);
+            TrainRuns.Resumed r = TrainRuns.resume(resume, Classifier.KIND, steps, threads, null, m);
             JsonObject model = r.model();
             TrainConfig cfg = r.config();
             long done = r.done();

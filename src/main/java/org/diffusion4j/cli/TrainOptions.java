@@ -21,6 +21,10 @@ public final class TrainOptions {
     @Option(names = "--warmup", description = "Linear learning-rate warm-up steps (default: min(1000, steps/10)).")
     Long warmup;
 
+    @Option(names = "--decay-from", paramLabel = "STEP", description = "From this step on, decay the learning rate linearly to 0 at --steps (default: no decay). "
+            + "May be given on --resume while the decay has not begun (at or after the run's current step).")
+    Long decayFrom;
+
     @Option(names = "--clip", description = "Clip gradients to this global norm; 0: off (default: 1.0 for train, 0 for vae train).")
     Double clip;
 
@@ -55,6 +59,7 @@ public final class TrainOptions {
         long total = steps == null ? d.steps() : steps;
         return TrainConfig.builder().steps(total).batchSize(batch != null ? batch : d.batch()).lr(lr != null ? lr : d.lr())
                 .warmupSteps(warmup != null ? warmup : Math.min(1000, total / 10))
+                .lrDecayFrom(decayFrom != null ? decayFrom : -1)
                 .gradClip(clip != null ? clip : d.clip())
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed)
                 .logEvery(logEvery).checkpointEvery(checkpointEvery)

@@ -30,24 +30,42 @@ final class TrainRuns {
     record Resumed(Checkpoint checkpoint, JsonObject model, TrainConfig config, long done) {}
 
     static Resumed resume(Path dir, String kind, TrainOptions options, NDManager m) {
-        return resume(dir, kind, options.steps, options.threads, m);
+        return resume(dir, kind, options.steps, options.threads, options.decayFrom, m);
     }
 
-    /** As above, with a new step target and thread count where not null. */
-    static Resumed resume(Path dir, String kind, Long steps, Integer threads, NDManager m) {
+    /**
+     * As above, with a new step target, thread count and decay start where not null. The steps
+     * already trained must keep the learning rates they had, so a decay that has begun fixes
+     * both the target and the start, and a new start may not lie in the past.
+     */
+    static Resumed resume(Path dir, String kind, Long steps, Integer threads, Long decayFrom, NDManager m) {
         Path file = dir.resolve(Trainer.CHECKPOINT);
         if (!Files.isDirectory(dir)) {
             throw new UserException(dir + ": no such run folder; give the --out folder of an earlier training run");
         }
         Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
         TrainConfig cfg = TrainConfig.fromJson(c.header().get("train").toString());
+        long done = c.header().get("step").getAsLong();
+        boolean moved = (steps != null && steps != cfg.steps) || (decayFrom != null && decayFrom != cfg.lrDecayFrom);
+        if (moved && cfg.decayStartedBefore(done)) {
+            throw new UserException(dir + " has been decaying its learning rate since step " + cfg.lrDecayFrom
+                    + "; its --steps and --decay-from can no longer change (start a new run to train longer)");
+        }
+        if (decayFrom != null && decayFrom != cfg.lrDecayFrom && decayFrom < done) {
+            throw new UserException("--decay-from " + decayFrom + " lies before the run's current step " + done
+                    + "; give a step at or after it");
+        }
+        TrainConfig.Builder b = cfg.toBuilder();
         if (steps != null) {
-            cfg = cfg.toBuilder().steps(steps).build();
+            b.steps(steps);
         }
         if (threads != null) {
-            cfg = cfg.toBuilder().threads(threads).build();
+            b.threads(threads);
         }
-        long done = c.header().get("step").getAsLong();
+        if (decayFrom != null) {
+            b.lrDecayFrom(decayFrom);
+        }
+        cfg = b.build();
         if (cfg.steps <= done) {
             throw new UserException(dir + " is already at step " + done + "; give --steps above it to train further");
         }

@@ -91,6 +91,30 @@ class VaeCommandTest {
         assertTrue(r[1].contains("done at step 25 of 25"), r[1]);
     }
 
+    /** A decay may be added on resume while it has not begun; once it has, the run's end is fixed. */
+    @Test
+    void learningRateDecayOnResume(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("run");
+        String[] r = run("vae", "train", "--subset", "200", "--steps", "10", "--batch", "32", "--hidden", "16",
+                "--latent", "2", "--warmup", "0", "--lr", "0.001", "--threads", "1", "--out", dir.toString());
+        assertEquals("0", r[0], r[2]);
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "20", "--decay-from", "5");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertEquals("diffusion4j: --decay-from 5 lies before the run's current step 10; give a step at or after it", r[2].strip());
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "20", "--decay-from", "15");
+        assertEquals("0", r[0], r[2]);
+        java.util.List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
+        assertEquals(20, lines.size());
+        // 0-based step 19 (logged as step 20) is the last of 5 decay steps: lr / 5.
+        com.google.gson.JsonObject last = com.google.gson.JsonParser.parseString(lines.get(19)).getAsJsonObject();
+        assertEquals(20, last.get("step").getAsLong());
+        assertEquals(0.001 / 5, last.get("lr").getAsDouble(), 1e-12);
+        assertEquals(0.001, com.google.gson.JsonParser.parseString(lines.get(15)).getAsJsonObject().get("lr").getAsDouble(), 1e-12);
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "30");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertTrue(r[2].contains("has been decaying its learning rate since step 15"), r[2]);
+    }
+
     @Test
     void withoutARunTheBundledModelIsUsed(@TempDir Path tmp) {
         org.junit.jupiter.api.Assumptions.assumeTrue(
