@@ -18,6 +18,7 @@ import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.io.GifWriter;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.pipeline.Ddpm;
+import org.diffusion4j.pipeline.SampleParts;
 import org.diffusion4j.pipeline.Pictures;
 import org.diffusion4j.pipeline.Trajectory;
 import org.diffusion4j.train.Progress;
@@ -29,6 +30,8 @@ import picocli.CommandLine.Option;
         description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm) or DDIM.",
             "Reproducible: the same --seed and --batch give the same samples (the batch size changes "
                 + "how the noise is drawn, so a different --batch gives different samples).",
+            "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
+                + "the end; after an interruption the same command continues from them.",
             "Example: diffusion4j sample --run runs/mnist --n 64 --out samples.png",
             "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif"})
 public final class SampleCommand implements Callable<Integer> {
@@ -71,7 +74,8 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--each", paramLabel = "DIR", description = "Also write every sample as its own PNG into DIR.")
     Path each;
 
-    @Option(names = "--npy", paramLabel = "FILE", description = "Also write the samples as .npy: [N, H, W] (or [N, C, H, W]) float32 in [0, 1]; points as [N, D].")
+    @Option(names = "--npy", paramLabel = "FILE", description = "Also write the samples as .npy: [N, H, W] (or [N, C, H, W]) float32 in [0, 1]; points as [N, D]. "
+            + "Makes a job of several batches resumable (FILE.parts/ holds the finished ones).")
     Path npy;
 
     @Option(names = "--trajectory", paramLabel = "PNG", description = "Picture of x_t and x0Hat at ten evenly spaced steps for the first samples.")
@@ -105,17 +109,25 @@ public final class SampleCommand implements Callable<Integer> {
             Trajectory traj = (trajectory != null || gif != null)
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
             long batches = (n + batch - 1) / batch;
+            // Long jobs keep their finished batches until the end, so the same command resumes them.
+            SampleParts parts = npy != null && batches > 1 && traj == null
+                    ? SampleParts.open(npy.resolveSibling(npy.getFileName() + ".parts"), job(source, s)) : null;
+            if (parts != null && parts.found() > 0) {
+                System.err.printf(Locale.ROOT, "resuming: %d of %d batches were finished earlier (%s)%n", parts.found(), batches,
+                        npy.getFileName() + ".parts");
+            }
+            long skipped = parts == null ? 0 : Math.min(parts.found(), batches) * (long) s.networkCalls();
             long t0 = System.nanoTime();
             NDArray x;
-            try (Progress p = new Progress("sample", 0, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
-                long[] calls = {0};
+            try (Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
+                long[] calls = {skipped};
                 StepListener listener = (i, count, t, xt, x0) -> {
                     if (traj != null) {
                         traj.onStep(i, count, t, xt, x0);
                     }
                     p.update(++calls[0], "t=" + t);
                 };
-                x = ddpm.sample(n, batch, s, seed, listener, m, prec);
+                x = ddpm.sample(n, batch, s, seed, listener, m, prec, parts != null ? parts : Ddpm.BatchStore.NONE);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));
@@ -125,6 +137,9 @@ public final class SampleCommand implements Callable<Integer> {
             if (npy != null) {
                 long[] npyShape = images && shape[1] == 1 ? new long[] {shape[0], shape[2], shape[3]} : shape;
                 Npy.write(npy, display, npyShape);
+                if (parts != null) {
+                    parts.finish();
+                }
             }
             if (each != null && images) {
                 writeEach(display, shape);
@@ -138,6 +153,18 @@ public final class SampleCommand implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per batch of %d) -> %s%n",
                     n, seconds, describe(s), s.networkCalls(), Math.min(batch, n), out);
             return 0;
+        }
+    }
+
+    /** Everything that shapes the samples of this command: a resumed job must match it. */
+    private String job(Path source, Sampler s) {
+        Path file = org.diffusion4j.train.Checkpoint.fileOf(source).toAbsolutePath().normalize();
+        try {
+            return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
+                    + (raw ? " raw" : " ema"), "sampler " + describe(s) + " " + s.networkCalls() + " calls, clip " + clip,
+                    "seed " + seed, "batch " + batch, "n " + n, "precision " + precision) + "\n";
+        } catch (java.io.IOException e) {
+            throw new UserException(file + ": cannot read it (" + e.getMessage() + ")");
         }
     }
 

@@ -83,31 +83,63 @@ public final class Ddpm implements AutoCloseable {
      * samples come back. Returns [n, row...] in {@code out} (model units: [-1, 1] for images).
      */
     public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out) {
-        return sample(n, batch, sampler, seed, listener, out, Precision.FP32);
+        return sample(n, batch, sampler, seed, listener, out, Precision.FP32, BatchStore.NONE);
     }
 
     /**
      * As above with the network computing in {@code precision} (fp16: on float16 copies of the
-     * weights, made once; the sampler's own arithmetic stays float32).
+     * weights, made once; the sampler's own arithmetic stays float32), taking finished batches
+     * from {@code store} and handing it each new one, so that a long job can resume.
      */
     public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
-            Precision precision) {
-        Runtime.seed(seed);
+            Precision precision, BatchStore store) {
         NDArray[] parts = new NDArray[(n + batch - 1) / batch];
         try (NDManager weights = out.newSubManager();
                 LowPrecision scope = LowPrecision.enter(network, precision, weights, false)) {
-            for (int i = 0, done = 0; done < n; i++) {
-                int b = Math.min(batch, n - done);
+            for (int i = 0; i < parts.length; i++) {
+                int b = Math.min(batch, n - i * batch);
+                parts[i] = store.load(i, out);
+                if (parts[i] != null) {
+                    continue;
+                }
+                // Each batch is seeded on its own, so that batch i is the same whether or not
+                // the batches before it were drawn in this process.
+                Runtime.seed(batchSeed(seed, i));
                 try (NDManager sub = out.newSubManager()) {
                     NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
                     x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
                     x.attach(out);
                     parts[i] = x;
                 }
-                done += b;
+                store.save(i, parts[i]);
             }
         }
         return parts.length == 1 ? parts[0] : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
+    }
+
+    /** The seed of batch i of a job seeded with {@code seed}: the seed itself for the first batch. */
+    public static long batchSeed(long seed, int i) {
+        return seed + i * 0x9E3779B97F4A7C15L; // odd 64-bit golden-ratio step: distinct for every i
+    }
+
+    /** Where finished batches of a sampling job are kept between runs. */
+    public interface BatchStore {
+        /** Keeps nothing: every batch is drawn. */
+        BatchStore NONE = new BatchStore() {
+            @Override
+            public NDArray load(int i, NDManager m) {
+                return null;
+            }
+
+            @Override
+            public void save(int i, NDArray x) {}
+        };
+
+        /** Batch i if it was finished before, in {@code m}; else null. */
+        NDArray load(int i, NDManager m);
+
+        /** Keeps a batch just finished. */
+        void save(int i, NDArray x);
     }
 
     @Override

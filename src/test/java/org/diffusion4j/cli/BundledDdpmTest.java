@@ -30,4 +30,44 @@ class BundledDdpmTest {
         assertTrue(Files.size(out) > 0);
         assertTrue(o.toString().contains("DDIM, eta 1.0"), "the bundled model samples with eta 1: " + o);
     }
+
+    /** A job whose output could not be written keeps its batches; the same command then finishes it without drawing them again. */
+    @Test
+    void aSamplingJobResumesFromItsFinishedBatches(@TempDir Path tmp) throws java.io.IOException {
+        assumeTrue(Files.isRegularFile(BundledModels.directory().resolve(BundledModels.DDPM_MNIST)), "bundled DDPM present");
+        String[] job = {"sample", "--n", "3", "--batch", "2", "--steps", "2", "--threads", "1", "--out", tmp.resolve("s.png").toString(), "--npy"};
+        Path whole = tmp.resolve("whole.npy");
+        assertEquals(0, run(concat(job, whole.toString())).code());
+        assertTrue(!Files.exists(tmp.resolve("whole.npy.parts")), "the parts go once the output is written");
+
+        Path cut = tmp.resolve("cut.npy");
+        Files.createDirectories(cut); // the output cannot be written: the job fails at its very end
+        CliErrorsTest.Outcome failed = run(concat(job, cut.toString()));
+        assertTrue(failed.code() != 0, failed.err());
+        assertTrue(Files.isRegularFile(tmp.resolve("cut.npy.parts").resolve("batch-00001.npy")), "both batches kept");
+        Files.delete(cut);
+        CliErrorsTest.Outcome resumed = run(concat(job, cut.toString()));
+        assertEquals(0, resumed.code(), resumed.err());
+        assertTrue(resumed.err().contains("resuming: 2 of 2 batches were finished earlier"), resumed.err());
+        assertTrue(java.util.Arrays.equals(Files.readAllBytes(whole), Files.readAllBytes(cut)), "same samples as the uninterrupted job");
+    }
+
+    /** Runs the command line with System.err (where progress and notes go) captured. */
+    private static CliErrorsTest.Outcome run(String... args) {
+        PrintStream before = System.err;
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(e, true));
+        try {
+            CliErrorsTest.Outcome o = CliErrorsTest.run(args);
+            return new CliErrorsTest.Outcome(o.code(), e + o.err());
+        } finally {
+            System.setErr(before);
+        }
+    }
+
+    private static String[] concat(String[] a, String last) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + 1);
+        r[a.length] = last;
+        return r;
+    }
 }

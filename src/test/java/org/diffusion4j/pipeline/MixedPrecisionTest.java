@@ -119,8 +119,8 @@ class MixedPrecisionTest {
     void float16SamplesMatchFloat32Samples() {
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, 4)) {
             DdimSampler ddim = new DdimSampler(ddpm.diffusion().schedule(), 10, 0.0, true);
-            float[] x32 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP32).toFloatArray();
-            NDArray s16 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP16);
+            float[] x32 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP32, Ddpm.BatchStore.NONE).toFloatArray();
+            NDArray s16 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP16, Ddpm.BatchStore.NONE);
             assertEquals(DataType.FLOAT32, s16.getDataType());
             float[] x16 = s16.toFloatArray();
             double worst = 0;
