@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -50,7 +49,8 @@ public final class SampleParts implements Ddpm.BatchStore {
             AtomicFiles.write(jobFile, job.getBytes(StandardCharsets.UTF_8));
             return new SampleParts(dir, 0);
         } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot keep the finished batches there", e);
+            throw new UserException(dir + ": cannot keep the finished batches there (" + e.getMessage()
+                    + "); check that the folder is writable", e);
         }
     }
 
@@ -78,7 +78,8 @@ public final class SampleParts implements Ddpm.BatchStore {
         try {
             delete(dir);
         } catch (IOException e) {
-            throw new UncheckedIOException(dir + ": cannot remove the finished batches", e);
+            throw new UserException(dir + ": the samples are written but the finished batches could not be removed ("
+                    + e.getMessage() + "); delete the folder by hand", e);
         }
     }
 
