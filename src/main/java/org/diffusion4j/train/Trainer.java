@@ -44,6 +44,7 @@ public final class Trainer implements AutoCloseable {
     private final Ema ema;
     private final Precision precision;
     private final LossScaler scaler;
+    private final RunLock lock;
     private long step;
     private long skipped;
 
@@ -92,6 +93,7 @@ public final class Trainer implements AutoCloseable {
         if (config.threads > 0) {
             Runtime.setThreads(config.threads);
         }
+        this.lock = runDir == null ? null : RunLock.acquire(runDir);
     }
 
     public Trainer progress(Progress.Mode mode) {
@@ -338,5 +340,8 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
+        if (lock != null) {
+            lock.close();
+        }
     }
 }

@@ -115,6 +115,28 @@ class VaeCommandTest {
         assertTrue(r[2].contains("has been decaying its learning rate since step 15"), r[2]);
     }
 
+    /** While a trainer holds a run folder, a second one is refused in one line and the checkpoint is untouched. */
+    @Test
+    void aRunBeingTrainedCannotBeResumedTwice(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("run");
+        String[] r = run("vae", "train", "--subset", "200", "--steps", "4", "--batch", "32", "--hidden", "16",
+                "--latent", "2", "--threads", "1", "--out", dir.toString());
+        assertEquals("0", r[0], r[2]);
+        byte[] before = Files.readAllBytes(dir.resolve("checkpoint.bin"));
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(dir.resolve(".lock"),
+                java.nio.file.StandardOpenOption.WRITE); java.nio.channels.FileLock held = ch.lock()) {
+            r = run("vae", "train", "--resume", dir.toString(), "--steps", "8");
+            assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+            assertEquals("diffusion4j: " + dir + " is being trained by another process; stop that one first "
+                    + "(Ctrl-C or SIGTERM saves its checkpoint), then resume", r[2].strip().lines().reduce((a, b) -> b).orElse(""));
+            assertTrue(!r[2].contains("Exception"), r[2]);
+            assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("checkpoint.bin"))));
+        }
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "8");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("done at step 8 of 8"), r[1]);
+    }
+
     @Test
     void withoutARunTheBundledModelIsUsed(@TempDir Path tmp) {
         org.junit.jupiter.api.Assumptions.assumeTrue(
