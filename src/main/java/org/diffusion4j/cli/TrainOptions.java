@@ -21,7 +21,7 @@ public final class TrainOptions {
     @Option(names = "--warmup", description = "Linear learning-rate warm-up steps (default: min(1000, steps/10)).")
     Long warmup;
 
-    @Option(names = "--decay-from", paramLabel = "STEP", description = "From this step on, decay the learning rate linearly to 0 at --steps (default: no decay). "
+    @Option(names = "--decay-from", paramLabel = "STEP", description = "From this step on, decay the learning rate linearly to 0 at --steps (default, or -1: no decay). "
             + "May be given on --resume while the decay has not begun (at or after the run's current step).")
     Long decayFrom;
 

@@ -51,7 +51,7 @@ final class TrainRuns {
             throw new UserException(dir + " has been decaying its learning rate since step " + cfg.lrDecayFrom
                     + "; its --steps and --decay-from can no longer change (start a new run to train longer)");
         }
-        if (decayFrom != null && decayFrom != cfg.lrDecayFrom && decayFrom < done) {
+        if (decayFrom != null && decayFrom != -1 && decayFrom != cfg.lrDecayFrom && decayFrom < done) {
             throw new UserException("--decay-from " + decayFrom + " lies before the run's current step " + done
                     + "; give a step at or after it");
         }

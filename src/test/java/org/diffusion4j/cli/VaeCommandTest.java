@@ -101,6 +101,8 @@ class VaeCommandTest {
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "20", "--decay-from", "5");
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         assertEquals("diffusion4j: --decay-from 5 lies before the run's current step 10; give a step at or after it", r[2].strip());
+        r = run("vae", "train", "--resume", dir.toString(), "--steps", "12", "--decay-from", "-1"); // -1: none, always allowed
+        assertEquals("0", r[0], r[2]);
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "20", "--decay-from", "15");
         assertEquals("0", r[0], r[2]);
         java.util.List<String> lines = Files.readAllLines(dir.resolve("metrics.jsonl"));
