@@ -64,13 +64,13 @@ public final class TrainCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
-            return resume != null ? resumeRun(m) : newRun(m);
+            return resume != null || train.initFrom != null ? resumeRun(m) : newRun(m);
         }
     }
 
     private Integer newRun(NDManager m) {
         LossType lossType = parseLoss(loss);
-        DataSet d = data.open(train.seed);
+        DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
         Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.preset));
         TrainRuns.requireFresh(dir, "train");
@@ -89,26 +89,34 @@ public final class TrainCommand implements Callable<Integer> {
         if (cfg.batchSize > d.size()) {
             throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
         }
-        try (Ddpm ddpm = Ddpm.create(spec, m, train.seed)) {
+        try (Ddpm ddpm = Ddpm.create(spec, m, train.seed())) {
             System.err.println("training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
-            return run(ddpm, d, data.describe(train.seed), cfg, dir, null, m);
+            return run(ddpm, d, data.describe(train.seed()), cfg, dir, null, m);
         }
     }
 
+    /** --resume, or a new run started by --init-from from another's state. */
     private Integer resumeRun(NDManager m) {
-        TrainRuns.Resumed r = TrainRuns.resume(resume, Ddpm.KIND, train, m);
+        TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Ddpm.KIND, train, "train", m);
+        r = r.withConfig(withPrecision(r.config()));
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
         try (Ddpm ddpm = Ddpm.create(DdpmSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
-            System.err.println("resuming " + resume + " at step " + r.done() + " of " + r.config().steps);
-            return run(ddpm, d, r.model().getAsJsonObject("data"), withPrecision(r.config()), resume, r.checkpoint(), m);
+            System.err.println(r.describe());
+            return TrainRuns.run(task(ddpm, d, r.model().getAsJsonObject("data")), source(ddpm, d, r.config()), r, m, "train");
         }
     }
 
     private Integer run(Ddpm ddpm, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir, Checkpoint from, NDManager m) {
-        Batcher batcher = Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
-                .scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build();
-        DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
-        return TrainRuns.run(task, new BatcherSource(batcher), cfg, dir, from, m, "train");
+        return TrainRuns.run(task(ddpm, d, dataDesc), source(ddpm, d, cfg), cfg, dir, from, m, "train");
+    }
+
+    private static DdpmTask task(Ddpm ddpm, DataSet d, JsonObject dataDesc) {
+        return new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
+    }
+
+    private static BatcherSource source(Ddpm ddpm, DataSet d, TrainConfig cfg) {
+        return new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
+                .scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
     }
 
     private TrainConfig withPrecision(TrainConfig cfg) {

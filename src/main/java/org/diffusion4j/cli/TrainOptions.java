@@ -1,5 +1,6 @@
 package org.diffusion4j.cli;
 
+import java.nio.file.Path;
 import org.diffusion4j.train.TrainConfig;
 import picocli.CommandLine.Option;
 
@@ -31,8 +32,13 @@ public final class TrainOptions {
     @Option(names = "--ema", description = "EMA decay of the weights (default: 0.995 up to 10,000 steps, else 0.9999), warmed up as min(decay, (1+k)/(10+k)).")
     Double ema;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and noise (default: ${DEFAULT-VALUE}).")
-    long seed;
+    @Option(names = "--seed", description = "Seed of initialisation, data order and noise (default: 0; with --init-from: the source run's).")
+    Long seed;
+
+    @Option(names = "--init-from", paramLabel = "RUN_DIR", description = "Start a new run (--out) from the full state of RUN_DIR's checkpoint "
+            + "(weights, EMA, Adam moments, step counter, model and data) under a new schedule: --steps, --lr, --warmup, --decay-from, "
+            + "--batch, --ema, ... replace the source's, the rest are kept. For training on after a run's decay has begun.")
+    Path initFrom;
 
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores; 1 for 2-D points, where more only costs); may be changed on --resume.")
     Integer threads;
@@ -54,6 +60,47 @@ public final class TrainOptions {
         }
     }
 
+    /** The seed given, or 0. */
+    public long seed() {
+        return seed != null ? seed : 0;
+    }
+
+    /** A source run's configuration with every option the user gave in its place (for --init-from). */
+    public TrainConfig override(TrainConfig base) {
+        TrainConfig.Builder b = base.toBuilder().logEvery(logEvery).checkpointEvery(checkpointEvery);
+        if (steps != null) {
+            b.steps(steps);
+        }
+        if (batch != null) {
+            b.batchSize(batch);
+        }
+        if (lr != null) {
+            b.lr(lr);
+        }
+        if (warmup != null) {
+            b.warmupSteps(warmup);
+        }
+        if (decayFrom != null) {
+            b.lrDecayFrom(decayFrom);
+        }
+        if (clip != null) {
+            b.gradClip(clip);
+        }
+        if (ema != null) {
+            b.emaDecay(ema);
+        }
+        if (seed != null) {
+            b.seed(seed);
+        }
+        if (threads != null) {
+            b.threads(threads);
+        }
+        if (sampleEvery != null) {
+            b.sampleEvery(sampleEvery);
+        }
+        return b.build();
+    }
+
     /** The configuration of a new run, the command's defaults filling what was not given. */
     public TrainConfig build(Defaults d) {
         long total = steps == null ? d.steps() : steps;
@@ -61,7 +108,7 @@ public final class TrainOptions {
                 .warmupSteps(warmup != null ? warmup : Math.min(1000, total / 10))
                 .lrDecayFrom(decayFrom != null ? decayFrom : -1)
                 .gradClip(clip != null ? clip : d.clip())
-                .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed)
+                .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed())
                 .logEvery(logEvery).checkpointEvery(checkpointEvery)
                 .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads()).build();
     }

@@ -26,11 +26,75 @@ final class TrainRuns {
         }
     }
 
-    /** A run to resume: its checkpoint (of the given kind) and training configuration (with a new --steps or --threads). */
-    record Resumed(Checkpoint checkpoint, JsonObject model, TrainConfig config, long done) {}
+    /**
+     * A run to continue: the checkpoint (of the given kind) whose state it starts from, its model
+     * and data, its training configuration, the step it is at, the folder it trains into, and for
+     * a run branched by --init-from where it came from (null for a plain resume).
+     */
+    record Resumed(Checkpoint checkpoint, JsonObject model, TrainConfig config, long done, Path dir, JsonObject origin) {
+        Resumed withConfig(TrainConfig c) {
+            return new Resumed(checkpoint, model, c, done, dir, origin);
+        }
+
+        /** The line a command prints before training on. */
+        String describe() {
+            return origin == null ? "resuming " + dir + " at step " + done + " of " + config.steps
+                    : "starting " + dir + " from " + origin.get("from").getAsString() + " at step " + done + " of " + config.steps;
+        }
+    }
+
+    /** --resume RUN_DIR, or --init-from SOURCE with --out NEW_DIR: the run to continue. */
+    static Resumed resumeOrBranch(Path resume, Path out, String kind, TrainOptions o, String command, NDManager m) {
+        if (resume != null && o.initFrom != null) {
+            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
+        }
+        if (resume != null) {
+            return resume(resume, kind, o.steps, o.threads, o.decayFrom, m);
+        }
+        return branch(o.initFrom, out, kind, o, command, m);
+    }
 
     static Resumed resume(Path dir, String kind, TrainOptions options, NDManager m) {
         return resume(dir, kind, options.steps, options.threads, options.decayFrom, m);
+    }
+
+    /**
+     * A new run in {@code out} that carries on from the full training state of {@code source}
+     * (weights, EMA, Adam moments, step counter) under the source's configuration with the
+     * given options in its place: how a run whose decay has begun is trained further.
+     */
+    static Resumed branch(Path source, Path out, String kind, TrainOptions o, String command, NDManager m) {
+        if (out == null) {
+            throw new UserException("--init-from needs --out: the folder of the new run");
+        }
+        requireFresh(out, command);
+        Path file = Checkpoint.fileOf(source);
+        Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
+        if (!c.has("adam.m")) {
+            throw new UserException(file + " holds weights only (an exported model); --init-from needs a run folder "
+                    + "(its checkpoint.bin keeps the optimizer state the new run carries on with)");
+        }
+        TrainConfig base = TrainConfig.fromJson(c.header().get("train").toString());
+        long done = c.header().get("step").getAsLong();
+        if (base.decayStartedBefore(done) && o.decayFrom == null) {
+            throw new UserException(source + " has been decaying its learning rate since step " + base.lrDecayFrom
+                    + "; give the new run's --decay-from (a step at or after " + done + ", or -1 for none)");
+        }
+        if (o.decayFrom != null && o.decayFrom != -1 && o.decayFrom < done) {
+            throw new UserException("--decay-from " + o.decayFrom + " lies before step " + done
+                    + ", where the new run starts; give a step at or after it");
+        }
+        TrainConfig cfg = o.override(base);
+        if (cfg.steps <= done) {
+            throw new UserException(source + " is already at step " + done + "; give --steps above it for the new run");
+        }
+        JsonObject origin = new JsonObject();
+        origin.addProperty("from", file.toString());
+        origin.addProperty("step", done);
+        if (c.header().has("initFrom")) {
+            origin.add("initFrom", c.header().get("initFrom"));
+        }
+        return new Resumed(c, c.header().getAsJsonObject("model"), cfg, done, out, origin);
     }
 
     /**
@@ -69,7 +133,7 @@ final class TrainRuns {
         if (cfg.steps <= done) {
             throw new UserException(dir + " is already at step " + done + "; give --steps above it to train further");
         }
-        return new Resumed(c, c.header().getAsJsonObject("model"), cfg, done);
+        return new Resumed(c, c.header().getAsJsonObject("model"), cfg, done, dir, null);
     }
 
     /**
@@ -78,10 +142,23 @@ final class TrainRuns {
      */
     static int run(TrainingTask task, BatchSource source, TrainConfig cfg, Path dir, Checkpoint from, NDManager m,
             String resumeCommand) {
+        return run(task, source, cfg, dir, from, null, m, resumeCommand);
+    }
+
+    /** As above, continuing the run {@code r}. */
+    static int run(TrainingTask task, BatchSource source, Resumed r, NDManager m, String resumeCommand) {
+        return run(task, source, r.config(), r.dir(), r.checkpoint(), r.origin(), m, resumeCommand);
+    }
+
+    private static int run(TrainingTask task, BatchSource source, TrainConfig cfg, Path dir, Checkpoint from,
+            JsonObject origin, NDManager m, String resumeCommand) {
         try (Trainer trainer = new Trainer(task, source, cfg, dir, m)) {
             trainer.afterCheckpoint(p -> Pictures.lossCurve(dir));
             if (from != null) {
                 trainer.restore(from);
+            }
+            if (origin != null) {
+                trainer.initFrom(origin);
             }
             Trainer.Result r;
             try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {

@@ -161,7 +161,7 @@ public final class VaeCommand implements Runnable {
         public Integer call() {
             Runtime.init();
             try (NDManager m = Runtime.newManager()) {
-                return resume != null ? resumeRun(m) : newRun(m);
+                return resume != null || train.initFrom != null ? resumeRun(m) : newRun(m);
             }
         }
 
@@ -216,7 +216,7 @@ public final class VaeCommand implements Runnable {
         }
 
         private Integer newRun(NDManager m) {
-            DataSet d = data.open(train.seed);
+            DataSet d = data.open(train.seed());
             VaeSpec spec = buildSpec(d);
             String p = preset != null ? preset : (d.isImage() ? "iwae" : "toy");
             Path dir = out != null ? out : Path.of("runs", "vae-" + data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + p
@@ -226,30 +226,37 @@ public final class VaeCommand implements Runnable {
             if (cfg.batchSize > d.size()) {
                 throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
             }
-            try (Vae vae = Vae.create(spec, m, train.seed)) {
+            try (Vae vae = Vae.create(spec, m, train.seed())) {
                 System.err.println("training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
-                return run(vae, d, data.describe(train.seed), cfg, dir, null, m);
+                return run(vae, d, data.describe(train.seed()), cfg, dir, null, m);
             }
         }
 
+        /** --resume, or a new run started by --init-from from another's state. */
         private Integer resumeRun(NDManager m) {
-            TrainRuns.Resumed r = TrainRuns.resume(resume, Vae.KIND, train, m);
+            TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Vae.KIND, train, "vae train", m);
             DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
             try (Vae vae = Vae.create(VaeSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
-                System.err.println("resuming " + resume + " at step " + r.done() + " of " + r.config().steps);
-                return run(vae, d, r.model().getAsJsonObject("data"), r.config(), resume, r.checkpoint(), m);
+                System.err.println(r.describe());
+                VaeTask task = task(vae, r.model().getAsJsonObject("data"));
+                return TrainRuns.run(task, source(task, vae, d, r.config()), r, m, "vae train");
             }
         }
 
         private static Integer run(Vae vae, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir,
                 org.diffusion4j.train.Checkpoint from, NDManager m) {
-            VaeSpec spec = vae.spec();
-            boolean bernoulli = spec.likelihood == VaeSpec.Likelihood.BERNOULLI;
-            Batcher batcher = Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
-                    .scaling(Batcher.Scaling.KEEP).binarize(bernoulli).build();
-            DataSet reference = forModel(spec, testData(dataDesc, null, 2000), 0);
-            VaeTask task = new VaeTask(vae, dataDesc, reference);
-            return TrainRuns.run(task, task.source(new BatcherSource(batcher)), cfg, dir, from, m, "vae train");
+            VaeTask task = task(vae, dataDesc);
+            return TrainRuns.run(task, source(task, vae, d, cfg), cfg, dir, from, m, "vae train");
+        }
+
+        private static VaeTask task(Vae vae, JsonObject dataDesc) {
+            return new VaeTask(vae, dataDesc, forModel(vae.spec(), testData(dataDesc, null, 2000), 0));
+        }
+
+        private static org.diffusion4j.train.BatchSource source(VaeTask task, Vae vae, DataSet d, TrainConfig cfg) {
+            boolean bernoulli = vae.spec().likelihood == VaeSpec.Likelihood.BERNOULLI;
+            return task.source(new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true)
+                    .dropLast(true).scaling(Batcher.Scaling.KEEP).binarize(bernoulli).build()));
         }
     }
 

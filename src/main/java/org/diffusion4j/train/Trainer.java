@@ -47,6 +47,8 @@ public final class Trainer implements AutoCloseable {
     private final RunLock lock;
     private long step;
     private long skipped;
+    /** Where a run started by --init-from came from (kept in every checkpoint), or null. */
+    private JsonObject origin;
 
     /** Steps whose update was skipped because the gradient was not finite. */
     public long skippedSteps() {
@@ -141,9 +143,15 @@ public final class Trainer implements AutoCloseable {
         adam.restore(checked(ckpt.section("adam.m")), checked(ckpt.section("adam.v")),
                 h.get("adamUpdates").getAsLong());
         step = h.get("step").getAsLong();
+        origin = h.has("initFrom") ? h.getAsJsonObject("initFrom") : null;
         if (h.has("lossScale")) {
             scaler.restore(h.get("lossScale").getAsDouble(), h.get("lossScaleGoodSteps").getAsLong());
         }
+    }
+
+    /** Records that this run started from another run's state (after {@link #restore}). */
+    public void initFrom(JsonObject source) {
+        this.origin = source;
     }
 
     private NamedArrays checked(NamedArrays a) {
@@ -161,6 +169,9 @@ public final class Trainer implements AutoCloseable {
         h.addProperty("step", step);
         h.addProperty("adamUpdates", adam.updates());
         h.addProperty("emaUpdates", ema.updates());
+        if (origin != null) {
+            h.add("initFrom", origin);
+        }
         if (scaler.enabled()) {
             h.addProperty("lossScale", scaler.scale());
             h.addProperty("lossScaleGoodSteps", scaler.goodSteps());

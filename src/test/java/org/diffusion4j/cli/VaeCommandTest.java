@@ -3,10 +3,13 @@ package org.diffusion4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -115,6 +118,77 @@ class VaeCommandTest {
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "30");
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         assertTrue(r[2].contains("has been decaying its learning rate since step 15"), r[2]);
+    }
+
+    /**
+     * --init-from starts a new run from another's full state: with the source's own schedule it
+     * is the source's continuation, loss for loss; a run whose decay has begun can be trained on
+     * in a new folder; an exported model, a missing --out or --resume beside it are refused.
+     */
+    @Test
+    void aNewRunCarriesOnFromAnothersState(@TempDir Path tmp) throws Exception {
+        Path a = tmp.resolve("a");
+        String[] r = run("vae", "train", "--subset", "200", "--steps", "10", "--batch", "32", "--hidden", "16",
+                "--latent", "2", "--warmup", "0", "--lr", "0.001", "--threads", "1", "--sample-every", "0", "--out", a.toString());
+        assertEquals("0", r[0], r[2]);
+        byte[] source = Files.readAllBytes(a.resolve("checkpoint.bin"));
+        Path b = tmp.resolve("b"); // a copy of the source, resumed in place: the reference continuation
+        Files.createDirectories(b);
+        for (String f : new String[] {"checkpoint.bin", "config.json", "metrics.jsonl"}) {
+            Files.copy(a.resolve(f), b.resolve(f));
+        }
+        assertEquals("0", run("vae", "train", "--resume", b.toString(), "--steps", "14")[0]);
+        Path c = tmp.resolve("c");
+        r = run("vae", "train", "--init-from", a.toString(), "--steps", "14", "--out", c.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("starting " + c + " from " + a.resolve("checkpoint.bin") + " at step 10 of 14"), r[2]);
+        assertTrue(java.util.Arrays.equals(source, Files.readAllBytes(a.resolve("checkpoint.bin"))), "source untouched");
+        List<String> ref = Files.readAllLines(b.resolve("metrics.jsonl")).subList(10, 14);
+        List<String> got = Files.readAllLines(c.resolve("metrics.jsonl"));
+        assertEquals(4, got.size());
+        for (int i = 0; i < 4; i++) {
+            assertEquals(11 + i, field(got.get(i), "step"), 0);
+            assertEquals(field(ref.get(i), "loss"), field(got.get(i), "loss"), 0.0, "step " + (11 + i));
+        }
+        JsonObject cfg = JsonParser.parseString(Files.readString(c.resolve("config.json"))).getAsJsonObject();
+        assertEquals(10, cfg.getAsJsonObject("initFrom").get("step").getAsLong());
+        assertEquals(32, cfg.getAsJsonObject("train").get("batchSize").getAsInt()); // kept from the source
+
+        // c decays from 14: its target can no longer move, but a new run from it can train on.
+        r = run("vae", "train", "--resume", c.toString(), "--steps", "16", "--decay-from", "14");
+        assertEquals("0", r[0], r[2]);
+        r = run("vae", "train", "--resume", c.toString(), "--steps", "20");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        Path d = tmp.resolve("d");
+        r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--out", d.toString());
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertEquals("diffusion4j: " + c + " has been decaying its learning rate since step 14; give the new run's "
+                + "--decay-from (a step at or after 16, or -1 for none)", r[2].strip());
+        r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--decay-from", "14", "--out", d.toString());
+        assertEquals("diffusion4j: --decay-from 14 lies before step 16, where the new run starts; give a step at or after it", r[2].strip());
+        r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--decay-from", "-1");
+        assertEquals("diffusion4j: --init-from needs --out: the folder of the new run", r[2].strip());
+        r = run("vae", "train", "--init-from", c.toString(), "--resume", c.toString(), "--steps", "20");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        Path exported = tmp.resolve("w.bin");
+        assertEquals("0", run("export", "--run", c.toString(), "--out", exported.toString())[0]);
+        r = run("vae", "train", "--init-from", exported.toString(), "--steps", "20", "--decay-from", "-1", "--out", d.toString());
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertTrue(r[2].contains("holds weights only (an exported model)"), r[2]);
+        assertTrue(!Files.exists(d.resolve("checkpoint.bin")));
+        r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--decay-from", "18", "--out", d.toString());
+        assertEquals("0", r[0], r[2]);
+        got = Files.readAllLines(d.resolve("metrics.jsonl"));
+        assertEquals(17, field(got.get(0), "step"), 0);
+        assertEquals(0.001, field(got.get(0), "lr"), 1e-12); // the constant rate again
+        assertEquals(0.001 / 2, field(got.get(3), "lr"), 1e-12); // 0-based step 19: last of 2 decay steps
+        JsonObject origin = JsonParser.parseString(Files.readString(d.resolve("config.json"))).getAsJsonObject().getAsJsonObject("initFrom");
+        assertEquals(16, origin.get("step").getAsLong());
+        assertEquals(10, origin.getAsJsonObject("initFrom").get("step").getAsLong()); // the chain is kept
+    }
+
+    private static double field(String jsonLine, String name) {
+        return JsonParser.parseString(jsonLine).getAsJsonObject().get(name).getAsDouble();
     }
 
     /** While a trainer holds a run folder, a second one is refused in one line and the checkpoint is untouched. */
