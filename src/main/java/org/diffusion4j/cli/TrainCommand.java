@@ -101,7 +101,6 @@ public final class TrainCommand implements Callable<Integer> {
         r = r.withConfig(withPrecision(r.config()));
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
         try (Ddpm ddpm = Ddpm.create(DdpmSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
-            System.err.println(r.describe());
             return TrainRuns.run(task(ddpm, d, r.model().getAsJsonObject("data")), source(ddpm, d, r.config()), r, m, "train");
         }
     }

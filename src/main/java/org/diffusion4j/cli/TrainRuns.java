@@ -142,17 +142,20 @@ final class TrainRuns {
      */
     static int run(TrainingTask task, BatchSource source, TrainConfig cfg, Path dir, Checkpoint from, NDManager m,
             String resumeCommand) {
-        return run(task, source, cfg, dir, from, null, m, resumeCommand);
+        return run(task, source, cfg, dir, from, null, null, m, resumeCommand);
     }
 
-    /** As above, continuing the run {@code r}. */
+    /** As above, continuing the run {@code r} (its line is printed once the run folder is locked). */
     static int run(TrainingTask task, BatchSource source, Resumed r, NDManager m, String resumeCommand) {
-        return run(task, source, r.config(), r.dir(), r.checkpoint(), r.origin(), m, resumeCommand);
+        return run(task, source, r.config(), r.dir(), r.checkpoint(), r.origin(), r.describe(), m, resumeCommand);
     }
 
     private static int run(TrainingTask task, BatchSource source, TrainConfig cfg, Path dir, Checkpoint from,
-            JsonObject origin, NDManager m, String resumeCommand) {
+            JsonObject origin, String banner, NDManager m, String resumeCommand) {
         try (Trainer trainer = new Trainer(task, source, cfg, dir, m)) {
+            if (banner != null) {
+                System.err.println(banner);
+            }
             trainer.afterCheckpoint(p -> Pictures.lossCurve(dir));
             if (from != null) {
                 trainer.restore(from);

@@ -206,6 +206,7 @@ class VaeCommandTest {
             assertEquals("diffusion4j: " + dir + " is being trained by another process; stop that one first "
                     + "(Ctrl-C or SIGTERM saves its checkpoint), then resume", r[2].strip().lines().reduce((a, b) -> b).orElse(""));
             assertTrue(!r[2].contains("Exception"), r[2]);
+            assertTrue(!r[2].contains("resuming"), r[2]); // nothing claims to resume before the lock is held
             assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("checkpoint.bin"))));
         }
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "8");
