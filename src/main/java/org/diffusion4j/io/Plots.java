@@ -91,13 +91,34 @@ public final class Plots {
     public static BufferedImage lossChart(String title, double[] steps, double[] loss, boolean logY,
             double smoothing) {
         List<Line> lines = new ArrayList<>();
+        // A long run logs every step (300,000 points take XChart minutes): smooth over all of
+        // them, then draw every k-th point, at most MAX_POINTS per line.
+        double[] x = thin(steps, MAX_POINTS);
         if (smoothing > 0) {
-            lines.add(new Line("loss", steps, loss, new Color(0x1f77b4).brighter()));
-            lines.add(new Line("smoothed", steps, ema(loss, smoothing), new Color(0x08306b)));
+            lines.add(new Line("loss", x, thin(loss, MAX_POINTS), new Color(0x1f77b4).brighter()));
+            lines.add(new Line("smoothed", x, thin(ema(loss, smoothing), MAX_POINTS), new Color(0x08306b)));
         } else {
-            lines.add(new Line("loss", steps, loss, new Color(0x1f77b4)));
+            lines.add(new Line("loss", x, thin(loss, MAX_POINTS), new Color(0x1f77b4)));
         }
         return lineChart(title, "step", "loss", lines, logY, 800, 500);
+    }
+
+    /** Points per line of a loss chart. */
+    public static final int MAX_POINTS = 4000;
+
+    /** Every k-th value (the first and the last always), k the smallest stride leaving at most {@code max}. */
+    public static double[] thin(double[] y, int max) {
+        if (y.length <= max) {
+            return y;
+        }
+        int k = (y.length - 2) / (max - 1) + 1;
+        int n = (y.length - 1 + k - 1) / k + 1; // indices 0, k, 2k, ... below the last, then the last
+        double[] out = new double[n];
+        for (int i = 0; i < n - 1; i++) {
+            out[i] = y[i * k];
+        }
+        out[n - 1] = y[y.length - 1];
+        return out;
     }
 
     /** Debiased exponential moving average (weight in [0, 1)); non-finite values are carried over. */

@@ -158,4 +158,30 @@ class IoTest {
         File[] files = tmp.toFile().listFiles();
         assertFalse(java.util.Arrays.stream(files).anyMatch(x -> x.getName().endsWith(".tmp")));
     }
+
+    /** Thinning a long loss curve keeps at most max points: the first, the last, and a constant stride between. */
+    @org.junit.jupiter.api.Test
+    void thinningKeepsEndsAndAConstantStride() {
+        int[][] cases = {{5, 10}, {10, 10}, {11, 10}, {300_000, 4000}, {4001, 4000}, {7999, 4000}, {8001, 4000}, {3, 2}};
+        for (int[] c : cases) {
+            double[] y = new double[c[0]];
+            for (int i = 0; i < y.length; i++) {
+                y[i] = i;
+            }
+            double[] t = Plots.thin(y, c[1]);
+            assertTrue(t.length <= c[1], c[0] + " -> " + t.length);
+            assertEquals(0, t[0]);
+            assertEquals(c[0] - 1, t[t.length - 1]);
+            if (c[0] <= c[1]) {
+                assertEquals(c[0], t.length);
+                continue;
+            }
+            assertTrue(t.length >= c[1] / 2, c[0] + " -> " + t.length); // not thinner than needed
+            double stride = t[1] - t[0];
+            for (int i = 1; i < t.length - 1; i++) {
+                assertEquals(stride, t[i] - t[i - 1], 0.0);
+            }
+            assertTrue(t[t.length - 1] - t[t.length - 2] > 0 && t[t.length - 1] - t[t.length - 2] <= stride);
+        }
+    }
 }
