@@ -237,7 +237,7 @@ public final class VaeCommand implements Runnable {
             TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Vae.KIND, train, "vae train", m);
             DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
             try (Vae vae = Vae.create(VaeSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
-                    VaeTask task = task(vae, r.model().getAsJsonObject("data"));
+                VaeTask task = task(vae, r.model().getAsJsonObject("data"));
                 return TrainRuns.run(task, source(task, vae, d, r.config()), r, m, "vae train");
             }
         }
