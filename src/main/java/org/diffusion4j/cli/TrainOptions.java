@@ -46,11 +46,11 @@ public final class TrainOptions {
     @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: never).")
     Integer sampleEvery;
 
-    @Option(names = "--checkpoint-every", defaultValue = "500", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
-    int checkpointEvery;
+    @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default: 500).")
+    Integer checkpointEvery;
 
-    @Option(names = "--log-every", defaultValue = "50", description = "Steps between log lines when output is not a terminal (default: ${DEFAULT-VALUE}).")
-    int logEvery;
+    @Option(names = "--log-every", description = "Steps between log lines when output is not a terminal (default: 50).")
+    Integer logEvery;
 
     /** A command's own defaults for the options the user did not give. */
     public record Defaults(long steps, int batch, double lr, double clip, int threads) {
@@ -67,7 +67,13 @@ public final class TrainOptions {
 
     /** A source run's configuration with every option the user gave in its place (for --init-from). */
     public TrainConfig override(TrainConfig base) {
-        TrainConfig.Builder b = base.toBuilder().logEvery(logEvery).checkpointEvery(checkpointEvery);
+        TrainConfig.Builder b = base.toBuilder();
+        if (logEvery != null) {
+            b.logEvery(logEvery);
+        }
+        if (checkpointEvery != null) {
+            b.checkpointEvery(checkpointEvery);
+        }
         if (steps != null) {
             b.steps(steps);
         }
@@ -109,7 +115,7 @@ public final class TrainOptions {
                 .lrDecayFrom(decayFrom != null ? decayFrom : -1)
                 .gradClip(clip != null ? clip : d.clip())
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed())
-                .logEvery(logEvery).checkpointEvery(checkpointEvery)
+                .logEvery(logEvery != null ? logEvery : 50).checkpointEvery(checkpointEvery != null ? checkpointEvery : 500)
                 .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads()).build();
     }
 }

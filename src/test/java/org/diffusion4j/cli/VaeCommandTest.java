@@ -129,7 +129,8 @@ class VaeCommandTest {
     void aNewRunCarriesOnFromAnothersState(@TempDir Path tmp) throws Exception {
         Path a = tmp.resolve("a");
         String[] r = run("vae", "train", "--subset", "200", "--steps", "10", "--batch", "32", "--hidden", "16",
-                "--latent", "2", "--warmup", "0", "--lr", "0.001", "--threads", "1", "--sample-every", "0", "--out", a.toString());
+                "--latent", "2", "--warmup", "0", "--lr", "0.001", "--threads", "1", "--sample-every", "0",
+                "--log-every", "7", "--checkpoint-every", "9", "--out", a.toString());
         assertEquals("0", r[0], r[2]);
         byte[] source = Files.readAllBytes(a.resolve("checkpoint.bin"));
         Path b = tmp.resolve("b"); // a copy of the source, resumed in place: the reference continuation
@@ -152,7 +153,11 @@ class VaeCommandTest {
         }
         JsonObject cfg = JsonParser.parseString(Files.readString(c.resolve("config.json"))).getAsJsonObject();
         assertEquals(10, cfg.getAsJsonObject("initFrom").get("step").getAsLong());
-        assertEquals(32, cfg.getAsJsonObject("train").get("batchSize").getAsInt()); // kept from the source
+        JsonObject train = cfg.getAsJsonObject("train");
+        assertEquals(32, train.get("batchSize").getAsInt()); // kept from the source, like every option not given
+        assertEquals(7, train.get("logEvery").getAsInt());
+        assertEquals(9, train.get("checkpointEvery").getAsInt());
+        assertEquals(14, train.get("steps").getAsLong()); // given: replaced
 
         // c decays from 14: its target can no longer move, but a new run from it can train on.
         r = run("vae", "train", "--resume", c.toString(), "--steps", "16", "--decay-from", "14");
