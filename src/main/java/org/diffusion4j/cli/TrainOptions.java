@@ -46,10 +46,13 @@ public final class TrainOptions {
     @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: never).")
     Integer sampleEvery;
 
-    @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default: 500).")
+    static final int CHECKPOINT_EVERY = 500;
+    static final int LOG_EVERY = 50;
+
+    @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default: " + CHECKPOINT_EVERY + ").")
     Integer checkpointEvery;
 
-    @Option(names = "--log-every", description = "Steps between log lines when output is not a terminal (default: 50).")
+    @Option(names = "--log-every", description = "Steps between log lines when output is not a terminal (default: " + LOG_EVERY + ").")
     Integer logEvery;
 
     /** A command's own defaults for the options the user did not give. */
@@ -115,7 +118,7 @@ public final class TrainOptions {
                 .lrDecayFrom(decayFrom != null ? decayFrom : -1)
                 .gradClip(clip != null ? clip : d.clip())
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed())
-                .logEvery(logEvery != null ? logEvery : 50).checkpointEvery(checkpointEvery != null ? checkpointEvery : 500)
+                .logEvery(logEvery != null ? logEvery : LOG_EVERY).checkpointEvery(checkpointEvery != null ? checkpointEvery : CHECKPOINT_EVERY)
                 .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads()).build();
     }
 }
