@@ -37,7 +37,8 @@ public final class TrainOptions {
 
     @Option(names = "--init-from", paramLabel = "RUN_DIR", description = "Start a new run (--out) from the full state of RUN_DIR's checkpoint "
             + "(weights, EMA, Adam moments, step counter, model and data) under a new schedule: --steps, --lr, --warmup, --decay-from, "
-            + "--batch, --ema, ... replace the source's, the rest are kept. For training on after a run's decay has begun.")
+            + "--batch, --ema, ... replace the source's, the rest are kept. For training on after a run's decay has begun. "
+            + "RUN_DIR may also be an exported model file: its EMA weights start both weights and EMA, Adam starts afresh.")
     Path initFrom;
 
     @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores; 1 for 2-D points, where more only costs); may be changed on --resume.")

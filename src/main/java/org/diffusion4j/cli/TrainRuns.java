@@ -39,7 +39,8 @@ final class TrainRuns {
         /** The line a command prints before training on. */
         String describe() {
             return origin == null ? "resuming " + dir + " at step " + done + " of " + config.steps
-                    : "starting " + dir + " from " + origin.get("from").getAsString() + " at step " + done + " of " + config.steps;
+                    : "starting " + dir + " from " + origin.get("from").getAsString() + " at step " + done + " of " + config.steps
+                            + (origin.has("weightsOnly") ? " (weights only: its EMA weights start weights and EMA, Adam starts afresh)" : "");
         }
     }
 
@@ -61,7 +62,9 @@ final class TrainRuns {
     /**
      * A new run in {@code out} that carries on from the full training state of {@code source}
      * (weights, EMA, Adam moments, step counter) under the source's configuration with the
-     * given options in its place: how a run whose decay has begun is trained further.
+     * given options in its place: how a run whose decay has begun is trained further. From an
+     * exported (weights-only) file, its EMA weights start both weights and EMA and Adam starts
+     * afresh: how a shipped model is trained further once its run folder is gone.
      */
     static Resumed branch(Path source, Path out, String kind, TrainOptions o, String command, NDManager m) {
         if (out == null) {
@@ -70,10 +73,6 @@ final class TrainRuns {
         requireFresh(out, command);
         Path file = Checkpoint.fileOf(source);
         Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
-        if (!c.has("adam.m")) {
-            throw new UserException(file + " holds weights only (an exported model); --init-from needs a run folder "
-                    + "(its checkpoint.bin keeps the optimizer state the new run carries on with)");
-        }
         TrainConfig base = TrainConfig.fromJson(c.header().get("train").toString());
         long done = c.header().get("step").getAsLong();
         if (base.decayStartedBefore(done) && o.decayFrom == null) {
@@ -91,6 +90,10 @@ final class TrainRuns {
         JsonObject origin = new JsonObject();
         origin.addProperty("from", file.toString());
         origin.addProperty("step", done);
+        if (!c.has("adam.m")) {
+            // An exported model: its EMA weights start both weights and EMA; Adam starts afresh.
+            origin.addProperty("weightsOnly", true);
+        }
         if (c.header().has("initFrom")) {
             origin.add("initFrom", c.header().get("initFrom"));
         }

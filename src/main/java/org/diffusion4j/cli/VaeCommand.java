@@ -123,8 +123,8 @@ public final class VaeCommand implements Runnable {
         @Mixin
         TrainOptions train;
 
-        @Option(names = "--preset", description = "iwae (784-200-200-50 tanh MLP, Burda et al. 2016), conv, or toy "
-                + "(default: iwae for images, toy for vectors).")
+        @Option(names = "--preset", description = "iwae (784-200-200-50 tanh MLP, Burda et al. 2016), conv, conv-pixel "
+                + "(conv with a 3-layer PixelCNN decoder), or toy (default: iwae for images, toy for vectors).")
         String preset;
 
         @Option(names = "--arch", description = "Override: mlp or conv.")
@@ -138,6 +138,13 @@ public final class VaeCommand implements Runnable {
 
         @Option(names = "--activation", description = "Override: tanh, relu, silu or softplus.")
         String activation;
+
+        @Option(names = "--pixel-layers", description = "Override: masked-convolution layers of an autoregressive (PixelCNN) "
+                + "decoder on the conv decoder, for binary one-channel images (0: factorised decoder).")
+        Integer pixelLayers;
+
+        @Option(names = "--pixel-channels", description = "Override: channels of the autoregressive decoder's layers.")
+        Integer pixelChannels;
 
         @Option(names = "--latent", description = "Override: latent dimension (2 draws the latent manifold).")
         Integer latent;
@@ -183,6 +190,12 @@ public final class VaeCommand implements Runnable {
             }
             if (latent != null) {
                 b.latent(latent);
+            }
+            if (pixelLayers != null) {
+                b.pixelLayers(pixelLayers);
+            }
+            if (pixelChannels != null) {
+                b.pixelChannels(pixelChannels);
             }
             boolean unit = true;
             for (float v : d.data()) {

@@ -116,13 +116,20 @@ public final class Vae implements AutoCloseable {
         return eps.add(mean);
     }
 
-    /** Decoder means of z [n, L] (labels for a CVAE), shaped [n, row...], in {@code out}. */
+    /**
+     * Decoder means of z [n, L] (labels for a CVAE), shaped [n, row...], in {@code out}. For an
+     * autoregressive decoder, x is drawn pixel by pixel and each pixel shows its probability
+     * p(x_i = 1 | x_<i, z) given the pixels drawn before it (PyTorch's generator as it stands).
+     */
     public NDArray decode(NDArray z, int[] classes, NDManager out) {
         try (NDManager s = out.newSubManager()) {
             NDArray zz = z.duplicate();
             zz.attach(s);
             NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
-            NDArray x = model.mean(model.decode(ps, zz, y, false)).reshape(spec.batchShape(z.getShape().get(0)));
+            NDArray x = spec.autoregressive()
+                    ? model.sampleAutoregressive(ps, model.features(ps, zz, y, false), s)[1]
+                    : model.mean(model.decode(ps, zz, y, null, false));
+            x = x.reshape(spec.batchShape(z.getShape().get(0)));
             x.attach(out);
             return x;
         }

@@ -132,16 +132,23 @@ public final class Trainer implements AutoCloseable {
         stopRequested = true;
     }
 
-    /** Restores weights, EMA, optimizer state and step counter from a checkpoint of this task. */
+    /**
+     * Restores weights, EMA, optimizer state and step counter from a checkpoint of this task. A
+     * weights-only file (an exported model) has only the EMA weights: they become both the
+     * trained weights and the EMA, and Adam starts afresh (its bias correction restarts too).
+     */
     public void restore(Checkpoint ckpt) {
         JsonObject h = ckpt.header();
         if (!task.kind().equals(ckpt.kind())) {
             throw new UserException("the checkpoint holds a '" + ckpt.kind() + "' model, not '" + task.kind() + "'");
         }
-        params.copyFrom(checked(ckpt.section("model")));
+        boolean full = ckpt.has("adam.m");
+        params.copyFrom(checked(ckpt.section(full ? "model" : "ema")));
         ema.restore(checked(ckpt.section("ema")), h.get("emaUpdates").getAsLong());
-        adam.restore(checked(ckpt.section("adam.m")), checked(ckpt.section("adam.v")),
-                h.get("adamUpdates").getAsLong());
+        if (full) {
+            adam.restore(checked(ckpt.section("adam.m")), checked(ckpt.section("adam.v")),
+                    h.get("adamUpdates").getAsLong());
+        }
         step = h.get("step").getAsLong();
         origin = h.has("initFrom") ? h.getAsJsonObject("initFrom") : null;
         if (h.has("lossScale")) {

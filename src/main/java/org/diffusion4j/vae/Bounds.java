@@ -40,7 +40,7 @@ public final class Bounds {
         VaeModel.Posterior q = model.encode(ps, flat, y, training);
         NDArray eps = flat.getManager().randomNormal(q.mu().getShape());
         NDArray z = reparameterize(q.mu(), q.logVar(), eps);
-        NDArray out = model.decode(ps, z, y, training);
+        NDArray out = model.decode(ps, z, y, flat, training);
         return new Terms(model.logLikelihood(ps, flat, out).neg(), kl(model, ps, q, y));
     }
 
@@ -79,8 +79,9 @@ public final class Bounds {
                     NDArray z = eps.mul(q.logVar().mul(0.5).exp()).add(q.mu());           // [c, B, L]
                     NDArray zf = z.reshape(c * (long) b, l);
                     NDArray yc = yy == null ? null : s.zeros(new Shape(c, 1), yy.getDataType()).add(yy).reshape(-1);
-                    NDArray out = model.decode(ps, zf, yc, false).reshape(c, b, -1);
-                    NDArray logPx = model.logLikelihood(ps, s.zeros(new Shape(c, 1, 1)).add(flat), out); // [c, B]
+                    NDArray xc = s.zeros(new Shape(c, 1, 1)).add(flat);                           // [c, B, D]
+                    NDArray out = model.decode(ps, zf, yc, xc.reshape(c * (long) b, -1), false).reshape(c, b, -1);
+                    NDArray logPx = model.logLikelihood(ps, xc, out); // [c, B]
                     NDArray logPz = Kl.logNormal(z, priorMean, null);
                     // log q(z|x) with z = mu + sigma eps: -1/2 sum(eps^2 + logVar + log 2 pi)
                     NDArray logQz = Kl.logNormal(eps, null, null).sub(q.logVar().sum(new int[] {-1}).mul(0.5));

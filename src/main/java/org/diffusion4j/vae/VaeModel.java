@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import org.diffusion4j.nn.MaskedConv2d;
 import org.diffusion4j.nn.Upsample;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +29,12 @@ import java.util.List;
  * images internally. Extra parameters: the learned class means mu^Y [classes, L] of the
  * class-prior variant, and the per-dimension log variance of a Gaussian with learned variance.
  * A CVAE's one-hot y joins the encoder at its first dense layer and the decoder at its input.
+ *
+ * <p>With {@code pixelLayers > 0} the decoder is autoregressive (PixelVAE, Gulrajani et al. 2017):
+ * the conv decoder ends in {@code pixelChannels} feature maps h(z) instead of logits, and
+ * logit_i = PixelCNN(x_<i, h(z))_i: a masked 7x7 type-A convolution of x added to h(z), then
+ * residual masked 3x3 type-B layers and a 1x1 output. So log p(x|z) = sum_i log p(x_i | x_<i, z)
+ * is still one pass given x (training and bounds), while drawing x takes one pass per pixel.
  *
  * <p>As a Block, forward(x [B, D], y [B] (CVAE only)) returns the decoder output at z = mu.
  */
@@ -44,6 +51,9 @@ public final class VaeModel extends AbstractBlock {
     private final Linear logVarHead;
     private final List<Linear> decDense = new ArrayList<>();
     private final List<Conv2d> decConvs = new ArrayList<>();
+    private final MaskedConv2d pixelIn;
+    private final List<MaskedConv2d> pixelHidden = new ArrayList<>();
+    private final Conv2d pixelOut;
     private final Parameter classMeans;
     private final Parameter outputLogVar;
 
@@ -71,12 +81,23 @@ public final class VaeModel extends AbstractBlock {
             long w0 = spec.rowShape[2] >> c;
             decDense.add(addChildBlock("decProject", linear((int) (spec.channels[c - 1] * h0 * w0))));
             for (int i = c - 1; i >= 0; i--) {
-                int filters = i == 0 ? (int) spec.rowShape[0] : spec.channels[i - 1];
+                int filters = i > 0 ? spec.channels[i - 1] : spec.autoregressive() ? spec.pixelChannels : (int) spec.rowShape[0];
                 decConvs.add(addChildBlock("decConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
                         .optPadding(new Shape(1, 1)).setFilters(filters).build()));
             }
         } else {
             decDense.add(addChildBlock("decOut", linear(spec.dim())));
+        }
+        if (spec.autoregressive()) {
+            pixelIn = addChildBlock("pixelIn", new MaskedConv2d(MaskedConv2d.Type.A, 7, spec.pixelChannels));
+            for (int i = 1; i < spec.pixelLayers; i++) {
+                pixelHidden.add(addChildBlock("pixel" + i, new MaskedConv2d(MaskedConv2d.Type.B, 3, spec.pixelChannels)));
+            }
+            pixelOut = addChildBlock("pixelOut", Conv2d.builder().setKernelShape(new Shape(1, 1))
+                    .setFilters((int) spec.rowShape[0]).build());
+        } else {
+            pixelIn = null;
+            pixelOut = null;
         }
         classMeans = spec.conditional == VaeSpec.Conditional.CLASS_PRIOR
                 ? addParameter(Parameter.builder().setName("classMeans").setType(Parameter.Type.WEIGHT)
@@ -140,8 +161,27 @@ public final class VaeModel extends AbstractBlock {
         return new Posterior(run(muHead, ps, h, training), run(logVarHead, ps, h, training));
     }
 
-    /** The decoder g(z): z [N, L] (and y [N] for a CVAE) to [N, D], Bernoulli logits or the Gaussian mean. */
-    public NDArray decode(ParameterStore ps, NDArray z, NDArray y, boolean training) {
+    /**
+     * The decoder g(z): z [N, L] (and y [N] for a CVAE) to [N, D], Bernoulli logits or the
+     * Gaussian mean. An autoregressive decoder also reads the data x [N, D] whose likelihood is
+     * wanted (logit i from x_<i only); the factorised ones ignore x (it may be null).
+     */
+    public NDArray decode(ParameterStore ps, NDArray z, NDArray y, NDArray x, boolean training) {
+        NDArray h = features(ps, z, y, training);
+        if (!spec.autoregressive()) {
+            return h;
+        }
+        if (x == null) {
+            throw new IllegalArgumentException("an autoregressive decoder needs the data x (draw with sampleAutoregressive)");
+        }
+        return pixelLogits(ps, h, x, training);
+    }
+
+    /**
+     * The conv/dense part of the decoder: z to [N, D] (the output of a factorised decoder), or for
+     * an autoregressive one the feature maps h(z) [N, pixelChannels, H, W].
+     */
+    public NDArray features(ParameterStore ps, NDArray z, NDArray y, boolean training) {
         NDArray h = z;
         NDArray cond = condition(y);
         if (cond != null) {
@@ -158,13 +198,52 @@ public final class VaeModel extends AbstractBlock {
             h = h.reshape(new Shape(-1, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c));
             for (int i = 0; i < decConvs.size(); i++) {
                 h = run(decConvs.get(i), ps, Upsample.nearest2x(h), training);
-                if (i < decConvs.size() - 1) {
+                if (i < decConvs.size() - 1 || spec.autoregressive()) {
                     h = act(h);
                 }
             }
-            h = h.reshape(h.getShape().get(0), -1);
+            if (!spec.autoregressive()) {
+                h = h.reshape(h.getShape().get(0), -1);
+            }
         }
         return h;
+    }
+
+    /** Autoregressive logits [N, D] of x [N, D] given the feature maps h(z): logit i sees x_<i and h(z). */
+    public NDArray pixelLogits(ParameterStore ps, NDArray features, NDArray x, boolean training) {
+        long n = x.getShape().get(0);
+        NDArray img = x.reshape(new Shape(n, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
+        NDArray h = act(run(pixelIn, ps, img, training).add(features));
+        for (MaskedConv2d l : pixelHidden) {
+            h = h.add(act(run(l, ps, h, training)));
+        }
+        return run(pixelOut, ps, h, training).reshape(n, -1);
+    }
+
+    /**
+     * Draws x ~ p(x|z) pixel by pixel in raster order from the feature maps h(z) [N, C, H, W]
+     * (one pass per pixel; PyTorch's generator: seed it first). Returns {draws, probabilities}
+     * [N, D] each: the binary image, and for display each pixel's p(x_i = 1 | x_<i, z).
+     */
+    public NDArray[] sampleAutoregressive(ParameterStore ps, NDArray features, NDManager out) {
+        long n = features.getShape().get(0);
+        int d = spec.dim();
+        float[] draws = new float[(int) n * d];
+        float[] probs = new float[(int) n * d];
+        for (int i = 0; i < d; i++) {
+            try (NDManager s = out.newSubManager()) {
+                NDArray x = s.create(draws, new Shape(n, d));
+                // Only column i of this pass is used: it depends on the pixels drawn so far alone.
+                NDArray p = pixelLogits(ps, features, x, false).get(":, " + i).getNDArrayInternal().sigmoid();
+                float[] pi = p.toFloatArray();
+                float[] u = s.randomUniform(0f, 1f, new Shape(n)).toFloatArray();
+                for (int r = 0; r < n; r++) {
+                    probs[r * d + i] = pi[r];
+                    draws[r * d + i] = u[r] < pi[r] ? 1f : 0f;
+                }
+            }
+        }
+        return new NDArray[] {out.create(draws, new Shape(n, d)), out.create(probs, new Shape(n, d))};
     }
 
     /**
@@ -211,7 +290,7 @@ public final class VaeModel extends AbstractBlock {
         NDArray x = inputs.get(0);
         NDArray y = inputs.size() > 1 ? inputs.get(1) : null;
         Posterior q = encode(ps, x.reshape(x.getShape().get(0), -1), y, training);
-        return new NDList(decode(ps, q.mu(), y, training));
+        return new NDList(decode(ps, q.mu(), y, x.reshape(x.getShape().get(0), -1), training));
     }
 
     @Override
@@ -253,6 +332,15 @@ public final class VaeModel extends AbstractBlock {
                 t.initialize(manager, dataType, s);
                 s = t.getOutputShapes(new Shape[] {s})[0];
             }
+        }
+        if (spec.autoregressive()) {
+            s = new Shape(b, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]);
+            pixelIn.initialize(manager, dataType, s);
+            s = pixelIn.getOutputShapes(new Shape[] {s})[0];
+            for (MaskedConv2d l : pixelHidden) {
+                l.initialize(manager, dataType, s);
+            }
+            pixelOut.initialize(manager, dataType, s);
         }
     }
 

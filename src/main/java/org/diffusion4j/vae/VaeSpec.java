@@ -67,6 +67,14 @@ public final class VaeSpec {
     public final double beta;
     /** Steps over which the KL weight rises linearly from 0 to beta (0: no warm-up). */
     public final long klWarmup;
+    /**
+     * Conv + Bernoulli only: masked-convolution layers of an autoregressive (PixelCNN) decoder
+     * on top of the conv decoder, p(x|z) = prod_i p(x_i | x_<i, z) in raster order (0: the
+     * factorised decoder, p(x|z) = prod_i p(x_i | z)).
+     */
+    public final int pixelLayers;
+    /** Channels of the autoregressive decoder's layers. */
+    public final int pixelChannels;
 
     private VaeSpec(Builder b) {
         rowShape = b.rowShape.clone();
@@ -82,6 +90,8 @@ public final class VaeSpec {
         numClasses = b.conditional == Conditional.NONE ? 0 : b.numClasses;
         beta = b.beta;
         klWarmup = b.klWarmup;
+        pixelLayers = b.pixelLayers;
+        pixelChannels = b.pixelLayers > 0 ? b.pixelChannels : 0;
         validate();
     }
 
@@ -101,6 +111,13 @@ public final class VaeSpec {
             require(rowShape[1] % f == 0 && rowShape[2] % f == 0, "the conv architecture halves the image "
                     + channels.length + " times: height and width must be multiples of " + f + ", got "
                     + rowShape[1] + "x" + rowShape[2]);
+        }
+        if (pixelLayers != 0) {
+            require(pixelLayers >= 1 && pixelLayers <= 64, "--pixel-layers must be in 0..64, got " + pixelLayers);
+            require(pixelChannels >= 1 && pixelChannels <= 1024, "--pixel-channels must be in 1..1024, got " + pixelChannels);
+            require(arch == Arch.CONV && likelihood == Likelihood.BERNOULLI && rowShape.length == 3 && rowShape[0] == 1,
+                    "the autoregressive (--pixel-layers) decoder is for one-channel binary images with --arch conv "
+                    + "and the Bernoulli likelihood");
         }
         if (conditional != Conditional.NONE) {
             require(numClasses >= 2, "a conditional VAE needs labelled data with at least 2 classes");
@@ -138,6 +155,11 @@ public final class VaeSpec {
         return conditional != Conditional.NONE;
     }
 
+    /** Whether p(x|z) is autoregressive over the pixels (a PixelCNN decoder). */
+    public boolean autoregressive() {
+        return pixelLayers > 0;
+    }
+
     /** Size of the conditioning input of the encoder and decoder: the one-hot y for a CVAE, else 0. */
     public int conditionSize() {
         return conditional == Conditional.CVAE ? numClasses : 0;
@@ -162,6 +184,8 @@ public final class VaeSpec {
         b.numClasses = numClasses;
         b.beta = beta;
         b.klWarmup = klWarmup;
+        b.pixelLayers = pixelLayers;
+        b.pixelChannels = pixelChannels;
         return b;
     }
 
@@ -169,7 +193,11 @@ public final class VaeSpec {
         return new Builder(rowShape);
     }
 
-    /** The named presets: iwae (784-200-200-50 tanh MLP, Burda et al. 2016), conv (small conv net), toy (2-D data). */
+    /**
+     * The named presets: iwae (784-200-200-50 tanh MLP, Burda et al. 2016), conv (small conv net),
+     * conv-pixel (the conv net with a 3-layer PixelCNN decoder on top, as in PixelVAE, Gulrajani
+     * et al. 2017), toy (2-D data).
+     */
     public static Builder preset(String name, long... rowShape) {
         Builder b = new Builder(rowShape);
         switch (name == null ? "" : name.toLowerCase(Locale.ROOT)) {
@@ -177,10 +205,13 @@ public final class VaeSpec {
                 return b.arch(Arch.MLP).hidden(200, 200).activation(Activation.TANH).latent(50);
             case "conv":
                 return b.arch(Arch.CONV).channels(32, 64).hidden(256).activation(Activation.RELU).latent(32);
+            case "conv-pixel":
+                return b.arch(Arch.CONV).channels(32, 64).hidden(256).activation(Activation.RELU).latent(32)
+                        .pixelLayers(3).pixelChannels(32);
             case "toy":
                 return b.arch(Arch.MLP).hidden(128, 128).activation(Activation.TANH).latent(2);
             default:
-                throw new UserException("--preset must be iwae, conv or toy, got '" + name + "'");
+                throw new UserException("--preset must be iwae, conv, conv-pixel or toy, got '" + name + "'");
         }
     }
 
@@ -199,6 +230,8 @@ public final class VaeSpec {
         private int numClasses;
         private double beta = 1.0;
         private long klWarmup;
+        private int pixelLayers;
+        private int pixelChannels = 32;
 
         private Builder(long[] rowShape) {
             this.rowShape = rowShape.clone();
@@ -215,6 +248,8 @@ public final class VaeSpec {
         public Builder conditional(Conditional v, int classes) { conditional = v; numClasses = classes; return this; }
         public Builder beta(double v) { beta = v; return this; }
         public Builder klWarmup(long v) { klWarmup = v; return this; }
+        public Builder pixelLayers(int v) { pixelLayers = v; return this; }
+        public Builder pixelChannels(int v) { pixelChannels = v; return this; }
 
         public VaeSpec build() {
             return new VaeSpec(this);
@@ -231,7 +266,8 @@ public final class VaeSpec {
             Builder b = new Builder(raw.rowShape).arch(raw.arch).hidden(raw.hidden).channels(raw.channels)
                     .activation(raw.activation).latent(raw.latent).likelihood(raw.likelihood)
                     .learnedVariance(raw.learnedVariance).variance(raw.variance)
-                    .conditional(raw.conditional, raw.numClasses).beta(raw.beta).klWarmup(raw.klWarmup);
+                    .conditional(raw.conditional, raw.numClasses).beta(raw.beta).klWarmup(raw.klWarmup)
+                    .pixelLayers(raw.pixelLayers).pixelChannels(raw.pixelChannels); // both 0 in older files
             return b.build();
         } catch (UserException e) {
             throw e;
@@ -244,7 +280,8 @@ public final class VaeSpec {
     @Override
     public String toString() {
         String net = arch == Arch.MLP ? "mlp " + Arrays.toString(hidden)
-                : "conv " + Arrays.toString(channels) + " dense " + Arrays.toString(hidden);
+                : "conv " + Arrays.toString(channels) + " dense " + Arrays.toString(hidden)
+                        + (autoregressive() ? " + pixel decoder " + pixelLayers + "x" + pixelChannels : "");
         return String.format(Locale.ROOT, "vae %s %s, latent %d, %s%s%s, beta %s%s on %s", net,
                 activation.name().toLowerCase(Locale.ROOT), latent, likelihood.name().toLowerCase(Locale.ROOT),
                 likelihood == Likelihood.GAUSSIAN ? (learnedVariance ? " (learned variance)" : " (variance " + variance + ")") : "",

@@ -3,6 +3,7 @@ package org.diffusion4j.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.ByteArrayOutputStream;
@@ -10,6 +11,8 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.NamedArrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -92,6 +95,31 @@ class VaeCommandTest {
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "25");
         assertEquals("0", r[0], r[2]);
         assertTrue(r[1].contains("done at step 25 of 25"), r[1]);
+    }
+
+    /** The autoregressive (PixelCNN) decoder through the commands: train, sample, reconstruct, eval; and its refusals. */
+    @Test
+    void pixelDecoderRunTrainsSamplesReconstructsAndEvaluates(@TempDir Path tmp) {
+        Path dir = tmp.resolve("pixel");
+        String[] r = run("vae", "train", "--preset", "conv-pixel", "--subset", "100", "--steps", "4", "--batch", "20",
+                "--conv-channels", "4", "--hidden", "8", "--latent", "2", "--pixel-channels", "4", "--threads", "1",
+                "--sample-every", "0", "--out", dir.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("pixel decoder 3x4"), r[2]);
+        r = run("vae", "sample", dir.toString(), "--n", "4", "--out", tmp.resolve("s.png").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(tmp.resolve("s.png")));
+        r = run("vae", "reconstruct", dir.toString(), "--n", "4", "--scatter", "0", "--out", tmp.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(tmp.resolve("reconstructions.png")));
+        r = run("vae", "eval", dir.toString(), "--k", "5", "--subset", "10");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("IW bound (k=5)"), r[1]);
+        r = run("vae", "train", "--arch", "mlp", "--pixel-layers", "2", "--subset", "100", "--steps", "1",
+                "--out", tmp.resolve("no").toString());
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertEquals("diffusion4j: the autoregressive (--pixel-layers) decoder is for one-channel binary images with --arch conv "
+                + "and the Bernoulli likelihood", r[2].strip());
     }
 
     /** A decay may be added on resume while it has not begun; once it has, the run's end is fixed. */
@@ -177,10 +205,27 @@ class VaeCommandTest {
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         Path exported = tmp.resolve("w.bin");
         assertEquals("0", run("export", "--run", c.toString(), "--out", exported.toString())[0]);
-        r = run("vae", "train", "--init-from", exported.toString(), "--steps", "20", "--decay-from", "-1", "--out", d.toString());
-        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
-        assertTrue(r[2].contains("holds weights only (an exported model)"), r[2]);
-        assertTrue(!Files.exists(d.resolve("checkpoint.bin")));
+        // From an exported model: its EMA weights start weights and EMA, Adam starts afresh.
+        Path e = tmp.resolve("e");
+        r = run("vae", "train", "--init-from", exported.toString(), "--steps", "17", "--decay-from", "-1",
+                "--lr", "1e-30", "--out", e.toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("weights only"), r[2]);
+        try (NDManager m = NDManager.newBaseManager()) {
+            Checkpoint src = Checkpoint.read(exported, m);
+            Checkpoint got1 = Checkpoint.read(e.resolve("checkpoint.bin"), m);
+            assertEquals(17, got1.header().get("step").getAsLong());
+            assertEquals(1, got1.header().get("adamUpdates").getAsLong()); // one update of a fresh Adam
+            NamedArrays w = src.section("ema");
+            NamedArrays trained = got1.section("model");
+            assertEquals(w.size(), trained.size());
+            for (int i = 0; i < w.size(); i++) { // a rate of 1e-30 leaves the weights where they started
+                assertTrue(w.get(i).allClose(trained.get(i), 0, 1e-6, false), w.name(i));
+                assertTrue(w.get(i).allClose(got1.section("ema").get(i), 0, 1e-6, false), w.name(i));
+            }
+        }
+        assertTrue(JsonParser.parseString(Files.readString(e.resolve("config.json"))).getAsJsonObject()
+                .getAsJsonObject("initFrom").get("weightsOnly").getAsBoolean());
         r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--decay-from", "18", "--out", d.toString());
         assertEquals("0", r[0], r[2]);
         got = Files.readAllLines(d.resolve("metrics.jsonl"));
