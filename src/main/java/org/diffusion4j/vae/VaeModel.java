@@ -213,33 +213,62 @@ public final class VaeModel extends AbstractBlock {
     public NDArray pixelLogits(ParameterStore ps, NDArray features, NDArray x, boolean training) {
         long n = x.getShape().get(0);
         NDArray img = x.reshape(new Shape(n, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
+        return pixelNet(ps, features, img, training).reshape(n, -1);
+    }
+
+    /** The PixelCNN on images (or horizontal strips of them) [N, 1, h, W] with features [N, C, h, W]. */
+    private NDArray pixelNet(ParameterStore ps, NDArray features, NDArray img, boolean training) {
         NDArray h = act(run(pixelIn, ps, img, training).add(features));
         for (MaskedConv2d l : pixelHidden) {
             h = h.add(act(run(l, ps, h, training)));
         }
-        return run(pixelOut, ps, h, training).reshape(n, -1);
+        return run(pixelOut, ps, h, training);
+    }
+
+    /**
+     * Rows above a pixel that its logit can see: 3 through the 7x7 type-A layer and 1 through
+     * each 3x3 type-B layer. A strip of this many rows above row r gives row r's logits exactly.
+     */
+    private int pixelReach() {
+        return 3 + pixelHidden.size();
     }
 
     /**
      * Draws x ~ p(x|z) pixel by pixel in raster order from the feature maps h(z) [N, C, H, W]
-     * (one pass per pixel; PyTorch's generator: seed it first). Returns {draws, probabilities}
-     * [N, D] each: the binary image, and for display each pixel's p(x_i = 1 | x_<i, z).
+     * (one pass per pixel, over the strip of rows that pixel's logit sees; PyTorch's generator:
+     * seed it first). Returns {draws, probabilities} [N, D] each: the binary image, and for
+     * display each pixel's p(x_i = 1 | x_<i, z).
      */
     public NDArray[] sampleAutoregressive(ParameterStore ps, NDArray features, NDManager out) {
-        long n = features.getShape().get(0);
+        int n = (int) features.getShape().get(0);
+        int height = (int) spec.rowShape[1];
+        int width = (int) spec.rowShape[2];
         int d = spec.dim();
-        float[] draws = new float[(int) n * d];
-        float[] probs = new float[(int) n * d];
-        for (int i = 0; i < d; i++) {
-            try (NDManager s = out.newSubManager()) {
-                NDArray x = s.create(draws, new Shape(n, d));
-                // Only column i of this pass is used: it depends on the pixels drawn so far alone.
-                NDArray p = pixelLogits(ps, features, x, false).get(":, " + i).getNDArrayInternal().sigmoid();
-                float[] pi = p.toFloatArray();
-                float[] u = s.randomUniform(0f, 1f, new Shape(n)).toFloatArray();
-                for (int r = 0; r < n; r++) {
-                    probs[r * d + i] = pi[r];
-                    draws[r * d + i] = u[r] < pi[r] ? 1f : 0f;
+        float[] draws = new float[n * d];
+        float[] probs = new float[n * d];
+        for (int r = 0; r < height; r++) {
+            int r0 = Math.max(0, r - pixelReach());
+            int rows = r - r0 + 1;
+            try (NDManager row = out.newSubManager()) {
+                NDArray f = features.get(":, :, " + r0 + ":" + (r + 1) + ", :");
+                f.attach(row);
+                float[] strip = new float[n * rows * width];
+                for (int c = 0; c < width; c++) {
+                    for (int b = 0; b < n; b++) {
+                        System.arraycopy(draws, b * d + r0 * width, strip, b * rows * width, rows * width);
+                    }
+                    try (NDManager s = row.newSubManager()) {
+                        NDArray x = s.create(strip, new Shape(n, 1, rows, width));
+                        // Only pixel (r, c) of this pass is used: it depends on the pixels drawn so far alone.
+                        NDArray logit = pixelNet(ps, f, x, false).get(":, 0, " + (rows - 1) + ", " + c);
+                        float[] p = logit.getNDArrayInternal().sigmoid().toFloatArray();
+                        float[] u = s.randomUniform(0f, 1f, new Shape(n)).toFloatArray();
+                        int i = r * width + c;
+                        for (int b = 0; b < n; b++) {
+                            probs[b * d + i] = p[b];
+                            draws[b * d + i] = u[b] < p[b] ? 1f : 0f;
+                        }
+                    }
                 }
             }
         }

@@ -164,4 +164,26 @@ class AutoregressiveDecoderTest {
             assertTrue(teacher.allClose(drawn[1], 1e-5, 1e-6, false), "probabilities shown while drawing");
         }
     }
+
+    /** On an image taller than a logit's reach, the strips the drawing passes use give the full image's logits. */
+    @Test
+    void drawingOnStripsGivesTheFullImagesProbabilities() {
+        int side = 12;
+        try (NDManager m = Runtime.newManager()) {
+            Runtime.seed(10);
+            VaeModel model = VaeModel.create(spec(side), m);
+            ParameterStore ps = new ParameterStore(m, false);
+            NDArray z = m.randomNormal(new Shape(3, 2));
+            NDArray[] drawn = model.sampleAutoregressive(ps, model.features(ps, z, null, false), m);
+            NDArray teacher = model.decode(ps, z, null, drawn[0], false).getNDArrayInternal().sigmoid();
+            assertTrue(teacher.allClose(drawn[1], 1e-5, 1e-6, false), "probabilities shown while drawing");
+            float[] x = drawn[0].toFloatArray();
+            double ones = 0;
+            for (float v : x) {
+                assertTrue(v == 0f || v == 1f);
+                ones += v;
+            }
+            assertTrue(ones > 0 && ones < x.length, "draws are all " + (ones > 0 ? "ones" : "zeros"));
+        }
+    }
 }
