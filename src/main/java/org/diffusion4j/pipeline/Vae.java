@@ -28,6 +28,12 @@ public final class Vae implements AutoCloseable {
     public static final String KIND = "vae";
     /** Decoder rows per pass when evaluating: bounds memory for any k. */
     public static final int EVAL_ROWS = 2048;
+    /**
+     * Floats of the largest activation of one evaluation pass of an autoregressive decoder:
+     * tensors below glibc's largest mmap threshold (32 MB) are reused from the heap instead of
+     * being mapped and page-faulted afresh each pass (measured: 3x faster than 2048 rows).
+     */
+    private static final int PIXEL_PASS_FLOATS = 8_000_000;
 
     private final VaeSpec spec;
     /** What the model was trained on, as its run recorded it (null for a model made in code). */
@@ -181,6 +187,11 @@ public final class Vae implements AutoCloseable {
         return l;
     }
 
+    /** Decoder rows per evaluation pass. */
+    private int evalRows() {
+        return spec.autoregressive() ? Math.max(16, Math.min(EVAL_ROWS, PIXEL_PASS_FLOATS / (spec.pixelChannels * spec.dim()))) : EVAL_ROWS;
+    }
+
     /** Test-set numbers in nats per example: the ELBO (closed-form KL) and the k-sample IW bound. */
     public record Evaluation(int n, int k, double elbo, double iwBound, double seconds) {
         /** The negative log-likelihood estimate -IW_k. */
@@ -212,7 +223,7 @@ public final class Vae implements AutoCloseable {
                 NDArray x = s.create(java.util.Arrays.copyOfRange(d.data(), from * spec.dim(), (from + c) * spec.dim()),
                         new Shape(c, spec.dim()));
                 NDArray y = labels == null ? null : s.create(java.util.Arrays.copyOfRange(labels, from, from + c));
-                Bounds.LogWeights w = Bounds.logWeights(model, ps, x, y, k, EVAL_ROWS);
+                Bounds.LogWeights w = Bounds.logWeights(model, ps, x, y, k, evalRows());
                 for (int i = 0; i < c; i++) {
                     elbo += w.elbo(i);
                     iw += w.iwBound(i);
