@@ -9,6 +9,8 @@ final class BundledModels {
     static final String DDPM_MNIST = "ddpm-mnist.bin";
     static final String CLASSIFIER_MNIST = "classifier-mnist.bin";
     static final String VAE_IWAE = "vae-iwae.bin";
+    /** The conv VAE with the PixelCNN decoder (given by path; not a default). */
+    static final String VAE_CONV_PIXEL = "vae-conv-pixel.bin";
 
     private BundledModels() {}
 
