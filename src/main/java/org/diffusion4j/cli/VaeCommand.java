@@ -360,8 +360,12 @@ public final class VaeCommand implements Runnable {
         @Option(names = "--data", description = "Data to use (default: mnist:test for MNIST runs, else the run's data).")
         String data;
 
-        @Option(names = "--subset", defaultValue = "0", description = "Use only the first N rows (0: all).")
+        @Option(names = "--subset", defaultValue = "0", description = "Use only N rows (0: all), the first ones or those from --offset on.")
         int subset;
+
+        @Option(names = "--offset", defaultValue = "0", description = "Skip the first N rows, to split a long evaluation into parts: "
+                + "every row keeps the binarisation it has in the whole set (default: ${DEFAULT-VALUE}).")
+        int offset;
 
         @Option(names = "--binarize-seed", defaultValue = "0", description = "Seed of the one fixed binarisation for Bernoulli models (default: ${DEFAULT-VALUE}).")
         long binarizeSeed;
@@ -370,9 +374,31 @@ public final class VaeCommand implements Runnable {
             if (data == null && vae.dataDescription() == null) {
                 throw new UserException("the model does not say what data it was trained on; give --data explicitly");
             }
-            DataSet d = testData(data == null ? vae.dataDescription() : null, data, subset);
-            return forModel(vae.spec(), d, binarizeSeed);
+            return testRows(vae.spec(), vae.dataDescription(), data, offset, subset, binarizeSeed);
         }
+    }
+
+    /** The test rows offset..offset+subset-1 as the model sees them (binarised once, as a whole, by seed). */
+    static DataSet testRows(VaeSpec spec, JsonObject dataDesc, String override, int offset, int subset, long binarizeSeed) {
+        if (offset < 0) {
+            throw new UserException("--offset must be >= 0, got " + offset);
+        }
+        // Binarise before slicing: row i's binary values must not depend on which part it is in.
+        DataSet whole = forModel(spec, testData(override == null ? dataDesc : null, override, 0), binarizeSeed);
+        return rows(whole, offset, subset);
+    }
+
+    /** Rows offset..offset+count-1 of d (count 0: all from offset on), refused in one line when out of range. */
+    static DataSet rows(DataSet d, int offset, int count) {
+        if (count < 0) {
+            throw new UserException("--subset must be >= 0, got " + count);
+        }
+        if (offset >= d.size()) {
+            throw new UserException("--offset " + offset + " leaves no rows: " + d.name() + " has " + d.size()
+                    + "; give an offset below " + d.size());
+        }
+        int n = count == 0 ? d.size() - offset : Math.min(count, d.size() - offset);
+        return d.subset(offset, n);
     }
 
     @Command(name = "reconstruct", mixinStandardHelpOptions = true, sortOptions = false,
@@ -469,6 +495,7 @@ public final class VaeCommand implements Runnable {
     @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"The ELBO and the importance-weighted bound log (1/k) sum p(x,z_i)/q(z_i|x) (Burda et al. 2016)",
                 "on test data, in nats per example; NLL = -bound. Bernoulli models see one fixed binarisation (--binarize-seed).",
+                "A long evaluation can be split into parts: --offset 0 --subset 2500, --offset 2500 --subset 2500, ...",
                 "Example: diffusion4j vae eval runs/vae-iwae --k 5000 --subset 1000"})
     static final class Eval implements Callable<Integer> {
         @Mixin
@@ -500,8 +527,11 @@ public final class VaeCommand implements Runnable {
                 try (Progress p = new Progress("eval", 0, d.size(), Progress.Mode.AUTO, Math.max(1, d.size() / 10))) {
                     e = vae.evaluate(d, k, batch, seed, done -> p.update(done, null), m);
                 }
-                System.out.printf(Locale.ROOT, "%s on %s (%d rows): ELBO %.2f nats, IW bound (k=%d) %.2f nats, NLL %.2f nats; %.1f s%n",
-                        model.run, d.name(), e.n(), e.elbo(), e.k(), e.iwBound(), e.nll(), e.seconds());
+                // A part of a split evaluation says which rows it covers; parts combine as means weighted by rows.
+                String rows = data.offset == 0 ? e.n() + " rows"
+                        : "rows " + data.offset + ".." + (data.offset + e.n() - 1) + ", " + e.n() + " rows";
+                System.out.printf(Locale.ROOT, "%s on %s (%s): ELBO %.2f nats, IW bound (k=%d) %.2f nats, NLL %.2f nats; %.1f s%n",
+                        model.run, d.name(), rows, e.elbo(), e.k(), e.iwBound(), e.nll(), e.seconds());
                 return 0;
             }
         }

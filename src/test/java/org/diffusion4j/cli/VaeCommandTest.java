@@ -294,4 +294,41 @@ class VaeCommandTest {
         double v = Double.parseDouble(nll.group(1));
         assertTrue(v > 60 && v < 84, "NLL " + v);
     }
+
+    /** --offset: a part of the test set keeps each row's binarisation from the whole set; out-of-range parts are refused. */
+    @Test
+    void anOffsetPartIsTheSliceOfTheWholeBinarisedSet() {
+        org.diffusion4j.vae.VaeSpec spec = org.diffusion4j.vae.VaeSpec.builder(1, 28, 28).hidden(8).latent(2).build();
+        org.diffusion4j.data.DataSet whole = VaeCommand.testRows(spec, null, "mnist:test", 0, 0, 3);
+        org.diffusion4j.data.DataSet part = VaeCommand.testRows(spec, null, "mnist:test", 7000, 5, 3);
+        assertEquals(10000, whole.size());
+        assertEquals(5, part.size());
+        float[] expected = java.util.Arrays.copyOfRange(whole.data(), 7000 * 784, 7005 * 784);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(expected, part.data());
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(whole.labels(), 7000, 7005), part.labels());
+        assertTrue(org.diffusion4j.data.Binarize.isBinary(part));
+        // The first rows are as before the option existed: a prefix of the one binarisation of the whole set.
+        org.junit.jupiter.api.Assertions.assertArrayEquals(java.util.Arrays.copyOfRange(whole.data(), 0, 20 * 784),
+                VaeCommand.testRows(spec, null, "mnist:test", 0, 20, 3).data());
+        // The tail from an offset with no --subset, and the refusals.
+        assertEquals(1000, VaeCommand.testRows(spec, null, "mnist:test", 9000, 0, 3).size());
+        assertEquals(3, VaeCommand.testRows(spec, null, "mnist:test", 9997, 50, 3).size());
+        org.diffusion4j.UserException e = org.junit.jupiter.api.Assertions.assertThrows(org.diffusion4j.UserException.class,
+                () -> VaeCommand.testRows(spec, null, "mnist:test", 10000, 0, 3));
+        assertTrue(e.getMessage().contains("leaves no rows"), e.getMessage());
+        org.junit.jupiter.api.Assertions.assertThrows(org.diffusion4j.UserException.class,
+                () -> VaeCommand.testRows(spec, null, "mnist:test", -1, 0, 3));
+    }
+
+    @Test
+    void evalOfAPartSaysWhichRows() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(
+                Files.isRegularFile(BundledModels.directory().resolve(BundledModels.VAE_IWAE)), "bundled VAE present");
+        String[] r = run("vae", "eval", "--k", "3", "--offset", "9990", "--threads", "1");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[1].contains("(rows 9990..9999, 10 rows)"), r[1]);
+        r = run("vae", "eval", "--k", "3", "--offset", "20000", "--threads", "1");
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertTrue(r[2].contains("--offset 20000 leaves no rows"), r[2]);
+    }
 }
