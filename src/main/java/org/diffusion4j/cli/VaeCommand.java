@@ -303,6 +303,10 @@ public final class VaeCommand implements Runnable {
         @Option(names = "--range", defaultValue = "2.5", description = "Half-width r of the manifold grid (default: ${DEFAULT-VALUE}).")
         double range;
 
+        @Option(names = "--binary", description = "Show the draws x ~ p(x|z), 0 or 1 per pixel, instead of the decoder's "
+                + "probabilities (Bernoulli models; for a PixelCNN decoder the pixels it drew one by one).")
+        boolean binary;
+
         @Option(names = "--seed", defaultValue = "0", description = "Seed of the draws (default: ${DEFAULT-VALUE}).")
         long seed;
 
@@ -324,6 +328,9 @@ public final class VaeCommand implements Runnable {
                 }
                 Path file;
                 if (manifold) {
+                    if (binary) {
+                        throw new UserException("--binary draws samples; the --manifold picture shows the decoder's probabilities only");
+                    }
                     if (spec.conditional == VaeSpec.Conditional.CVAE && cls == null) {
                         throw new UserException("a CVAE's manifold is drawn for one class: give --class");
                     }
@@ -336,7 +343,7 @@ public final class VaeCommand implements Runnable {
                         classes[c] = c;
                         Arrays.fill(each, c * perClass, (c + 1) * perClass, c);
                     }
-                    NDArray x = vae.sample(each, each.length, seed, m);
+                    NDArray x = vae.sample(each, each.length, seed, binary, m);
                     file = output(out, model.run, "samples-per-class.png");
                     Pictures.save(file, VaePictures.classGrid(spec, x, classes, perClass));
                 } else {
@@ -345,7 +352,7 @@ public final class VaeCommand implements Runnable {
                         classes = new int[n];
                         Arrays.fill(classes, cls);
                     }
-                    NDArray x = vae.sample(classes, n, seed, m);
+                    NDArray x = vae.sample(classes, n, seed, binary, m);
                     file = output(out, model.run, cls != null ? "samples-" + cls + ".png" : "samples.png");
                     Pictures.save(file, VaePictures.samples(spec, x, null, "samples"));
                 }

@@ -128,13 +128,31 @@ public final class Vae implements AutoCloseable {
      * p(x_i = 1 | x_<i, z) given the pixels drawn before it (PyTorch's generator as it stands).
      */
     public NDArray decode(NDArray z, int[] classes, NDManager out) {
+        return decode(z, classes, false, out);
+    }
+
+    /**
+     * As {@link #decode(NDArray, int[], NDManager)}, or with {@code binary} the draws x ~ p(x|z)
+     * themselves, 0 or 1 per pixel, instead of their probabilities (Bernoulli models only): for an
+     * autoregressive decoder the pixels drawn one by one, for a factorised one x_i ~ Bernoulli(mean_i).
+     */
+    public NDArray decode(NDArray z, int[] classes, boolean binary, NDManager out) {
+        if (binary && spec.likelihood != VaeSpec.Likelihood.BERNOULLI) {
+            throw new UserException("binary draws need a Bernoulli model; this one has a Gaussian likelihood");
+        }
         try (NDManager s = out.newSubManager()) {
             NDArray zz = z.duplicate();
             zz.attach(s);
             NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
-            NDArray x = spec.autoregressive()
-                    ? model.sampleAutoregressive(ps, model.features(ps, zz, y, false), s)[1]
-                    : model.mean(model.decode(ps, zz, y, null, false));
+            NDArray x;
+            if (spec.autoregressive()) {
+                x = model.sampleAutoregressive(ps, model.features(ps, zz, y, false), s)[binary ? 0 : 1];
+            } else {
+                x = model.mean(model.decode(ps, zz, y, null, false));
+                if (binary) {
+                    x = s.randomUniform(0f, 1f, x.getShape()).lt(x).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+                }
+            }
             x = x.reshape(spec.batchShape(z.getShape().get(0)));
             x.attach(out);
             return x;
@@ -143,8 +161,13 @@ public final class Vae implements AutoCloseable {
 
     /** n samples: z from the prior (of the given classes, one per sample, or null) then the decoder mean. */
     public NDArray sample(int[] classes, int n, long seed, NDManager out) {
+        return sample(classes, n, seed, false, out);
+    }
+
+    /** As above, or with {@code binary} the binary draws x ~ p(x|z) (see {@link #decode(NDArray, int[], boolean, NDManager)}). */
+    public NDArray sample(int[] classes, int n, long seed, boolean binary, NDManager out) {
         try (NDManager s = out.newSubManager()) {
-            return decode(priorSample(classes, n, seed, s), classes, out);
+            return decode(priorSample(classes, n, seed, s), classes, binary, out);
         }
     }
 

@@ -109,6 +109,12 @@ class VaeCommandTest {
         r = run("vae", "sample", dir.toString(), "--n", "4", "--out", tmp.resolve("s.png").toString());
         assertEquals("0", r[0], r[2]);
         assertTrue(Files.exists(tmp.resolve("s.png")));
+        r = run("vae", "sample", dir.toString(), "--n", "4", "--binary", "--out", tmp.resolve("b.png").toString());
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.exists(tmp.resolve("b.png")));
+        r = run("vae", "sample", dir.toString(), "--manifold", "--binary", "--out", tmp.resolve("m.png").toString());
+        assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
+        assertTrue(r[2].contains("--binary draws samples"), r[2]);
         r = run("vae", "reconstruct", dir.toString(), "--n", "4", "--scatter", "0", "--out", tmp.toString());
         assertEquals("0", r[0], r[2]);
         assertTrue(Files.exists(tmp.resolve("reconstructions.png")));

@@ -81,6 +81,57 @@ class VaePipelineTest {
         }
     }
 
+    /** Binary draws x ~ p(x|z): a factorised decoder's average over many draws at one z is its mean (Monte Carlo). */
+    @Test
+    void binaryDrawsOfAFactorisedDecoderAverageToItsMean() {
+        int n = 4000;
+        try (NDManager m = Runtime.newManager(); Vae vae = Vae.create(VaeSpec.builder(16).hidden(8).latent(2).build(), m, 3)) {
+            NDArray z = m.create(new float[] {0.7f, -1.2f}, new Shape(1, 2)).repeat(0, n);
+            float[] mean = vae.decode(z.get("0:1"), null, m).toFloatArray();
+            float[] draws = vae.decode(z, null, true, m).toFloatArray();
+            for (int i = 0; i < 16; i++) {
+                double sum = 0;
+                for (int r = 0; r < n; r++) {
+                    float v = draws[r * 16 + i];
+                    assertTrue(v == 0f || v == 1f, "binary, got " + v);
+                    sum += v;
+                }
+                // standard error <= 0.5 / sqrt(4000) = 0.008
+                assertEquals(mean[i], sum / n, 0.04, "pixel " + i);
+            }
+        }
+    }
+
+    /** A PixelCNN decoder's binary draws are the pixels behind the probabilities it shows: x_i = 1 with probability p_i. */
+    @Test
+    void binaryDrawsOfAPixelDecoderFollowItsProbabilities() {
+        VaeSpec spec = VaeSpec.builder(1, 6, 6).arch(VaeSpec.Arch.CONV).channels(4).hidden(8).latent(2)
+                .activation(VaeSpec.Activation.TANH).pixelLayers(3).pixelChannels(4).build();
+        try (NDManager m = Runtime.newManager(); Vae vae = Vae.create(spec, m, 5)) {
+            NDArray z = vae.priorSample(null, 300, 2, m);
+            // The same seed gives the same pass: once returning the draws, once their probabilities.
+            Runtime.seed(11);
+            float[] x = vae.decode(z, null, true, m).toFloatArray();
+            Runtime.seed(11);
+            float[] p = vae.decode(z, null, false, m).toFloatArray();
+            double diff = 0;
+            double var = 0;
+            for (int i = 0; i < x.length; i++) {
+                assertTrue(x[i] == 0f || x[i] == 1f, "binary, got " + x[i]);
+                diff += x[i] - p[i];
+                var += p[i] * (1 - p[i]);
+            }
+            // E[x_i - p_i | p_i] = 0; the sum has variance sum p(1-p): within 4 standard deviations.
+            assertTrue(Math.abs(diff) < 4 * Math.sqrt(var), "sum of x - p " + diff + ", sd " + Math.sqrt(var));
+            assertTrue(var > 10, "the draws are random at all: " + var);
+        }
+        try (NDManager m = Runtime.newManager();
+                Vae vae = Vae.create(VaeSpec.builder(16).hidden(8).latent(2).likelihood(VaeSpec.Likelihood.GAUSSIAN).build(), m, 1)) {
+            UserException e = assertThrows(UserException.class, () -> vae.sample(null, 2, 0, true, m));
+            assertTrue(e.getMessage().contains("Bernoulli"), e.getMessage());
+        }
+    }
+
     private static DataSet mnist(int n) {
         return Mnist.train().subset(n);
     }
