@@ -390,9 +390,11 @@ public final class VaeCommand implements Runnable {
         if (offset < 0) {
             throw new UserException("--offset must be >= 0, got " + offset);
         }
-        // Binarise before slicing: row i's binary values must not depend on which part it is in.
-        DataSet whole = forModel(spec, testData(override == null ? dataDesc : null, override, 0), binarizeSeed);
-        return rows(whole, offset, subset);
+        // Binarise before slicing: row i's binary values must not depend on which part it is in. The
+        // binarisation draws row by row, so binarising the first offset+subset rows is the same.
+        int prefix = subset > 0 ? offset + subset : 0;
+        DataSet head = forModel(spec, testData(override == null ? dataDesc : null, override, prefix), binarizeSeed);
+        return rows(head, offset, subset);
     }
 
     /** Rows offset..offset+count-1 of d (count 0: all from offset on), refused in one line when out of range. */

@@ -2,6 +2,7 @@ package org.diffusion4j.pipeline;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
@@ -150,7 +151,7 @@ public final class Vae implements AutoCloseable {
             } else {
                 x = model.mean(model.decode(ps, zz, y, null, false));
                 if (binary) {
-                    x = s.randomUniform(0f, 1f, x.getShape()).lt(x).toType(ai.djl.ndarray.types.DataType.FLOAT32, false);
+                    x = s.randomUniform(0f, 1f, x.getShape()).lt(x).toType(DataType.FLOAT32, false);
                 }
             }
             x = x.reshape(spec.batchShape(z.getShape().get(0)));
