@@ -20,7 +20,9 @@ import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
 import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.data.Npy;
+import org.diffusion4j.eval.ClassScores;
 import org.diffusion4j.eval.SampleQuality;
+import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.pipeline.Classifier;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -71,10 +73,20 @@ public final class EvalSamplesCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the draw of floor images (default: ${DEFAULT-VALUE}).")
     long seed;
 
+    @Option(names = "--least-confident", paramLabel = "PNG", description = "Also write a grid of the least confident samples, "
+            + "least first, each labelled with its predicted class and confidence (to see what the model gets wrong).")
+    Path leastConfident;
+
+    @Option(names = "--least-n", defaultValue = "64", description = "How many samples --least-confident shows (default: ${DEFAULT-VALUE}).")
+    int leastN;
+
     @Override
     public Integer call() {
         if (batch < 1 || referenceN < 0) {
             throw new UserException("--batch must be >= 1 and --reference-n >= 0");
+        }
+        if (leastN < 1) {
+            throw new UserException("--least-n must be >= 1");
         }
         DataSet samples = input.npy != null ? readNpy(input.npy) : readDir(input.dir);
         String what = input.npy != null ? input.npy.toString() : input.dir.toString();
@@ -99,6 +111,9 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             SampleQuality.Scores s = q.score(samples);
             SampleQuality.Scores f = real == null ? null : q.floor(real, samples.size(), seed);
             print(what, source, s, f, q.referenceCount(), (System.nanoTime() - t0) / 1e9);
+            if (leastConfident != null) {
+                writeLeastConfident(samples, s, leastConfident, leastN);
+            }
             return 0;
         }
     }
@@ -116,12 +131,36 @@ public final class EvalSamplesCommand implements Callable<Integer> {
                 f == null ? "" : String.format(Locale.ROOT, "%22.3f", f.inceptionScore()));
         System.out.printf(Locale.ROOT, "%-24s %11.1f%% %s%n", "confident (p >= 0.9)", 100 * s.confidentFraction(),
                 f == null ? "" : String.format(Locale.ROOT, "%21.1f%%", 100 * f.confidentFraction()));
-        System.out.println("class histogram (samples" + (f == null ? ")" : " | real)"));
+        System.out.println("class histogram (samples" + (f == null ? ")" : " | real)")
+                + "; conf: the fraction of those predicted as the class with confidence >= 0.9");
+        double[] sc = s.confidentByClass();
+        double[] fc = f == null ? null : f.confidentByClass();
         for (int k = 0; k < s.histogram().length; k++) {
-            System.out.printf(Locale.ROOT, "  %d %6d %5.1f%%  %s%s%n", k, s.histogram()[k], 100.0 * s.histogram()[k] / s.count(),
-                    bar(s.histogram()[k], s.count()),
-                    f == null ? "" : String.format(Locale.ROOT, " | %6d %5.1f%%", f.histogram()[k], 100.0 * f.histogram()[k] / f.count()));
+            System.out.printf(Locale.ROOT, "  %d %6d %5.1f%%  %s conf %5.1f%%%s%n", k, s.histogram()[k],
+                    100.0 * s.histogram()[k] / s.count(), bar(s.histogram()[k], s.count()), 100 * sc[k],
+                    f == null ? "" : String.format(Locale.ROOT, " | %6d %5.1f%% conf %5.1f%%", f.histogram()[k],
+                            100.0 * f.histogram()[k] / f.count(), 100 * fc[k]));
         }
+    }
+
+    /** The n least confident samples as a grid, each labelled "class confidence" (e.g. "4 .52"). */
+    private static void writeLeastConfident(DataSet samples, SampleQuality.Scores s, Path png, int n) {
+        int[] idx = ClassScores.leastConfident(s.probabilities(), n);
+        DataSet worst = samples.select(idx);
+        List<String> labels = new ArrayList<>();
+        for (int i : idx) {
+            double[] p = s.probabilities()[i];
+            int k = ClassScores.argmax(p);
+            labels.add(String.format(Locale.ROOT, "%d %.2f", k, p[k]));
+        }
+        ImageGrid.writePng(png, ImageGrid.labelled(worst.data(), worst.shape(), 16, labels, 2, 2));
+        System.out.printf(Locale.ROOT, "wrote %s: the %d least confident of %d samples (confidence %.2f to %.2f)%n", png, idx.length,
+                s.count(), confidence(s, idx[0]), confidence(s, idx[idx.length - 1]));
+    }
+
+    private static double confidence(SampleQuality.Scores s, int i) {
+        double[] p = s.probabilities()[i];
+        return p[ClassScores.argmax(p)];
     }
 
     private static String bar(int count, int total) {

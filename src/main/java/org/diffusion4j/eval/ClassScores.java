@@ -55,18 +55,61 @@ public final class ClassScores {
         return count / (double) n;
     }
 
+    /**
+     * For each predicted class (argmax), the fraction of the rows predicted as it whose confidence
+     * is at least {@link #CONFIDENT}; NaN for a class nothing was predicted as.
+     */
+    public static double[] confidentFractionByClass(double[][] probs) {
+        int[] h = histogram(probs);
+        int[] confident = new int[h.length];
+        for (double[] p : probs) {
+            int k = argmax(p);
+            if (p[k] >= CONFIDENT) {
+                confident[k]++;
+            }
+        }
+        double[] f = new double[h.length];
+        for (int k = 0; k < h.length; k++) {
+            f[k] = h[k] == 0 ? Double.NaN : confident[k] / (double) h[k];
+        }
+        return f;
+    }
+
+    /** Indices of the {@code k} rows of lowest confidence, least confident first (ties by index). */
+    public static int[] leastConfident(double[][] probs, int k) {
+        int n = requireRows(probs);
+        Integer[] idx = new Integer[n];
+        double[] conf = new double[n];
+        for (int i = 0; i < n; i++) {
+            idx[i] = i;
+            conf[i] = probs[i][argmax(probs[i])];
+        }
+        java.util.Arrays.sort(idx, (a, b) -> conf[a] != conf[b] ? Double.compare(conf[a], conf[b]) : Integer.compare(a, b));
+        int m = Math.min(Math.max(k, 0), n);
+        int[] out = new int[m];
+        for (int i = 0; i < m; i++) {
+            out[i] = idx[i];
+        }
+        return out;
+    }
+
+    /** Index of the largest entry (ties to the lower index). */
+    public static int argmax(double[] p) {
+        int best = 0;
+        for (int c = 1; c < p.length; c++) {
+            if (p[c] > p[best]) {
+                best = c;
+            }
+        }
+        return best;
+    }
+
     /** Number of rows predicted as each class (argmax; ties to the lower class). */
     public static int[] histogram(double[][] probs) {
         requireRows(probs);
         int[] h = new int[probs[0].length];
         for (double[] p : probs) {
-            int best = 0;
-            for (int c = 1; c < p.length; c++) {
-                if (p[c] > p[best]) {
-                    best = c;
-                }
-            }
-            h[best]++;
+            h[argmax(p)]++;
         }
         return h;
     }

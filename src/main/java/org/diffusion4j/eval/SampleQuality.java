@@ -10,8 +10,14 @@ import org.diffusion4j.pipeline.Classifier;
  * class histogram; and the same for a set of real images of the same size (the floor).
  */
 public final class SampleQuality {
-    /** The scores of one image set. */
-    public record Scores(int count, double fid, double inceptionScore, double confidentFraction, int[] histogram) {}
+    /** The scores of one image set, with the classifier's softmax of every image (one row each). */
+    public record Scores(int count, double fid, double inceptionScore, double confidentFraction, int[] histogram,
+            double[][] probabilities) {
+        /** Per predicted class, the fraction of its images classified with confidence >= 0.9. */
+        public double[] confidentByClass() {
+            return ClassScores.confidentFractionByClass(probabilities);
+        }
+    }
 
     private final Classifier classifier;
     private final int batch;
@@ -35,7 +41,7 @@ public final class SampleQuality {
         Classifier.Outputs o = classifier.evaluate(images, batch);
         double[][] p = o.probabilities();
         return new Scores(images.size(), Fid.distance(Fid.fit(o.features()), reference),
-                ClassScores.inceptionScore(p), ClassScores.confidentFraction(p), ClassScores.histogram(p));
+                ClassScores.inceptionScore(p), ClassScores.confidentFraction(p), ClassScores.histogram(p), p);
     }
 
     /** The scores of {@code n} images drawn without replacement from {@code real} with {@code seed}. */

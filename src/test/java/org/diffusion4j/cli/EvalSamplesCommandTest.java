@@ -64,7 +64,7 @@ class EvalSamplesCommandTest {
     }
 
     @Test
-    void realDigitsScoreNearTheFloorAndNoiseFarAway(@TempDir Path dir) {
+    void realDigitsScoreNearTheFloorAndNoiseFarAway(@TempDir Path dir) throws Exception {
         assumeTrue(bundled(), "the bundled classifier models/classifier-mnist.bin is needed");
         DataSet real = Mnist.test().subset(2000, 300);
         Path realNpy = dir.resolve("real.npy");
@@ -79,6 +79,8 @@ class EvalSamplesCommandTest {
         assertTrue(conf[0] > 90, "confident fraction of real digits " + conf[0] + "%");
         assertTrue(is[0] > 7, "IS analogue of real digits " + is[0]);
         assertTrue(r.out().contains("class histogram"), r.out());
+        // Per class, the confident fraction of the real digits predicted as it.
+        assertEquals(10, r.out().lines().filter(l -> l.matches("\\s+\\d .* conf +\\d+\\.\\d% \\|.*")).count(), r.out());
 
         float[] noise = new float[100 * 784];
         Random rng = new Random(1);
@@ -87,8 +89,14 @@ class EvalSamplesCommandTest {
         }
         Path noiseNpy = dir.resolve("noise.npy");
         Npy.write(noiseNpy, noise, new long[] {100, 1, 28, 28});
-        Outcome n = run("--npy", noiseNpy.toString(), "--reference-n", "2000", "--floor", "none");
+        Path worst = dir.resolve("worst.png");
+        Outcome n = run("--npy", noiseNpy.toString(), "--reference-n", "2000", "--floor", "none",
+                "--least-confident", worst.toString(), "--least-n", "20");
         assertEquals(0, n.code(), n.err());
+        assertTrue(n.out().contains("the 20 least confident of 100 samples"), n.out());
+        BufferedImage grid = ImageIO.read(worst.toFile());
+        // 16 labelled cells in the first row, a second row of 4: wider than 16 images, two label rows high.
+        assertTrue(grid.getWidth() >= 16 * 56 && grid.getHeight() > 2 * 56, grid.getWidth() + "x" + grid.getHeight());
         double noiseFid = row(n.out(), "FID")[0];
         assertTrue(noiseFid > 10 * fid[0] && noiseFid > 10 * fid[1], "noise FID " + noiseFid + ", real " + fid[0]);
     }
@@ -105,6 +113,7 @@ class EvalSamplesCommandTest {
     void badInputEndsInOneLine(@TempDir Path dir) throws Exception {
         assertOneLineError(run(), "--npy");
         assertOneLineError(run("--npy", "a.npy", "--dir", "b"), "mutually exclusive");
+        assertOneLineError(run("--npy", "a.npy", "--least-n", "0"), "--least-n");
         assertOneLineError(run("--npy", dir.resolve("none.npy").toString()), "none.npy");
         Path corrupt = dir.resolve("corrupt.npy");
         Files.write(corrupt, new byte[] {1, 2, 3, 4, 5, 6, 7, 8, 9});

@@ -122,4 +122,18 @@ class FidTest {
         assertEquals(0.5, ClassScores.confidentFraction(mixed), 0);
         assertArrayEquals(new int[] {3, 1}, ClassScores.histogram(mixed));
     }
+
+    @Test
+    void confidenceByClassAndLeastConfident() {
+        // Class 0 gets rows 0, 1, 3 (argmax; the tie in row 3 goes to class 0), class 1 rows 2 and 4.
+        double[][] p = {{0.9, 0.1}, {0.6, 0.4}, {0.05, 0.95}, {0.5, 0.5}, {0.3, 0.7}};
+        double[] byClass = ClassScores.confidentFractionByClass(p);
+        assertEquals(1.0 / 3, byClass[0], 1e-12);
+        assertEquals(0.5, byClass[1], 1e-12);
+        // Least confident first: 0.5 (row 3), 0.6 (row 1), 0.7 (row 4), 0.9 (row 0), 0.95 (row 2).
+        assertArrayEquals(new int[] {3, 1, 4}, ClassScores.leastConfident(p, 3));
+        assertArrayEquals(new int[] {3, 1, 4, 0, 2}, ClassScores.leastConfident(p, 99));
+        // A class nothing is predicted as has no fraction.
+        assertTrue(Double.isNaN(ClassScores.confidentFractionByClass(new double[][] {{0.2, 0.8, 0}})[0]));
+    }
 }
