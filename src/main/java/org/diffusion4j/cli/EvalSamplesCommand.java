@@ -143,7 +143,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         }
     }
 
-    /** The n least confident samples as a grid, each labelled "class confidence" (e.g. "4 .52"). */
+    /** The n least confident samples as a grid, each labelled "class confidence" (e.g. "4 0.52"). */
     private static void writeLeastConfident(DataSet samples, SampleQuality.Scores s, Path png, int n) {
         int[] idx = ClassScores.leastConfident(s.probabilities(), n);
         DataSet worst = samples.select(idx);
