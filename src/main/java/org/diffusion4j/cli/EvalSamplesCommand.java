@@ -155,12 +155,8 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         }
         ImageGrid.writePng(png, ImageGrid.labelled(worst.data(), worst.shape(), 16, labels, 2, 2));
         System.out.printf(Locale.ROOT, "wrote %s: the %d least confident of %d samples (confidence %.2f to %.2f)%n", png, idx.length,
-                s.count(), confidence(s, idx[0]), confidence(s, idx[idx.length - 1]));
-    }
-
-    private static double confidence(SampleQuality.Scores s, int i) {
-        double[] p = s.probabilities()[i];
-        return p[ClassScores.argmax(p)];
+                s.count(), ClassScores.confidence(s.probabilities()[idx[0]]),
+                ClassScores.confidence(s.probabilities()[idx[idx.length - 1]]));
     }
 
     private static String bar(int count, int total) {

@@ -44,11 +44,7 @@ public final class ClassScores {
         int n = requireRows(probs);
         int count = 0;
         for (double[] p : probs) {
-            double max = 0;
-            for (double v : p) {
-                max = Math.max(max, v);
-            }
-            if (max >= threshold) {
+            if (confidence(p) >= threshold) {
                 count++;
             }
         }
@@ -60,10 +56,12 @@ public final class ClassScores {
      * is at least {@link #CONFIDENT}; NaN for a class nothing was predicted as.
      */
     public static double[] confidentFractionByClass(double[][] probs) {
-        int[] h = histogram(probs);
+        requireRows(probs);
+        int[] h = new int[probs[0].length];
         int[] confident = new int[h.length];
         for (double[] p : probs) {
             int k = argmax(p);
+            h[k]++;
             if (p[k] >= CONFIDENT) {
                 confident[k]++;
             }
@@ -82,7 +80,7 @@ public final class ClassScores {
         double[] conf = new double[n];
         for (int i = 0; i < n; i++) {
             idx[i] = i;
-            conf[i] = probs[i][argmax(probs[i])];
+            conf[i] = confidence(probs[i]);
         }
         java.util.Arrays.sort(idx, (a, b) -> conf[a] != conf[b] ? Double.compare(conf[a], conf[b]) : Integer.compare(a, b));
         int m = Math.min(Math.max(k, 0), n);
@@ -91,6 +89,11 @@ public final class ClassScores {
             out[i] = idx[i];
         }
         return out;
+    }
+
+    /** The confidence of a prediction: its largest probability. */
+    public static double confidence(double[] p) {
+        return p[argmax(p)];
     }
 
     /** Index of the largest entry (ties to the lower index). */
