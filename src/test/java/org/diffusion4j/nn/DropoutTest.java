@@ -83,4 +83,46 @@ class DropoutTest {
             assertFalse(Arrays.equals(y, Dropout.apply(m.ones(new Shape(4, 8, 5, 5)).mul(3f), 0.25f).toFloatArray()));
         }
     }
+
+    @Test
+    void severalMasksInOneGraphEachGetTheirOwnGradient() throws Exception {
+        Runtime.init();
+        // A fresh thread: its reusable buffer starts empty, as in the first step of a process.
+        Throwable[] failure = new Throwable[1];
+        Thread worker = new Thread(() -> {
+            try (NDManager m = Runtime.newManager()) {
+                Shape[] shapes = {new Shape(16, 32, 28, 28), new Shape(16, 64, 14, 14), new Shape(16, 64, 7, 7),
+                        new Shape(16, 32, 28, 28)};
+                NDArray[] xs = new NDArray[shapes.length];
+                NDArray[] ys = new NDArray[shapes.length];
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    Runtime.seed(5);
+                    NDArray total = null;
+                    for (int k = 0; k < shapes.length; k++) {
+                        xs[k] = m.ones(shapes[k]).mul(k + 2f);
+                        xs[k].setRequiresGradient(true);
+                        ys[k] = Dropout.apply(xs[k], 0.1f);
+                        NDArray s = ys[k].sum();
+                        total = total == null ? s : total.add(s);
+                    }
+                    gc.backward(total);
+                }
+                for (int k = 0; k < shapes.length; k++) {
+                    float[] y = ys[k].toFloatArray();
+                    float[] g = xs[k].getGradient().toFloatArray();
+                    for (int i = 0; i < y.length; i++) {
+                        assertTrue(Float.isFinite(g[i]), "mask " + k + " element " + i + ": gradient " + g[i]);
+                        assertEquals(y[i] / (k + 2f), g[i], 1e-5f, "mask " + k + " element " + i);
+                    }
+                }
+            } catch (Throwable e) {
+                failure[0] = e;
+            }
+        });
+        worker.start();
+        worker.join();
+        if (failure[0] != null) {
+            throw new AssertionError(failure[0]);
+        }
+    }
 }
