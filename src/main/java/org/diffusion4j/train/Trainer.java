@@ -260,8 +260,10 @@ public final class Trainer implements AutoCloseable {
                         if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
                             throw new UserException(String.format(Locale.ROOT,
                                     "the gradient was not finite %d steps in a row (last at step %d%s); the run stopped, "
-                                            + "and %s holds the last good checkpoint: lower --lr, then --resume",
-                                    skippedInARow, step + 1, where, runDir.resolve(CHECKPOINT)));
+                                            + "and %s holds the last good checkpoint: --resume would replay the same "
+                                            + "steps, so branch a new run from it with --init-from %s --out NEW_DIR and a "
+                                            + "lower --lr or another --seed",
+                                    skippedInARow, step + 1, where, runDir.resolve(CHECKPOINT), runDir));
                         }
                         System.err.printf(Locale.ROOT, "%nwarning: step %d has a non-finite gradient%s (loss %.4f); update skipped%n",
                                 step + 1, where, loss);

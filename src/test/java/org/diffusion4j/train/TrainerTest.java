@@ -154,6 +154,32 @@ class TrainerTest {
     }
 
     @Test
+    void tenNonFiniteGradientsInARowStopWithAWayOut(@TempDir Path dir) throws Exception {
+        train(dir, 2, false);
+        byte[] good = Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT));
+        try (NDManager m = Runtime.newManager()) {
+            RegressionTask task = new RegressionTask(m, 1f) {
+                @Override
+                public NDArray loss(Batch batch) {
+                    // As above, on every step: a finite loss whose gradient is NaN.
+                    NDArray pred = block.forward(ps, new NDList(batch.x()), true).singletonOrThrow();
+                    return super.loss(batch).add(pred.sub(pred.stopGradient()).square().sqrt().mean());
+                }
+            };
+            try (Trainer t = new Trainer(task, DATA, config(30), dir, m).progress(Progress.Mode.QUIET)) {
+                t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
+                UserException e = assertThrows(UserException.class, t::run);
+                assertTrue(e.getMessage().contains("10 steps in a row (last at step 12"), e.getMessage());
+                // --resume replays the same random numbers; the way out is a new run with other settings.
+                assertTrue(e.getMessage().contains("--init-from " + dir), e.getMessage());
+                assertTrue(!e.getMessage().contains("\n"));
+                assertEquals(10, t.skippedSteps());
+            }
+        }
+        assertTrue(java.util.Arrays.equals(good, Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT))));
+    }
+
+    @Test
     void checkpointFromAnotherModelIsRejected(@TempDir Path dir) {
         train(dir, 3, false);
         try (NDManager m = Runtime.newManager()) {
