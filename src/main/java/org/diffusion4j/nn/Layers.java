@@ -18,20 +18,19 @@ final class Layers {
     }
 
     /** 3x3 convolution, stride 1, padding 1, with bias. */
-    static Conv2d conv3(int out) {
-        return Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
-                .setFilters(out).build();
+    static Conv conv3(int out) {
+        return Conv.same(3, out);
     }
 
     /** 3x3 convolution, stride 2, padding 1, with bias (the Down block). */
-    static Conv2d down(int out) {
-        return Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
-                .optStride(new Shape(2, 2)).setFilters(out).build();
+    static Conv down(int out) {
+        return Conv.of(Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
+                .optStride(new Shape(2, 2)).setFilters(out));
     }
 
     /** 1x1 convolution with bias ("network in network"). */
-    static Conv2d nin(int out) {
-        return Conv2d.builder().setKernelShape(new Shape(1, 1)).setFilters(out).build();
+    static Conv nin(int out) {
+        return Conv.same(1, out);
     }
 
     static Linear linear(int out) {

@@ -75,6 +75,6 @@ public final class MaskedConv2d extends AbstractBlock {
         // step's temporaries rather than kept with the parameters.
         NDArray masked = x.getManager().create(mask, w.getShape()).mul(w);
         int p = kernel / 2;
-        return Conv2d.conv2d(x, masked, b, new Shape(1, 1), new Shape(p, p));
+        return new NDList(Conv.blockAligned(x, masked, b, new Shape(1, 1), new Shape(p, p)));
     }
 }

@@ -15,6 +15,7 @@ import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 import ai.djl.training.initializer.NormalInitializer;
 import ai.djl.util.PairList;
+import org.diffusion4j.nn.Conv;
 import org.diffusion4j.nn.MaskedConv2d;
 import org.diffusion4j.nn.Upsample;
 import java.util.ArrayList;
@@ -63,8 +64,8 @@ public final class VaeModel extends AbstractBlock {
         boolean conv = spec.arch == VaeSpec.Arch.CONV;
         if (conv) {
             for (int i = 0; i < spec.channels.length; i++) {
-                encConvs.add(addChildBlock("encConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
-                        .optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).setFilters(spec.channels[i]).build()));
+                encConvs.add(addChildBlock("encConv" + i, Conv.of(Conv2d.builder().setKernelShape(new Shape(3, 3))
+                        .optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).setFilters(spec.channels[i]))));
             }
         }
         for (int i = 0; i < spec.hidden.length; i++) {
@@ -82,8 +83,7 @@ public final class VaeModel extends AbstractBlock {
             decDense.add(addChildBlock("decProject", linear((int) (spec.channels[c - 1] * h0 * w0))));
             for (int i = c - 1; i >= 0; i--) {
                 int filters = i > 0 ? spec.channels[i - 1] : spec.autoregressive() ? spec.pixelChannels : (int) spec.rowShape[0];
-                decConvs.add(addChildBlock("decConv" + i, Conv2d.builder().setKernelShape(new Shape(3, 3))
-                        .optPadding(new Shape(1, 1)).setFilters(filters).build()));
+                decConvs.add(addChildBlock("decConv" + i, Conv.same(3, filters)));
             }
         } else {
             decDense.add(addChildBlock("decOut", linear(spec.dim())));
@@ -93,8 +93,7 @@ public final class VaeModel extends AbstractBlock {
             for (int i = 1; i < spec.pixelLayers; i++) {
                 pixelHidden.add(addChildBlock("pixel" + i, new MaskedConv2d(MaskedConv2d.Type.B, 3, spec.pixelChannels)));
             }
-            pixelOut = addChildBlock("pixelOut", Conv2d.builder().setKernelShape(new Shape(1, 1))
-                    .setFilters((int) spec.rowShape[0]).build());
+            pixelOut = addChildBlock("pixelOut", Conv.same(1, (int) spec.rowShape[0]));
         } else {
             pixelIn = null;
             pixelOut = null;

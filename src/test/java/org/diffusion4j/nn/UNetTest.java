@@ -114,6 +114,61 @@ class UNetTest {
         }
     }
 
+    /**
+     * The gradient along a random direction v over all parameters, sum(g . v), against the
+     * central difference (L(theta + h v) - L(theta - h v)) / 2h of the same loss: catches a
+     * wrong gradient anywhere in the network (it caught PyTorch's wrong conv_out input gradient).
+     */
+    @Test
+    void gradientMatchesCentralDifferences() {
+        Runtime.seed(3);
+        try (NDManager m = Runtime.newManager()) {
+            UNet net = build(m, "tiny", 1, 28, 2);
+            List<NDArray> params = new ArrayList<>();
+            for (Parameter p : net.getParameters().values()) {
+                p.getArray().setRequiresGradient(true);
+                params.add(p.getArray());
+            }
+            ParameterStore ps = new ParameterStore(m, false);
+            NDList in = input(m, 2, 1, 28);
+            NDArray eps = m.randomNormal(new Shape(2, 1, 28, 28));
+            List<NDArray> v = new ArrayList<>();
+            for (NDArray p : params) {
+                v.add(m.randomNormal(p.getShape()));
+            }
+            double analytic = 0;
+            try (NDManager s = m.newSubManager()) {
+                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    gc.backward(loss(net, ps, in, eps, s));
+                }
+                for (int i = 0; i < params.size(); i++) {
+                    analytic += params.get(i).getGradient().mul(v.get(i)).sum().getFloat();
+                }
+            }
+            double h = 1e-3;
+            double[] l = new double[2];
+            for (int side = 0; side < 2; side++) {
+                double step = side == 0 ? h : -2 * h; // theta + h v, then theta - h v
+                for (int i = 0; i < params.size(); i++) {
+                    params.get(i).addi(v.get(i).mul(m.full(new Shape(), (float) step)));
+                }
+                try (NDManager s = m.newSubManager()) {
+                    l[side] = loss(net, ps, in, eps, s).getFloat();
+                }
+            }
+            double numeric = (l[0] - l[1]) / (2 * h);
+            assertEquals(numeric, analytic, 0.01 * Math.abs(numeric),
+                    "directional derivative: autograd " + analytic + ", central difference " + numeric);
+        }
+    }
+
+    private static NDArray loss(UNet net, ParameterStore ps, NDList in, NDArray eps, NDManager s) {
+        NDArray out = net.forward(ps, in, false).singletonOrThrow();
+        NDArray loss = out.sub(eps).square().mean();
+        loss.attach(s);
+        return loss;
+    }
+
     @Test
     void dropoutOnlyInTraining() {
         try (NDManager m = Runtime.newManager()) {
