@@ -121,9 +121,14 @@ class UNetTest {
      */
     @Test
     void gradientMatchesCentralDifferences() {
+        gradientMatchesCentralDifferences("tiny");
+        gradientMatchesCentralDifferences("mnist"); // three levels, attention at 7x7
+    }
+
+    private static void gradientMatchesCentralDifferences(String preset) {
         Runtime.seed(3);
         try (NDManager m = Runtime.newManager()) {
-            UNet net = build(m, "tiny", 1, 28, 2);
+            UNet net = build(m, preset, 1, 28, 2);
             List<NDArray> params = new ArrayList<>();
             for (Parameter p : net.getParameters().values()) {
                 p.getArray().setRequiresGradient(true);
@@ -158,7 +163,7 @@ class UNetTest {
             }
             double numeric = (l[0] - l[1]) / (2 * h);
             assertEquals(numeric, analytic, 0.01 * Math.abs(numeric),
-                    "directional derivative: autograd " + analytic + ", central difference " + numeric);
+                    preset + ": directional derivative: autograd " + analytic + ", central difference " + numeric);
         }
     }
 
