@@ -43,6 +43,12 @@ public final class Conv extends Conv2d {
                 .optPadding(new Shape(kernel / 2, kernel / 2)).setFilters(filters));
     }
 
+    /** 3x3 convolution, stride 2, padding 1, with bias: halves the height and width. */
+    public static Conv halving(int filters) {
+        return of(Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
+                .optStride(new Shape(2, 2)).setFilters(filters));
+    }
+
     @Override
     protected NDList forwardInternal(
             ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {

@@ -1,8 +1,6 @@
 package org.diffusion4j.nn;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.core.Linear;
 
 /** Small shared pieces of the U-Net. */
@@ -24,8 +22,7 @@ final class Layers {
 
     /** 3x3 convolution, stride 2, padding 1, with bias (the Down block). */
     static Conv down(int out) {
-        return Conv.of(Conv2d.builder().setKernelShape(new Shape(3, 3)).optPadding(new Shape(1, 1))
-                .optStride(new Shape(2, 2)).setFilters(out));
+        return Conv.halving(out);
     }
 
     /** 1x1 convolution with bias ("network in network"). */

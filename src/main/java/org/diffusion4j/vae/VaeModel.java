@@ -64,8 +64,7 @@ public final class VaeModel extends AbstractBlock {
         boolean conv = spec.arch == VaeSpec.Arch.CONV;
         if (conv) {
             for (int i = 0; i < spec.channels.length; i++) {
-                encConvs.add(addChildBlock("encConv" + i, Conv.of(Conv2d.builder().setKernelShape(new Shape(3, 3))
-                        .optStride(new Shape(2, 2)).optPadding(new Shape(1, 1)).setFilters(spec.channels[i]))));
+                encConvs.add(addChildBlock("encConv" + i, Conv.halving(spec.channels[i])));
             }
         }
         for (int i = 0; i < spec.hidden.length; i++) {
