@@ -81,7 +81,7 @@ public final class BenchCommand implements Callable<Integer> {
         UNetConfig cfg = unet.build(1);
         DdpmSpec spec = DdpmSpec.unet(cfg, 1, 28, 28, NoiseSchedule.ddpm(), LossType.L2);
         JsonObject out = new JsonObject();
-        out.addProperty("preset", unet.preset);
+        out.addProperty("preset", unet.presetName());
         out.addProperty("batch", batch);
         out.addProperty("threads", Runtime.threads());
         out.addProperty("precision", prec.label());

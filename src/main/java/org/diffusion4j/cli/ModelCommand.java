@@ -23,7 +23,7 @@ public final class ModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean cifar = "cifar10".equalsIgnoreCase(unet.preset);
+        boolean cifar = "cifar10".equalsIgnoreCase(unet.presetName());
         int c = channels != null ? channels : (cifar ? 3 : 1);
         int s = size != null ? size : (cifar ? 32 : 28);
         if (s < 1 || s > 4096) {

@@ -50,8 +50,9 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "50", description = "DDIM steps S, evenly spaced (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--eta", description = "DDIM eta: 0 deterministic, 1 close to DDPM (default: 0 with --run; 1 for the "
-            + "bundled model, whose samples it makes better: FID 17.2 vs 23.0 at 50 steps).")
+    @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "
+            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run; 1 for the bundled model, whose samples it makes "
+            + "better: FID 4.75 vs 6.10 at 50 steps, N = 1,000).")
     Double eta;
 
     @Option(names = "--variance", defaultValue = "beta-tilde", description = "DDPM sigma_t^2: beta-tilde (posterior variance, default) or beta.")
@@ -192,8 +193,8 @@ public final class SampleCommand implements Callable<Integer> {
                 if (steps < 1 || steps > ddpm.spec().schedule().steps()) {
                     throw new UserException("--steps must be in 1.." + ddpm.spec().schedule().steps() + " (T), got " + steps);
                 }
-                if (!(eta >= 0 && eta <= 1)) {
-                    throw new UserException("--eta must be in [0, 1], got " + eta);
+                if (!(eta >= 0 && Double.isFinite(eta))) {
+                    throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
                 }
                 return new DdimSampler(ddpm.spec().schedule(), steps, eta, clipX0);
             default:

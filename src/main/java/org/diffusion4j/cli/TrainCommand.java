@@ -12,6 +12,7 @@ import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.nn.MlpDenoiser;
 import org.diffusion4j.nn.Precision;
+import org.diffusion4j.nn.UNetConfig;
 import org.diffusion4j.pipeline.Ddpm;
 import org.diffusion4j.pipeline.DdpmSpec;
 import org.diffusion4j.pipeline.DdpmTask;
@@ -72,7 +73,7 @@ public final class TrainCommand implements Callable<Integer> {
         LossType lossType = parseLoss(loss);
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
-        Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.preset));
+        Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
         TrainRuns.requireFresh(dir, "train");
         DdpmSpec spec;
         if (d.isImage()) {
@@ -100,7 +101,14 @@ public final class TrainCommand implements Callable<Integer> {
         TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Ddpm.KIND, train, "train", m);
         r = r.withConfig(withPrecision(r.config()));
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
-        try (Ddpm ddpm = Ddpm.create(DdpmSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
+        DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec"));
+        UNetConfig net = unet.onContinue(spec.unetConfig());
+        if (net != spec.unetConfig()) {
+            System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");
+            long[] chw = spec.rowShape();
+            spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss());
+        }
+        try (Ddpm ddpm = Ddpm.create(spec, m, 0)) {
             return TrainRuns.run(task(ddpm, d, r.model().getAsJsonObject("data")), source(ddpm, d, r.config()), r, m, "train");
         }
     }

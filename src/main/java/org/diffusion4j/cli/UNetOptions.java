@@ -1,11 +1,14 @@
 package org.diffusion4j.cli;
 
+import org.diffusion4j.UserException;
 import org.diffusion4j.nn.UNetConfig;
 import picocli.CommandLine.Option;
 
 /** A U-Net preset and per-field overrides (unet.md's configuration fields). */
 public final class UNetOptions {
-    @Option(names = "--preset", defaultValue = "mnist", description = "U-Net preset: tiny, mnist or cifar10 (default: ${DEFAULT-VALUE}).")
+    static final String DEFAULT_PRESET = "mnist";
+
+    @Option(names = "--preset", description = "U-Net preset: tiny, mnist or cifar10 (default: " + DEFAULT_PRESET + ").")
     String preset;
 
     @Option(names = "--ch", description = "Override: base channel count C.")
@@ -26,8 +29,13 @@ public final class UNetOptions {
     @Option(names = "--groups", description = "Override: GroupNorm groups.")
     Integer groups;
 
+    /** The preset given, or the default. */
+    public String presetName() {
+        return preset != null ? preset : DEFAULT_PRESET;
+    }
+
     public UNetConfig build(int channels) {
-        UNetConfig.Builder b = UNetConfig.preset(preset, channels).toBuilder().inChannels(channels).outChannels(channels);
+        UNetConfig.Builder b = UNetConfig.preset(presetName(), channels).toBuilder().inChannels(channels).outChannels(channels);
         if (ch != null) {
             b.ch(ch);
         }
@@ -47,5 +55,21 @@ public final class UNetOptions {
             b.groups(groups);
         }
         return b.build();
+    }
+
+    /**
+     * The network of a run that goes on from another (--resume or --init-from): the source's,
+     * with --dropout in its place if given. Dropout is the one field that owns no parameters,
+     * so the source's weights still fit; any other U-Net option would not, and is refused.
+     *
+     * @param source the source run's U-Net, or null when it is not a U-Net (2-D points)
+     */
+    public UNetConfig onContinue(UNetConfig source) {
+        if (preset != null || ch != null || chMult != null || numResBlocks != null || attn != null || groups != null
+                || (source == null && dropout != null)) {
+            throw new UserException("a run that goes on from another keeps its network: of the U-Net options only "
+                    + "--dropout may be given with --resume or --init-from" + (source == null ? " (and only for a U-Net)" : ""));
+        }
+        return dropout == null ? source : source.toBuilder().dropout(dropout).build();
     }
 }

@@ -9,7 +9,10 @@ import org.diffusion4j.schedule.NoiseSchedule;
  * DDIM (Song, Meng & Ermon 2021) on S evenly spaced steps tau_i = 1 + floor(i T / S):
  * x_prev = sqrt(alphaBar_prev) x0Hat + sqrt(1 - alphaBar_prev - sigma^2) eps + sigma z, with
  * sigma = eta sqrt((1 - alphaBar_prev) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_prev).
- * eta = 0 is deterministic given x_T; eta = 1 matches DDPM's posterior variance.
+ * eta = 0 is deterministic given x_T; eta = 1 matches DDPM's posterior variance. Any eta above 1
+ * is allowed: sigma is then capped at sqrt(1 - alphaBar_prev), where the direction term vanishes
+ * and the step re-noises x0Hat afresh, so every step keeps the marginal q(x_prev | x_0) of the
+ * DDIM family (eq. 7 of the paper holds for any sigma in [0, sqrt(1 - alphaBar_prev)]).
  */
 public final class DdimSampler implements Sampler {
     private final NoiseSchedule schedule;
@@ -22,8 +25,8 @@ public final class DdimSampler implements Sampler {
             throw new IllegalArgumentException(
                     "DDIM steps must be in 1.." + schedule.steps() + ", got " + steps);
         }
-        if (!(eta >= 0 && eta <= 1)) {
-            throw new IllegalArgumentException("eta must be in [0, 1], got " + eta);
+        if (!(eta >= 0 && Double.isFinite(eta))) {
+            throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
         }
         this.schedule = schedule;
         this.eta = eta;
@@ -32,6 +35,16 @@ public final class DdimSampler implements Sampler {
         for (int i = 0; i < steps; i++) {
             tau[i] = 1 + (int) ((long) i * schedule.steps() / steps);
         }
+    }
+
+    /**
+     * sigma = min(eta sqrt((1 - alphaBar_prev) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_prev),
+     * sqrt(1 - alphaBar_prev)): the cap only binds for eta above 1, where the uncapped value would
+     * leave no room for the direction term sqrt(1 - alphaBar_prev - sigma^2) eps.
+     */
+    public static double sigma(double eta, double alphaBar, double alphaBarPrev) {
+        double s = eta * Math.sqrt((1 - alphaBarPrev) / (1 - alphaBar)) * Math.sqrt(1 - alphaBar / alphaBarPrev);
+        return Math.min(s, Math.sqrt(1 - alphaBarPrev));
     }
 
     /** The steps visited, ascending. */
@@ -62,7 +75,7 @@ public final class DdimSampler implements Sampler {
                     eps = xt.sub(x0Hat.mul(Math.sqrt(ab))).div(Math.sqrt(1 - ab));
                 }
                 listener.onStep(tau.length - 1 - i, tau.length, t, xt, x0Hat);
-                double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab)) * Math.sqrt(1 - ab / abPrev);
+                double sigma = sigma(eta, ab, abPrev);
                 double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma));
                 NDArray next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
                 if (sigma > 0) {

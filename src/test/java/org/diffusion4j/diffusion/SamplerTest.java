@@ -55,7 +55,9 @@ class SamplerTest {
             double k = Math.sqrt(1 - ab) / (ab * S * S + 1 - ab); // eps = k x - k sqrt(ab) m
             double x0a = (1 - Math.sqrt(1 - ab) * k) / Math.sqrt(ab);
             double x0b = Math.sqrt(1 - ab) * k * M; // x0Hat = x0a x + x0b
-            double sigma = eta * Math.sqrt((1 - abPrev) / (1 - ab) * (1 - ab / abPrev));
+            // Capped where eta > 1 would leave 1 - abPrev - sigma^2 < 0.
+            double sigma = Math.min(eta * Math.sqrt((1 - abPrev) / (1 - ab) * (1 - ab / abPrev)),
+                    Math.sqrt(1 - abPrev));
             double c = Math.sqrt(1 - abPrev - sigma * sigma);
             double a = Math.sqrt(abPrev) * x0a + c * k;
             double b = Math.sqrt(abPrev) * x0b - c * k * Math.sqrt(ab) * M;
@@ -105,6 +107,52 @@ class SamplerTest {
         DdimSampler ddim = new DdimSampler(schedule, 50, 1.0, false);
         double[] exact = propagateDdim(ddim.timesteps(), 1.0);
         assertMoments(exact[0], exact[1], sampleMoments(ddim, 14));
+    }
+
+    /** Above eta = 1 the cap on sigma binds at the coarse steps; the law is still the exact one. */
+    @Test
+    void ddim50StepsWithEtaAboveOneMatchesExactLaw() {
+        DdimSampler ddim = new DdimSampler(schedule, 50, 1.5, false);
+        int[] tau = ddim.timesteps();
+        int capped = 0;
+        for (int i = 1; i < tau.length; i++) {
+            double ab = schedule.alphaBar(tau[i]);
+            double abPrev = schedule.alphaBar(tau[i - 1]);
+            double sigma = DdimSampler.sigma(1.5, ab, abPrev);
+            assertEquals(true, sigma * sigma <= 1 - abPrev + 1e-15, "sigma within the DDIM family at t=" + tau[i]);
+            if (sigma < 1.5 * DdimSampler.sigma(1.0, ab, abPrev) - 1e-12) {
+                capped++;
+            }
+        }
+        assertEquals(true, capped > 0 && capped < tau.length - 1, "the cap binds at some steps only: " + capped);
+        double[] exact = propagateDdim(tau, 1.5);
+        assertMoments(exact[0], exact[1], sampleMoments(ddim, 16));
+    }
+
+    /**
+     * With an eta so large that sigma = sqrt(1 - alphaBar_prev) at every step, each step draws
+     * x_prev ~ N(sqrt(alphaBar_prev) x0Hat, 1 - alphaBar_prev) and the last one returns x0Hat
+     * of the step at tau_1 = 1 exactly. With the exact predictor that is a closed form: x0Hat is
+     * the posterior mean E[x_0 | x_t], and x_t ~ N(sqrt(ab) m, ab s^2 + 1 - ab) whenever the
+     * previous step's x0Hat has law N(m, v): an independent check of the capped branch.
+     */
+    @Test
+    void ddimWithFullRenoisingMatchesTheClosedForm() {
+        DdimSampler ddim = new DdimSampler(schedule, 50, 1e6, false);
+        int[] tau = ddim.timesteps();
+        // x0Hat(x_t) = m + ab^(1/2) s^2 / (ab s^2 + 1 - ab) (x_t - sqrt(ab) m): a linear shrinkage.
+        double mu = 0, v = 1; // the law of x0Hat after the latest step (of x_T before the first)
+        for (int i = tau.length - 1; i >= 0; i--) {
+            double ab = schedule.alphaBar(tau[i]);
+            boolean first = i == tau.length - 1;
+            double meanXt = first ? 0.0 : Math.sqrt(ab) * mu;
+            double varXt = first ? 1.0 : ab * v + 1 - ab;
+            double gain = Math.sqrt(ab) * S * S / (ab * S * S + 1 - ab);
+            mu = M + gain * (meanXt - Math.sqrt(ab) * M);
+            v = gain * gain * varXt;
+        }
+        assertMoments(mu, v, sampleMoments(ddim, 17));
+        assertEquals(true, v < S * S, "x0Hat shrinks towards m: v = " + v);
     }
 
     @Test
@@ -167,6 +215,7 @@ class SamplerTest {
         }
         assertEquals(50, calls[0]);
         assertThrows(IllegalArgumentException.class, () -> new DdimSampler(schedule, 0, 0, false));
-        assertThrows(IllegalArgumentException.class, () -> new DdimSampler(schedule, 10, 1.5, false));
+        assertThrows(IllegalArgumentException.class, () -> new DdimSampler(schedule, 10, -0.1, false));
+        assertThrows(IllegalArgumentException.class, () -> new DdimSampler(schedule, 10, Double.NaN, false));
     }
 }

@@ -1,0 +1,47 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.train.Checkpoint;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A run that goes on from another keeps its network; only dropout, which owns no weights, may change. */
+class TrainContinueNetworkTest {
+    private static float dropoutOf(Path run) {
+        try (NDManager m = Runtime.newManager()) {
+            return Checkpoint.read(run.resolve("checkpoint.bin"), m).header().getAsJsonObject("model")
+                    .getAsJsonObject("spec").getAsJsonObject("config").get("dropout").getAsFloat();
+        }
+    }
+
+    private static void assertOk(CliErrorsTest.Outcome o) {
+        assertEquals(0, o.code(), o.err());
+    }
+
+    @Test
+    void dropoutMayChangeOtherFieldsMayNot(@TempDir Path dir) {
+        Path a = dir.resolve("a");
+        assertOk(CliErrorsTest.run("train", "--preset", "tiny", "--dropout", "0.2", "--subset", "64", "--batch", "8",
+                "--steps", "2", "--sample-every", "0", "--threads", "1", "--out", a.toString()));
+        assertEquals(0.2f, dropoutOf(a));
+
+        Path b = dir.resolve("b");
+        assertOk(CliErrorsTest.run("train", "--init-from", a.toString(), "--dropout", "0", "--steps", "3", "--out", b.toString()));
+        assertEquals(0f, dropoutOf(b));
+        assertEquals(0.2f, dropoutOf(a), "the source run is untouched");
+
+        assertOk(CliErrorsTest.run("train", "--resume", b.toString(), "--steps", "4"));
+        assertEquals(0f, dropoutOf(b), "a resumed run keeps its own dropout");
+
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--init-from", a.toString(), "--ch", "32", "--steps", "3",
+                "--out", dir.resolve("c").toString()), "only --dropout may be given");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--resume", b.toString(), "--preset", "mnist",
+                "--steps", "5"), "only --dropout may be given");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--resume", b.toString(), "--dropout", "1.5",
+                "--steps", "5"), "dropout must be in [0, 1)");
+    }
+}
