@@ -103,7 +103,7 @@ public final class TrainCommand implements Callable<Integer> {
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
         DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec"));
         UNetConfig net = unet.onContinue(spec.unetConfig());
-        if (net != spec.unetConfig()) {
+        if (net != null && net.dropout() != spec.unetConfig().dropout()) {
             System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");
             long[] chw = spec.rowShape();
             spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss());
