@@ -3,6 +3,7 @@ package org.diffusion4j.diffusion;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -119,12 +120,12 @@ class SamplerTest {
             double ab = schedule.alphaBar(tau[i]);
             double abPrev = schedule.alphaBar(tau[i - 1]);
             double sigma = DdimSampler.sigma(1.5, ab, abPrev);
-            assertEquals(true, sigma * sigma <= 1 - abPrev + 1e-15, "sigma within the DDIM family at t=" + tau[i]);
+            assertTrue(sigma * sigma <= 1 - abPrev + 1e-15, "sigma within the DDIM family at t=" + tau[i]);
             if (sigma < 1.5 * DdimSampler.sigma(1.0, ab, abPrev) - 1e-12) {
                 capped++;
             }
         }
-        assertEquals(true, capped > 0 && capped < tau.length - 1, "the cap binds at some steps only: " + capped);
+        assertTrue(capped > 0 && capped < tau.length - 1, "the cap binds at some steps only: " + capped);
         double[] exact = propagateDdim(tau, 1.5);
         assertMoments(exact[0], exact[1], sampleMoments(ddim, 16));
     }
@@ -152,7 +153,7 @@ class SamplerTest {
             v = gain * gain * varXt;
         }
         assertMoments(mu, v, sampleMoments(ddim, 17));
-        assertEquals(true, v < S * S, "x0Hat shrinks towards m: v = " + v);
+        assertTrue(v < S * S, "x0Hat shrinks towards m: v = " + v);
     }
 
     @Test
