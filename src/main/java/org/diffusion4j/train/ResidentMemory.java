@@ -13,6 +13,17 @@ public final class ResidentMemory {
         return read("VmRSS");
     }
 
+    /** JVM heap in use in MB (part of the resident set, beside the native tensors). */
+    public static double heapUsedMb() {
+        java.lang.Runtime rt = java.lang.Runtime.getRuntime();
+        return (rt.totalMemory() - rt.freeMemory()) / (1024.0 * 1024.0);
+    }
+
+    /** JVM heap committed in MB: what the heap can hold in the resident set without growing. */
+    public static double heapCommittedMb() {
+        return java.lang.Runtime.getRuntime().totalMemory() / (1024.0 * 1024.0);
+    }
+
     /** Peak resident set in MB, or -1. */
     public static double peakMb() {
         return read("VmHWM");

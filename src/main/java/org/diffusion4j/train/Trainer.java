@@ -299,6 +299,9 @@ public final class Trainer implements AutoCloseable {
                 }
                 if (step % config.logEvery == 0) {
                     rec.addProperty("rssMb", Math.round(ResidentMemory.currentMb()));
+                    // The heap beside RSS tells a growing JVM heap from growing native memory.
+                    rec.addProperty("heapMb", Math.round(ResidentMemory.heapUsedMb()));
+                    rec.addProperty("heapCommittedMb", Math.round(ResidentMemory.heapCommittedMb()));
                 }
                 metrics.append(rec);
                 progress.update(step, String.format(Locale.ROOT, "loss %.4f", loss));

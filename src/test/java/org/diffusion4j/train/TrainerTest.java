@@ -98,6 +98,30 @@ class TrainerTest {
     }
 
     @Test
+    void memoryIsLoggedEveryLogEverySteps(@TempDir Path dir) throws Exception {
+        TrainConfig c = config(20).toBuilder().logEvery(10).build();
+        try (NDManager m = Runtime.newManager();
+                Trainer t = new Trainer(new RegressionTask(m, 1f), DATA, c, dir, m).progress(Progress.Mode.QUIET)) {
+            t.run();
+        }
+        List<String> lines = Files.readAllLines(dir.resolve(Trainer.METRICS));
+        assertEquals(20, lines.size());
+        for (int i = 0; i < 20; i++) {
+            JsonObject rec = com.google.gson.JsonParser.parseString(lines.get(i)).getAsJsonObject();
+            boolean logged = (i + 1) % 10 == 0;
+            assertEquals(logged, rec.has("rssMb"), "step " + (i + 1));
+            assertEquals(logged, rec.has("heapMb"), "step " + (i + 1));
+            if (logged) {
+                long heap = rec.get("heapMb").getAsLong();
+                long committed = rec.get("heapCommittedMb").getAsLong();
+                assertTrue(heap > 0 && heap <= committed, heap + " MB used of " + committed);
+                // RSS includes the committed heap only as far as it was touched; it is at least the used part.
+                assertTrue(rec.get("rssMb").getAsLong() >= heap, rec.toString());
+            }
+        }
+    }
+
+    @Test
     void trainingStepsLeaveNoArraysBehind(@TempDir Path dir) {
         try (NDManager m = Runtime.newManager()) {
             RegressionTask task = new RegressionTask(m, 1f);
