@@ -1,6 +1,7 @@
 package org.diffusion4j.cli;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,10 @@ public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--note", description = "Free text stored with the weights (e.g. the command and wall time that made them).")
     String note;
 
+    @Option(names = "--fp16", description = "Store the weights as float16: half the size, each weight rounded to 11 "
+            + "significant bits; they are widened back to float32 when read.")
+    boolean fp16;
+
     @Override
     public Integer call() {
         Runtime.init();
@@ -39,9 +44,10 @@ public final class ExportCommand implements Callable<Integer> {
             if (note != null) {
                 p.addProperty("note", note);
             }
-            c.weightsOnly(p).write(out);
-            System.out.printf("wrote %s (%s model at step %s, %.1f MB)%n", out, c.kind(), c.header().get("step"),
-                    out.toFile().length() / 1e6);
+            p.addProperty("storage", fp16 ? "float16" : "float32");
+            c.weightsOnly(p).write(out, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
+            System.out.printf("wrote %s (%s model at step %s, %s, %.1f MB)%n", out, c.kind(), c.header().get("step"),
+                    fp16 ? "float16" : "float32", out.toFile().length() / 1e6);
         }
         return 0;
     }

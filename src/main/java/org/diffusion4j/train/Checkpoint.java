@@ -1,6 +1,7 @@
 package org.diffusion4j.train;
 
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.BufferedInputStream;
@@ -94,6 +95,14 @@ public final class Checkpoint {
     }
 
     public void write(Path file) {
+        write(file, DataType.FLOAT32);
+    }
+
+    /**
+     * Writes the checkpoint with its arrays stored as {@code storage} (FLOAT32, or FLOAT16 for a
+     * shipped model at half the size); {@link #read} widens float16 back to float32.
+     */
+    public void write(Path file, DataType storage) {
         AtomicFiles.write(file, os -> {
             DataOutputStream out = new DataOutputStream(os);
             out.write((MAGIC + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -103,7 +112,7 @@ public final class Checkpoint {
             out.writeInt(sections.size());
             for (Map.Entry<String, NamedArrays> e : sections.entrySet()) {
                 out.writeUTF(e.getKey());
-                e.getValue().write(out);
+                e.getValue().write(out, storage);
             }
             out.flush();
         });

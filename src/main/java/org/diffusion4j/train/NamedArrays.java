@@ -19,8 +19,10 @@ import org.diffusion4j.UserException;
 
 /**
  * An ordered list of named float arrays (model weights, EMA weights, optimizer moments) and its
- * binary form: count, then per array its name, shape and little-endian float32 data. The order
- * is the block's parameter order, so a checkpoint of another model is detected by name and shape.
+ * binary form: count, then per array its name, shape, byte count and little-endian data, float32
+ * or (for shipped weights, half the size) IEEE float16; the byte count tells which, and float16 is
+ * widened to float32 on reading. The order is the block's parameter order, so a checkpoint of
+ * another model is detected by name and shape.
  */
 public final class NamedArrays {
     private final List<String> names;
@@ -107,7 +109,16 @@ public final class NamedArrays {
         }
     }
 
+    /** Writes the arrays as float32. */
     public void write(DataOutputStream out) throws IOException {
+        write(out, DataType.FLOAT32);
+    }
+
+    /** Writes the arrays stored as {@code storage}: FLOAT32, or FLOAT16 (rounded to nearest). */
+    public void write(DataOutputStream out, DataType storage) throws IOException {
+        if (storage != DataType.FLOAT32 && storage != DataType.FLOAT16) {
+            throw new IllegalArgumentException("storage must be float32 or float16, not " + storage);
+        }
         out.writeInt(arrays.size());
         for (int i = 0; i < arrays.size(); i++) {
             NDArray a = arrays.get(i);
@@ -117,11 +128,18 @@ public final class NamedArrays {
             for (long d : dims) {
                 out.writeLong(d);
             }
-            ByteBuffer bb = a.toType(DataType.FLOAT32, false).toByteBuffer();
-            byte[] bytes = new byte[bb.remaining()];
-            bb.order(ByteOrder.LITTLE_ENDIAN).get(bytes);
-            out.writeInt(bytes.length);
-            out.write(bytes);
+            NDArray stored = a.toType(storage, false);
+            try {
+                ByteBuffer bb = stored.toByteBuffer();
+                byte[] bytes = new byte[bb.remaining()];
+                bb.order(ByteOrder.LITTLE_ENDIAN).get(bytes);
+                out.writeInt(bytes.length);
+                out.write(bytes);
+            } finally {
+                if (stored != a) {
+                    stored.close();
+                }
+            }
         }
     }
 
@@ -145,14 +163,27 @@ public final class NamedArrays {
             }
             int len = in.readInt();
             Shape shape = new Shape(dims);
-            if (len != shape.size() * 4) {
+            boolean half = len == shape.size() * 2 && shape.size() > 0;
+            if (len != shape.size() * 4 && !half) {
                 throw new IOException("corrupt data length for " + n.get(i));
             }
             byte[] bytes = new byte[len];
             in.readFully(bytes);
             ByteBuffer bb = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
-            a.add(m.create(bb.asFloatBuffer(), shape));
+            a.add(half ? widen(bb, shape, m) : m.create(bb.asFloatBuffer(), shape));
         }
         return new NamedArrays(n, a);
+    }
+
+    /** float16 data (little-endian) as a float32 array in {@code m}. */
+    private static NDArray widen(ByteBuffer bb, Shape shape, NDManager m) {
+        ByteBuffer direct = ByteBuffer.allocateDirect(bb.remaining()).order(ByteOrder.nativeOrder());
+        while (bb.hasRemaining()) {
+            direct.putShort(bb.getShort());
+        }
+        direct.flip();
+        try (NDArray h = m.create(direct, shape, DataType.FLOAT16)) {
+            return h.toType(DataType.FLOAT32, true);
+        }
     }
 }

@@ -211,6 +211,20 @@ class VaeCommandTest {
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         Path exported = tmp.resolve("w.bin");
         assertEquals("0", run("export", "--run", c.toString(), "--out", exported.toString())[0]);
+        // --fp16: the same weights at half the size, rounded to half precision and read back as float32.
+        Path half = tmp.resolve("w16.bin");
+        r = run("export", "--run", c.toString(), "--out", half.toString(), "--fp16");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(Files.size(half) < 0.55 * Files.size(exported), Files.size(half) + " vs " + Files.size(exported));
+        try (NDManager m = NDManager.newBaseManager()) {
+            NamedArrays w32 = Checkpoint.read(exported, m).section("ema");
+            NamedArrays w16 = Checkpoint.read(half, m).section("ema");
+            for (int i = 0; i < w32.size(); i++) {
+                assertTrue(w32.get(i).allClose(w16.get(i), 0x1p-11, 0x1p-25, false), w32.name(i));
+            }
+        }
+        r = run("vae", "eval", half.toString(), "--k", "2", "--subset", "8");
+        assertEquals("0", r[0], r[2]);
         // From an exported model: its EMA weights start weights and EMA, Adam starts afresh.
         Path e = tmp.resolve("e");
         r = run("vae", "train", "--init-from", exported.toString(), "--steps", "17", "--decay-from", "-1",
