@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
             DiffuseCommand.class,
             ModelCommand.class,
             ExportCommand.class,
+            WidenCommand.class,
             BenchCommand.class,
             ScheduleCommand.class,
             EvalCommand.class,

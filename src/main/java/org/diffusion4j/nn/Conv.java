@@ -22,7 +22,11 @@ import ai.djl.util.PairList;
  * autograd is recording, the kernel gets zero output channels in front, up to the next multiple of
  * 16, and the extra outputs are sliced away: the result and every gradient are unchanged in exact
  * arithmetic (the padded outputs are constant zero with zero gradient), and oneDNN runs the
- * block-aligned kernels that are right. Without autograd (sampling, evaluation) nothing is padded.
+ * block-aligned kernels that are right. Without autograd (sampling, evaluation) the outputs are
+ * not padded. On another AVX-512 AMD EPYC the forward result itself was wrong whenever there were
+ * more than 16 input channels and not a multiple of 16 (24, 40, 72: errors up to a third of the
+ * largest output, with or without autograd), so such inputs get zero channels at the end, up to
+ * the next multiple of 16, with zero weights for them: again the same result in exact arithmetic.
  */
 public final class Conv extends Conv2d {
     /** oneDNN's channel block on AVX-512. */
@@ -65,6 +69,18 @@ public final class Conv extends Conv2d {
 
     static NDArray blockAligned(
             NDArray x, NDArray w, NDArray b, Shape stride, Shape padding, Shape dilation, int groups) {
+        long in = w.getShape().get(1);
+        if (groups == 1 && in > BLOCK && in % BLOCK != 0) {
+            // More than 16 input channels but not a multiple of 16: oneDNN's forward result was
+            // seen wrong (by up to a third of its largest element), with or without autograd.
+            // Zero input channels with zero weights change nothing in exact arithmetic.
+            NDManager m = x.getManager();
+            long pad = BLOCK - in % BLOCK;
+            Shape xs = x.getShape();
+            Shape ws = w.getShape();
+            x = x.concat(m.zeros(new Shape(xs.get(0), pad, xs.get(2), xs.get(3)), x.getDataType()), 1);
+            w = w.concat(m.zeros(new Shape(ws.get(0), pad, ws.get(2), ws.get(3)), w.getDataType()), 1);
+        }
         long out = w.getShape().get(0);
         long pad = (BLOCK - out % BLOCK) % BLOCK;
         if (pad == 0 || groups != 1 || !JniUtils.isGradMode()) {

@@ -33,7 +33,8 @@ import org.diffusion4j.UserException;
 public final class UNet extends AbstractBlock {
     private static final byte VERSION = 1;
 
-    private enum Kind {
+    /** What a step of the U-Net does with the feature maps (package-private for {@link UNetWidener}). */
+    enum Kind {
         DOWN_RES, // ResBlock on hs.last
         DOWN_ATTN, // attention on the last pushed entry (replaces it)
         DOWNSAMPLE, // Down on hs.last, push
@@ -44,7 +45,7 @@ public final class UNet extends AbstractBlock {
         UPSAMPLE
     }
 
-    private static final class Step {
+    static final class Step {
         final Kind kind;
         final Block block;
 
@@ -127,6 +128,27 @@ public final class UNet extends AbstractBlock {
 
     public UNetConfig config() {
         return config;
+    }
+
+    /** The steps between conv_in and norm_out, in graph order. */
+    List<Step> steps() {
+        return java.util.Collections.unmodifiableList(steps);
+    }
+
+    Block timeEmbedding() {
+        return temb;
+    }
+
+    Block convIn() {
+        return convIn;
+    }
+
+    Block normOut() {
+        return normOut;
+    }
+
+    Block convOut() {
+        return convOut;
     }
 
     /** The image height this network was built for. */

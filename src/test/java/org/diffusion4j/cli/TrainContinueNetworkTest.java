@@ -44,4 +44,36 @@ class TrainContinueNetworkTest {
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--resume", b.toString(), "--dropout", "1.5",
                 "--steps", "5"), "dropout must be in [0, 1)");
     }
+
+    /** widen: a trained run grows into a wider net that 'train --init-from' trains on; bad multipliers are refused. */
+    @Test
+    void widenedRunTrainsOn(@TempDir Path dir) {
+        Path a = dir.resolve("a");
+        assertOk(CliErrorsTest.run("train", "--preset", "tiny", "--subset", "64", "--batch", "8", "--steps", "2",
+                "--sample-every", "0", "--threads", "1", "--out", a.toString()));
+        Path wide = dir.resolve("wide.bin");
+        CliErrorsTest.Outcome o = CliErrorsTest.run("widen", "--run", a.toString(), "--ch-mult", "2,4", "--out",
+                wide.toString(), "--check", "16");
+        assertOk(o);
+        try (NDManager m = Runtime.newManager()) {
+            Checkpoint c = Checkpoint.read(wide, m);
+            assertEquals("[2,4]", c.header().getAsJsonObject("model").getAsJsonObject("spec").getAsJsonObject("config")
+                    .get("chMult").toString());
+            assertEquals(2, c.header().get("step").getAsLong());
+            assertEquals(a.resolve("checkpoint.bin").toString(), c.header().getAsJsonObject("widened").get("from").getAsString());
+        }
+        Path b = dir.resolve("b");
+        assertOk(CliErrorsTest.run("train", "--init-from", wide.toString(), "--steps", "3", "--out", b.toString()));
+        assertEquals(3, stepOf(b));
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("widen", "--run", a.toString(), "--ch-mult", "3,5", "--out",
+                dir.resolve("x.bin").toString()), "level 1 has 32 channels");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("widen", "--run", a.toString(), "--ch-mult", "1,2,2", "--out",
+                dir.resolve("x.bin").toString()), "can only be widened level by level");
+    }
+
+    private static long stepOf(Path run) {
+        try (NDManager m = Runtime.newManager()) {
+            return Checkpoint.read(run.resolve("checkpoint.bin"), m).header().get("step").getAsLong();
+        }
+    }
 }
