@@ -34,7 +34,7 @@ public final class UNetConfig {
                         .groups(8).build());
         PRESETS.put(
                 "mnist",
-                builder().ch(32).chMult(1, 2, 2).numResBlocks(2).attnResolutions(7).dropout(0.1f)
+                builder().ch(32).chMult(1, 2, 4).numResBlocks(2).attnResolutions(7).dropout(0.1f)
                         .groups(8).build());
         PRESETS.put(
                 "cifar10",
