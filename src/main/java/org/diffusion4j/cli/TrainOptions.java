@@ -19,7 +19,8 @@ public final class TrainOptions {
     @Option(names = "--lr", description = "Adam learning rate (default: 2e-4 for train on images, 1e-3 for points and for vae train).")
     Double lr;
 
-    @Option(names = "--warmup", description = "Linear learning-rate warm-up steps (default: min(1000, steps/10)).")
+    @Option(names = "--warmup", description = "Linear learning-rate warm-up steps (default: min(1000, steps/10)); "
+            + "with --init-from, counted from the step the new run starts at (default there: no new warm-up).")
     Long warmup;
 
     @Option(names = "--decay-from", paramLabel = "STEP", description = "From this step on, decay the learning rate linearly to 0 at --steps (default, or -1: no decay). "
@@ -69,8 +70,12 @@ public final class TrainOptions {
         return seed != null ? seed : 0;
     }
 
-    /** A source run's configuration with every option the user gave in its place (for --init-from). */
-    public TrainConfig override(TrainConfig base) {
+    /**
+     * A source run's configuration with every option the user gave in its place (for --init-from,
+     * the new run starting at step {@code start}). A --warmup given warms up from {@code start};
+     * without it the source's schedule, warm-up included, carries on unchanged.
+     */
+    public TrainConfig override(TrainConfig base, long start) {
         TrainConfig.Builder b = base.toBuilder();
         if (logEvery != null) {
             b.logEvery(logEvery);
@@ -88,7 +93,7 @@ public final class TrainOptions {
             b.lr(lr);
         }
         if (warmup != null) {
-            b.warmupSteps(warmup);
+            b.warmupSteps(warmup).warmupFrom(start);
         }
         if (decayFrom != null) {
             b.lrDecayFrom(decayFrom);

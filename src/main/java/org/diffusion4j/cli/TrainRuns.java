@@ -83,7 +83,7 @@ final class TrainRuns {
             throw new UserException("--decay-from " + o.decayFrom + " lies before step " + done
                     + ", where the new run starts; give a step at or after it");
         }
-        TrainConfig cfg = o.override(base);
+        TrainConfig cfg = o.override(base, done);
         if (cfg.steps <= done) {
             throw new UserException(source + " is already at step " + done + "; give --steps above it for the new run");
         }
@@ -116,7 +116,9 @@ final class TrainRuns {
         boolean moved = (steps != null && steps != cfg.steps) || (decayFrom != null && decayFrom != cfg.lrDecayFrom);
         if (moved && cfg.decayStartedBefore(done)) {
             throw new UserException(dir + " has been decaying its learning rate since step " + cfg.lrDecayFrom
-                    + "; its --steps and --decay-from can no longer change (start a new run to train longer)");
+                    + "; its --steps and --decay-from can no longer change (to end sooner or later, start a new run from it: "
+                    + "--init-from " + dir + " --out NEW_DIR --steps N --decay-from " + done + " --lr "
+                    + String.format(Locale.ROOT, "%.3g", cfg.learningRate(done)) + ", its rate now)");
         }
         if (decayFrom != null && decayFrom != -1 && decayFrom != cfg.lrDecayFrom && decayFrom < done) {
             throw new UserException("--decay-from " + decayFrom + " lies before the run's current step " + done

@@ -12,6 +12,8 @@ public final class TrainConfig {
     public final int batchSize;
     public final double lr;
     public final long warmupSteps;
+    /** Step the warm-up starts from: 0, or the step a run made with --init-from starts at. */
+    public final long warmupFrom;
     /** Step at which the learning rate starts its linear decay to 0 at {@link #steps}; -1: no decay. */
     public final long lrDecayFrom;
     public final double gradClip;
@@ -29,6 +31,7 @@ public final class TrainConfig {
         batchSize = b.batchSize;
         lr = b.lr;
         warmupSteps = b.warmupSteps;
+        warmupFrom = b.warmupFrom;
         lrDecayFrom = b.lrDecayFrom;
         gradClip = b.gradClip;
         emaDecay = b.emaDecay;
@@ -50,6 +53,7 @@ public final class TrainConfig {
         b.batchSize = batchSize;
         b.lr = lr;
         b.warmupSteps = warmupSteps;
+        b.warmupFrom = warmupFrom;
         b.lrDecayFrom = lrDecayFrom;
         b.gradClip = gradClip;
         b.emaDecay = emaDecay;
@@ -63,18 +67,23 @@ public final class TrainConfig {
     }
 
     /**
-     * Learning rate at 0-based step: linear warm-up to lr over warmupSteps, constant, then (if
+     * Learning rate at 0-based step: linear warm-up to lr over the warmupSteps from warmupFrom, constant, then (if
      * lrDecayFrom >= 0) linear decay from lr at lrDecayFrom towards 0 at steps
      * ("warm-up, stable, decay"; the decay is what lets the weights settle at the end).
      */
     public double learningRate(long step) {
-        if (warmupSteps > 0 && step < warmupSteps) {
-            return lr * (step + 1) / warmupSteps;
+        if (warmupSteps > 0 && step >= warmupFrom && step < warmupEnd()) {
+            return lr * (step - warmupFrom + 1) / warmupSteps;
         }
         if (lrDecayFrom >= 0 && step >= lrDecayFrom) {
             return lr * (steps - step) / (double) (steps - lrDecayFrom);
         }
         return lr;
+    }
+
+    /** The first step after the warm-up. */
+    public long warmupEnd() {
+        return warmupFrom + warmupSteps;
     }
 
     /** True when step {@code done} has already trained under the decay, so the step target can no longer move. */
@@ -100,6 +109,7 @@ public final class TrainConfig {
         private int batchSize = 64;
         private double lr = 2e-4;
         private long warmupSteps = 0;
+        private long warmupFrom = 0; // absent from configs written before the option: 0
         private long lrDecayFrom = -1;
         private double gradClip = 1.0;
         private double emaDecay = 0.9999;
@@ -114,6 +124,8 @@ public final class TrainConfig {
         public Builder batchSize(int v) { batchSize = v; return this; }
         public Builder lr(double v) { lr = v; return this; }
         public Builder warmupSteps(long v) { warmupSteps = v; return this; }
+        /** The step the warm-up starts from (a run branched from another's state starts mid-way). */
+        public Builder warmupFrom(long v) { warmupFrom = v; return this; }
         /** Linear decay of the learning rate to 0 at steps, from this step; -1: none. */
         public Builder lrDecayFrom(long v) { lrDecayFrom = v; return this; }
         public Builder gradClip(double v) { gradClip = v; return this; }
@@ -130,8 +142,9 @@ public final class TrainConfig {
             require(batchSize >= 1 && batchSize <= 65536, "--batch must be in 1..65536, got " + batchSize);
             require(lr > 0 && lr < 1, "--lr must be in (0, 1), got " + lr);
             require(warmupSteps >= 0, "--warmup must be >= 0, got " + warmupSteps);
-            require(lrDecayFrom == -1 || (lrDecayFrom >= warmupSteps && lrDecayFrom < steps),
-                    "--decay-from must lie between the warm-up's end (" + warmupSteps + ") and --steps (" + steps + "), got " + lrDecayFrom);
+            require(warmupFrom >= 0, "the warm-up's start must be >= 0, got " + warmupFrom);
+            require(lrDecayFrom == -1 || (lrDecayFrom >= warmupFrom + warmupSteps && lrDecayFrom < steps),
+                    "--decay-from must lie between the warm-up's end (" + (warmupFrom + warmupSteps) + ") and --steps (" + steps + "), got " + lrDecayFrom);
             require(gradClip >= 0, "--clip must be >= 0 (0 turns clipping off), got " + gradClip);
             require(emaDecay >= 0 && emaDecay < 1, "--ema must be in [0, 1), got " + emaDecay);
             require(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);

@@ -152,6 +152,7 @@ class VaeCommandTest {
         r = run("vae", "train", "--resume", dir.toString(), "--steps", "30");
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         assertTrue(r[2].contains("has been decaying its learning rate since step 15"), r[2]);
+        assertTrue(r[2].contains("start a new run from it: --init-from " + dir + " --out NEW_DIR --steps N --decay-from 20"), r[2]);
     }
 
     /**
@@ -207,6 +208,17 @@ class VaeCommandTest {
         assertEquals("diffusion4j: --decay-from 14 lies before step 16, where the new run starts; give a step at or after it", r[2].strip());
         r = run("vae", "train", "--init-from", c.toString(), "--steps", "20", "--decay-from", "-1");
         assertEquals("diffusion4j: --init-from needs --out: the folder of the new run", r[2].strip());
+        // --warmup warms the new run up over its own first steps (here 16-19), from lr / 4 to lr.
+        Path f = tmp.resolve("f");
+        r = run("vae", "train", "--init-from", c.toString(), "--steps", "21", "--decay-from", "-1", "--warmup", "4",
+                "--out", f.toString());
+        assertEquals("0", r[0], r[2]);
+        List<String> warm = Files.readAllLines(f.resolve("metrics.jsonl"));
+        double[] want = {0.25e-3, 0.5e-3, 0.75e-3, 1e-3, 1e-3};
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(17 + i, field(warm.get(i), "step"), 0);
+            assertEquals(want[i], field(warm.get(i), "lr"), 1e-12, "step " + (17 + i));
+        }
         r = run("vae", "train", "--init-from", c.toString(), "--resume", c.toString(), "--steps", "20");
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
         Path exported = tmp.resolve("w.bin");

@@ -33,6 +33,26 @@ class LearningRateTest {
         assertTrue(!config(600).decayStartedBefore(600) && config(600).decayStartedBefore(601));
     }
 
+    /** A run branched at step 500 (--init-from) with --warmup 100 warms up over steps 500-599, not 0-99. */
+    @Test
+    void warmUpCountsFromTheStepTheRunStartsAt() {
+        TrainConfig c = TrainConfig.builder().steps(1000).lr(1e-3).warmupSteps(100).warmupFrom(500).lrDecayFrom(800).build();
+        assertEquals(1e-5, c.learningRate(500), 1e-15);
+        assertEquals(0.5e-3, c.learningRate(549), 1e-15);
+        assertEquals(1e-3, c.learningRate(599), 1e-15);
+        assertEquals(1e-3, c.learningRate(600), 1e-15);
+        assertEquals(0.5e-3, c.learningRate(900), 1e-15);
+        assertEquals(600, c.warmupEnd());
+        assertEquals(500, TrainConfig.fromJson(c.toJson()).warmupFrom);
+        // The decay may not start inside the warm-up, wherever that lies.
+        assertThrows(UserException.class, () -> c.toBuilder().lrDecayFrom(550).build());
+        // Configs written before the field start their warm-up at step 0.
+        String old = config(600).toJson().replace(",\"warmupFrom\":0", "");
+        assertTrue(!old.contains("warmupFrom"), old);
+        assertEquals(0, TrainConfig.fromJson(old).warmupFrom);
+        assertEquals(1e-5, TrainConfig.fromJson(old).learningRate(0), 1e-15);
+    }
+
     @Test
     void decayStartOutsideTheRunIsRefused() {
         assertTrue(assertThrows(UserException.class, () -> config(50)).getMessage().startsWith("--decay-from must lie"));
