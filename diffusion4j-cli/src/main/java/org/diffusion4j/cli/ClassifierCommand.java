@@ -1,0 +1,233 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.UserException;
+import org.diffusion4j.data.Batcher;
+import org.diffusion4j.data.DataSet;
+import org.diffusion4j.data.Datasets;
+import org.diffusion4j.classifier.DigitClassifier;
+import org.diffusion4j.classifier.Classifier;
+import org.diffusion4j.classifier.ClassifierTask;
+import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.TrainConfig;
+import org.diffusion4j.train.Trainer;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** The digit classifier whose features and softmax 'eval samples' scores images with. */
+@Command(name = "classifier", mixinStandardHelpOptions = true,
+        description = {"The small CNN digit classifier used by 'eval samples' (FID on its penultimate features, "
+            + "Inception-Score analogue, confidence, class histogram).",
+            "A trained MNIST classifier is bundled (models/classifier-mnist.bin)."},
+        subcommands = {ClassifierCommand.Train.class, ClassifierCommand.Test.class, CommandLine.HelpCommand.class})
+public final class ClassifierCommand implements Runnable {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Trains the classifier with the shared training loop and reports its test accuracy. */
+    @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Train the digit classifier (conv16-conv16-pool-conv32-conv32-pool-dense128-dense10, ReLU) "
+                + "by softmax cross-entropy on a labelled image set with 10 classes (any 1x28x28 IDX set with labels), "
+                + "then report its accuracy on the test set with the EMA weights.",
+                "The run folder holds config.json, metrics.jsonl, loss.png, checkpoint.bin and classifier.bin "
+                    + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.bin to bundle it).",
+                "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
+                "Example: diffusion4j classifier train --out runs/classifier"})
+    public static final class Train implements Callable<Integer> {
+        static final String WEIGHTS = "classifier.bin";
+
+        @Option(names = "--out", defaultValue = "runs/classifier", description = "Run folder to create (default: ${DEFAULT-VALUE}).")
+        Path out;
+
+        @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR (--steps may raise the target).")
+        Path resume;
+
+        @Mixin
+        DataOptions data;
+
+        @Option(names = "--test", description = "Labelled test set for the final accuracy (default: mnist:test for mnist, "
+                + "else the t10k-images sibling of an IDX train-images file; 'none' to skip).")
+        String test;
+
+        @Option(names = "--steps", description = "Training steps (default 2500, about 2.7 epochs of MNIST; with --resume: the run's own target).")
+        Long steps;
+
+        @Option(names = "--batch", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+        double lr;
+
+        @Option(names = "--ema", defaultValue = "0.999", description = "EMA decay of the weights (default: ${DEFAULT-VALUE}).")
+        double ema;
+
+        @Option(names = "--shift", defaultValue = "1", description = "Augmentation: random translations of up to this many pixels; 0: none (default: ${DEFAULT-VALUE}).")
+        int shift;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and augmentation (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores).")
+        Integer threads;
+
+        @Option(names = "--checkpoint-every", defaultValue = "500", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+        int checkpointEvery;
+
+        @Option(names = "--log-every", defaultValue = "100", description = "Steps between log lines when output is not a terminal (default: ${DEFAULT-VALUE}).")
+        int logEvery;
+
+        @Override
+        public Integer call() {
+            if (shift < 0 || shift > 8) {
+                throw new UserException("--shift must be in 0..8, got " + shift);
+            }
+            Runtime.init();
+            try (NDManager m = Runtime.newManager()) {
+                return resume != null ? resumeRun(m) : newRun(m);
+            }
+        }
+
+        private Integer newRun(NDManager m) {
+            long total = steps == null ? 2500 : steps;
+            DataSet d = data.open(seed);
+            requireLabelledImages(d, data.spec);
+            TrainRuns.requireFresh(out, "classifier train");
+            if (batch > d.size()) {
+                throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
+            }
+            TrainConfig cfg = TrainConfig.builder().steps(total).batchSize(batch).lr(lr)
+                    .warmupSteps(Math.min(100, total / 10)).gradClip(0).emaDecay(ema).seed(seed)
+                    .logEvery(logEvery).checkpointEvery(checkpointEvery).sampleEvery(0)
+                    .threads(threads != null ? threads : 0).build();
+            DigitClassifier.Config cc = new DigitClassifier.Config(d.channels(), d.height(), d.width(), 16, 32, 128, 10);
+            JsonObject desc = data.describe(seed);
+            desc.addProperty("shift", shift);
+            desc.addProperty("test", testSpec());
+            try (Classifier c = Classifier.create(cc, m, seed)) {
+                System.err.println("training the digit classifier on " + d.name() + " (" + d.size() + " images) into " + out);
+                return run(c, d, desc, cfg, out, null, m);
+            }
+        }
+
+        private Integer resumeRun(NDManager m) {
+            TrainRuns.Resumed r = TrainRuns.resume(resume, Classifier.KIND, steps, threads, null, m);
+            JsonObject model = r.model();
+            TrainConfig cfg = r.config();
+            long done = r.done();
+            Checkpoint c = r.checkpoint();
+            JsonObject desc = model.getAsJsonObject("data");
+            DataSet d = DataOptions.reopen(desc);
+            DigitClassifier.Config cc = DigitClassifier.Config.fromJson(model.get("config").toString());
+            try (Classifier cl = Classifier.create(cc, m, 0)) {
+                System.err.println("resuming " + resume + " at step " + done + " of " + cfg.steps);
+                return run(cl, d, desc, cfg, resume, c, m);
+            }
+        }
+
+        private Integer run(Classifier c, DataSet d, JsonObject desc, TrainConfig cfg, Path dir, Checkpoint from, NDManager m) {
+            Batcher batcher = Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
+                    .scaling(Batcher.Scaling.KEEP).build();
+            int sh = desc.has("shift") ? desc.get("shift").getAsInt() : 0;
+            ClassifierTask task = new ClassifierTask(c, desc);
+            int code = TrainRuns.run(task, ClassifierTask.source(batcher, sh, cfg.seed), cfg, dir, from, m, "classifier train");
+            if (code != 0) {
+                return code;
+            }
+            Path weights = dir.resolve(WEIGHTS);
+            Classifier.exportWeights(dir.resolve(Trainer.CHECKPOINT), weights, m);
+            String testSpec = desc.has("test") ? desc.get("test").getAsString() : "none";
+            if (!"none".equals(testSpec)) {
+                DataSet t = Datasets.open(testSpec);
+                requireLabelledImages(t, testSpec);
+                long t0 = System.nanoTime();
+                try (Classifier ema = Classifier.load(weights, m)) {
+                    double acc = ema.accuracy(t, 256);
+                    System.out.printf(Locale.ROOT, "test accuracy (EMA weights) on %s: %.2f%% of %d images (%.1f s)%n",
+                            testSpec, 100 * acc, t.size(), (System.nanoTime() - t0) / 1e9);
+                }
+            }
+            System.out.println("weights for 'eval samples --classifier': " + weights);
+            return 0;
+        }
+
+        private String testSpec() {
+            if (test != null) {
+                return test;
+            }
+            String s = data.spec.strip();
+            if (s.equalsIgnoreCase("mnist") || s.equalsIgnoreCase("mnist:train")) {
+                return "mnist:test";
+            }
+            Path p = Path.of(s);
+            String name = p.getFileName() == null ? "" : p.getFileName().toString();
+            if (name.startsWith("train-images")) {
+                Path sib = p.resolveSibling(name.replace("train-images", "t10k-images"));
+                if (Files.isRegularFile(sib)) {
+                    return sib.toString();
+                }
+            }
+            return "none";
+        }
+
+        static void requireLabelledImages(DataSet d, String spec) {
+            if (!d.isImage() || !d.hasLabels()) {
+                throw new UserException(spec + ": the classifier needs labelled images (an IDX images file with its labels, "
+                        + "or a folder of class sub-folders); got " + d);
+            }
+            if (d.numClasses() > 10) {
+                throw new UserException(spec + ": has " + d.numClasses() + " classes; the digit classifier has 10");
+            }
+            if (d.height() % 4 != 0 || d.width() % 4 != 0) {
+                throw new UserException(spec + ": images of " + d.height() + "x" + d.width()
+                        + "; the classifier needs sides that are multiples of 4 (28x28 for MNIST)");
+            }
+        }
+    }
+
+    /** The accuracy of a classifier on a labelled test set. */
+    @Command(name = "test", mixinStandardHelpOptions = true, sortOptions = false,
+            description = {"Accuracy of a digit classifier (default: the bundled one) on a labelled image set.",
+                "Example: diffusion4j classifier test --classifier runs/classifier/classifier.bin"})
+    public static final class Test implements Callable<Integer> {
+        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights, checkpoint or run folder (default: the bundled models/classifier-mnist.bin).")
+        Path classifier;
+
+        @Option(names = "--data", defaultValue = "mnist:test", description = "Labelled images (default: ${DEFAULT-VALUE}).")
+        String data;
+
+        @Option(names = "--batch", defaultValue = "256", description = "Images per network call (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Override
+        public Integer call() {
+            if (batch < 1) {
+                throw new UserException("--batch must be >= 1, got " + batch);
+            }
+            DataSet d = Datasets.open(data);
+            Train.requireLabelledImages(d, data);
+            Runtime.init();
+            Path source = classifier != null ? classifier : BundledModels.classifierMnist();
+            long t0 = System.nanoTime();
+            try (NDManager m = Runtime.newManager(); Classifier c = Classifier.load(source, m)) {
+                double acc = c.accuracy(d, batch);
+                System.out.printf(Locale.ROOT, "accuracy of %s on %s: %.2f%% of %d images (%.1f s)%n",
+                        source, data, 100 * acc, d.size(), (System.nanoTime() - t0) / 1e9);
+                return 0;
+            }
+        }
+    }
+}

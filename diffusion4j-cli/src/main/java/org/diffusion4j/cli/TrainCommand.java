@@ -1,0 +1,140 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.UserException;
+import org.diffusion4j.data.Batcher;
+import org.diffusion4j.data.DataSet;
+import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.ddpm.net.MlpDenoiser;
+import org.diffusion4j.nn.Precision;
+import org.diffusion4j.ddpm.net.UNetConfig;
+import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.ddpm.DdpmSpec;
+import org.diffusion4j.ddpm.DdpmTask;
+import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.TrainConfig;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** Trains a DDPM noise predictor by Algorithm 1 into a run folder, or resumes one. */
+@Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Train a DDPM (Algorithm 1) into a run folder: config.json, metrics.jsonl, loss.png, "
+            + "samples/step-*.png (EMA weights, fixed seed) and checkpoint.bin.",
+            "Images get the U-Net of unet.md; 2-D points (toy:*, .csv) get an MLP denoiser (4 x 128, SiLU).",
+            "Defaults for points (learns toy:moons in about 10 s): T 100, betas 1e-3..0.2, 1500 steps, batch 256, "
+                + "lr 1e-3, 1 thread (the network is too small for threads to pay).",
+            "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
+            "Example: diffusion4j train --preset tiny --steps 300 --out runs/tiny",
+            "         diffusion4j train --resume runs/tiny --steps 400",
+            "         diffusion4j train --data toy:moons --out runs/moons"})
+public final class TrainCommand implements Callable<Integer> {
+    @Option(names = "--out", description = "Run folder to create (default: runs/<data>-<preset>).")
+    Path out;
+
+    @Option(names = "--resume", paramLabel = "RUN_DIR", description = "Continue the run in RUN_DIR (its model, data and settings; --steps may raise the target).")
+    Path resume;
+
+    @Mixin
+    DataOptions data;
+
+    @Mixin
+    UNetOptions unet;
+
+    @Mixin
+    ScheduleOptions schedule;
+
+    @Option(names = "--loss", defaultValue = "l2", description = "l2 (default) or l1: the loss of Algorithm 1.")
+    String loss;
+
+    @Mixin
+    TrainOptions train;
+
+    @Option(names = "--precision", description = "fp32 (default) or fp16: the network computes on float16 copies of "
+            + "float32 master weights with dynamic loss scaling. On this project's reference CPU fp16 training is ~40x "
+            + "slower (oneDNN has only a reference float16 backward-weights convolution there); see bench. bf16 is "
+            + "refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
+    String precision;
+
+    @Override
+    public Integer call() throws Exception {
+        Runtime.init();
+        try (NDManager m = Runtime.newManager()) {
+            return resume != null || train.initFrom != null ? resumeRun(m) : newRun(m);
+        }
+    }
+
+    private Integer newRun(NDManager m) {
+        LossType lossType = parseLoss(loss);
+        DataSet d = data.open(train.seed());
+        boolean vectors = !d.isImage();
+        Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
+        TrainRuns.requireFresh(dir, "train");
+        DdpmSpec spec;
+        if (d.isImage()) {
+            spec = DdpmSpec.unet(unet.build(d.channels()), d.channels(), d.height(), d.width(), schedule.build(false), lossType);
+        } else if (d.rowShape().length == 1) {
+            spec = DdpmSpec.mlp(MlpDenoiser.Config.toy((int) d.rowShape()[0]), schedule.build(true), lossType);
+        } else {
+            throw new UserException("cannot train on rows of shape " + java.util.Arrays.toString(d.rowShape())
+                    + ": give images [C,H,W] or vectors [D]");
+        }
+        // 2-D points: short runs of big batches on one thread (more threads only cost at this size).
+        TrainConfig cfg = withPrecision(train.build(vectors ? new TrainOptions.Defaults(1500, 256, 1e-3, 1.0, 1)
+                : TrainOptions.Defaults.of(2e-4, 1.0)));
+        if (cfg.batchSize > d.size()) {
+            throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
+        }
+        try (Ddpm ddpm = Ddpm.create(spec, m, train.seed())) {
+            System.err.println("training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
+            return run(ddpm, d, data.describe(train.seed()), cfg, dir, null, m);
+        }
+    }
+
+    /** --resume, or a new run started by --init-from from another's state. */
+    private Integer resumeRun(NDManager m) {
+        TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Ddpm.KIND, train, "train", m);
+        r = r.withConfig(withPrecision(r.config()));
+        DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
+        DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec"));
+        UNetConfig net = unet.onContinue(spec.unetConfig());
+        if (net != null && net.dropout() != spec.unetConfig().dropout()) {
+            System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");
+            long[] chw = spec.rowShape();
+            spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss());
+        }
+        try (Ddpm ddpm = Ddpm.create(spec, m, 0)) {
+            return TrainRuns.run(task(ddpm, d, r.model().getAsJsonObject("data")), source(ddpm, d, r.config()), r, m, "train");
+        }
+    }
+
+    private Integer run(Ddpm ddpm, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir, Checkpoint from, NDManager m) {
+        return TrainRuns.run(task(ddpm, d, dataDesc), source(ddpm, d, cfg), cfg, dir, from, m, "train");
+    }
+
+    private static DdpmTask task(Ddpm ddpm, DataSet d, JsonObject dataDesc) {
+        return new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
+    }
+
+    private static BatcherSource source(Ddpm ddpm, DataSet d, TrainConfig cfg) {
+        return new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
+                .scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
+    }
+
+    private TrainConfig withPrecision(TrainConfig cfg) {
+        return precision == null ? cfg : cfg.toBuilder().precision(Precision.parse(precision).label()).build();
+    }
+
+    static LossType parseLoss(String s) {
+        try {
+            return LossType.valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--loss must be l2 or l1, got '" + s + "'");
+        }
+    }
+}

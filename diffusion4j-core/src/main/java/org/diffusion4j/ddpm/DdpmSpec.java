@@ -1,0 +1,138 @@
+package org.diffusion4j.ddpm;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.util.Arrays;
+import org.diffusion4j.UserException;
+import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.ddpm.net.MlpDenoiser;
+import org.diffusion4j.ddpm.net.UNet;
+import org.diffusion4j.ddpm.net.UNetConfig;
+import org.diffusion4j.diffusion.NoiseSchedule;
+
+/**
+ * Everything that defines a DDPM apart from its weights: the noise-prediction network (a U-Net
+ * for images, an MLP for vectors) with its configuration, the shape of one data row, the noise
+ * schedule and the training loss. Immutable; stored as JSON in config.json and every checkpoint.
+ */
+public final class DdpmSpec {
+    private final UNetConfig unet;          // exactly one of unet / mlp is set
+    private final MlpDenoiser.Config mlp;
+    private final long[] rowShape;
+    private final NoiseSchedule schedule;
+    private final LossType loss;
+
+    private DdpmSpec(UNetConfig unet, MlpDenoiser.Config mlp, long[] rowShape, NoiseSchedule schedule, LossType loss) {
+        this.unet = unet;
+        this.mlp = mlp;
+        this.rowShape = rowShape.clone();
+        this.schedule = schedule;
+        this.loss = loss;
+    }
+
+    /** A U-Net DDPM for images [C, H, W]; checks that the configuration fits the size. */
+    public static DdpmSpec unet(UNetConfig config, int channels, int height, int width, NoiseSchedule s, LossType loss) {
+        if (config.inChannels() != channels || config.outChannels() != channels) {
+            config = config.toBuilder().inChannels(channels).outChannels(channels).build();
+        }
+        config.validate(height, width);
+        return new DdpmSpec(config, null, new long[] {channels, height, width}, s, loss);
+    }
+
+    /** An MLP DDPM for vectors of dimension D (2-D points: D = 2). */
+    public static DdpmSpec mlp(MlpDenoiser.Config config, NoiseSchedule s, LossType loss) {
+        return new DdpmSpec(null, config, new long[] {config.dim}, s, loss);
+    }
+
+    public boolean isImage() {
+        return unet != null;
+    }
+
+    public long[] rowShape() {
+        return rowShape.clone();
+    }
+
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    public LossType loss() {
+        return loss;
+    }
+
+    public UNetConfig unetConfig() {
+        return unet;
+    }
+
+    public MlpDenoiser.Config mlpConfig() {
+        return mlp;
+    }
+
+    /** The batch shape [n, row...]. */
+    public Shape batchShape(long n) {
+        long[] d = new long[rowShape.length + 1];
+        d[0] = n;
+        System.arraycopy(rowShape, 0, d, 1, rowShape.length);
+        return new Shape(d);
+    }
+
+    /** Builds the network and initialises its parameters (PyTorch's generator: seed first). */
+    public Block newNetwork(NDManager m) {
+        Block b = isImage() ? new UNet(unet, (int) rowShape[1], (int) rowShape[2]) : new MlpDenoiser(mlp);
+        b.initialize(m, DataType.FLOAT32, batchShape(1), new Shape(1));
+        return b;
+    }
+
+    public JsonObject toJson() {
+        JsonObject o = new JsonObject();
+        o.addProperty("network", isImage() ? "unet" : "mlp");
+        o.add("config", JsonParser.parseString(isImage() ? unet.toJson() : mlp.toJson()));
+        JsonArray shape = new JsonArray();
+        for (long d : rowShape) {
+            shape.add(d);
+        }
+        o.add("rowShape", shape);
+        JsonObject s = new JsonObject();
+        s.addProperty("kind", schedule.kind().name().toLowerCase());
+        s.addProperty("T", schedule.steps());
+        s.addProperty("betaStart", schedule.betaStart());
+        s.addProperty("betaEnd", schedule.betaEnd());
+        o.add("schedule", s);
+        o.addProperty("loss", loss.name());
+        return o;
+    }
+
+    public static DdpmSpec fromJson(JsonObject o) {
+        try {
+            JsonObject s = o.getAsJsonObject("schedule");
+            NoiseSchedule schedule = NoiseSchedule.of(NoiseSchedule.Kind.parse(s.get("kind").getAsString()),
+                    s.get("T").getAsInt(), s.get("betaStart").getAsDouble(), s.get("betaEnd").getAsDouble());
+            JsonArray a = o.getAsJsonArray("rowShape");
+            long[] shape = new long[a.size()];
+            for (int i = 0; i < shape.length; i++) {
+                shape[i] = a.get(i).getAsLong();
+            }
+            LossType loss = LossType.valueOf(o.get("loss").getAsString());
+            String config = o.get("config").toString();
+            if ("unet".equals(o.get("network").getAsString())) {
+                return unet(UNetConfig.fromJson(config), (int) shape[0], (int) shape[1], (int) shape[2], schedule, loss);
+            }
+            return mlp(MlpDenoiser.Config.fromJson(config), schedule, loss);
+        } catch (UserException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            throw new UserException("the model description is not a DDPM one (" + e.getMessage()
+                    + "); give a run folder made by 'diffusion4j train'");
+        }
+    }
+
+    @Override
+    public String toString() {
+        return (isImage() ? "unet " + unet : "mlp " + mlp.toJson()) + " on " + Arrays.toString(rowShape) + ", " + schedule;
+    }
+}

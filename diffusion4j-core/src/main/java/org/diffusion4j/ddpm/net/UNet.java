@@ -1,0 +1,310 @@
+package org.diffusion4j.ddpm.net;
+
+import org.diffusion4j.nn.GroupNorm;
+import org.diffusion4j.nn.Layers;
+import org.diffusion4j.nn.LowPrecision;
+import org.diffusion4j.nn.Upsample;
+
+import ai.djl.MalformedModelException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.diffusion4j.UserException;
+
+/**
+ * The DDPM noise-prediction U-Net of {@code docs/unet.md}, built from a {@link UNetConfig} for a
+ * fixed image size (the size decides which levels get self-attention).
+ *
+ * <p>Input: {@code NDList(x [B, inChannels, H, W] float32, tIndex [B])} with tIndex the 0-based
+ * step (int or float). Output: {@code NDList(eps [B, outChannels, H, W])}.
+ *
+ * <p>Parameters use DJL's defaults (Xavier/He-normal weights, zero biases, GroupNorm scale 1 and
+ * shift 0); nothing is zero-initialised so every parameter receives gradient from the start.
+ * Child blocks are registered in graph order, so {@link #saveParameters} / {@link
+ * #loadParameters} are stable for a given configuration and size.
+ */
+public final class UNet extends AbstractBlock {
+    private static final byte VERSION = 1;
+
+    /** What a step of the U-Net does with the feature maps (package-private for {@link UNetWidener}). */
+    enum Kind {
+        DOWN_RES, // ResBlock on hs.last
+        DOWN_ATTN, // attention on the last pushed entry (replaces it)
+        DOWNSAMPLE, // Down on hs.last, push
+        MID_RES,
+        MID_ATTN,
+        UP_RES, // concat(h, hs.pop()) then ResBlock
+        UP_ATTN,
+        UPSAMPLE
+    }
+
+    static final class Step {
+        final Kind kind;
+        final Block block;
+
+        Step(Kind kind, Block block) {
+            this.kind = kind;
+            this.block = block;
+        }
+    }
+
+    private final UNetConfig config;
+    private final int height;
+    private final int width;
+    private final TimeEmbedding temb;
+    private final Conv2d convIn;
+    private final List<Step> steps = new ArrayList<>();
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    /**
+     * Builds the U-Net for images of the given size.
+     *
+     * @throws UserException if the configuration does not fit the size
+     */
+    public UNet(UNetConfig config, int height, int width) {
+        super(VERSION);
+        config.validate(height, width);
+        this.config = config;
+        this.height = height;
+        this.width = width;
+        float dropout = config.dropout();
+        int groups = config.groups();
+        temb = addChildBlock("temb", new TimeEmbedding(config.ch()));
+        convIn = addChildBlock("conv_in", Layers.conv3(config.ch()));
+        List<Integer> hs = new ArrayList<>();
+        hs.add(config.ch());
+        int prev = config.ch();
+        int size = height;
+        int levels = config.levels();
+        for (int i = 0; i < levels; i++) {
+            int c = config.channels(i);
+            for (int j = 0; j < config.numResBlocks(); j++) {
+                add(Kind.DOWN_RES, "down" + i + "_res" + j, new ResBlock(prev, c, dropout, groups));
+                if (config.hasAttention(size)) {
+                    add(Kind.DOWN_ATTN, "down" + i + "_attn" + j, new SelfAttention(c, groups));
+                }
+                prev = c;
+                hs.add(c);
+            }
+            if (i != levels - 1) {
+                add(Kind.DOWNSAMPLE, "down" + i + "_downsample", Layers.down(c));
+                hs.add(c);
+                size /= 2;
+            }
+        }
+        add(Kind.MID_RES, "mid_res0", new ResBlock(prev, prev, dropout, groups));
+        add(Kind.MID_ATTN, "mid_attn", new SelfAttention(prev, groups));
+        add(Kind.MID_RES, "mid_res1", new ResBlock(prev, prev, dropout, groups));
+        for (int i = levels - 1; i >= 0; i--) {
+            int c = config.channels(i);
+            for (int j = 0; j < config.numResBlocks() + 1; j++) {
+                int skip = hs.remove(hs.size() - 1);
+                add(Kind.UP_RES, "up" + i + "_res" + j, new ResBlock(prev + skip, c, dropout, groups));
+                if (config.hasAttention(size)) {
+                    add(Kind.UP_ATTN, "up" + i + "_attn" + j, new SelfAttention(c, groups));
+                }
+                prev = c;
+            }
+            if (i != 0) {
+                add(Kind.UPSAMPLE, "up" + i + "_upsample", new Upsample(c));
+                size *= 2;
+            }
+        }
+        normOut = addChildBlock("norm_out", new GroupNorm(groups));
+        convOut = addChildBlock("conv_out", Layers.conv3(config.outChannels()));
+    }
+
+    private void add(Kind kind, String name, Block block) {
+        steps.add(new Step(kind, addChildBlock(name, block)));
+    }
+
+    public UNetConfig config() {
+        return config;
+    }
+
+    /** The steps between conv_in and norm_out, in graph order. */
+    List<Step> steps() {
+        return java.util.Collections.unmodifiableList(steps);
+    }
+
+    Block timeEmbedding() {
+        return temb;
+    }
+
+    Block convIn() {
+        return convIn;
+    }
+
+    Block normOut() {
+        return normOut;
+    }
+
+    Block convOut() {
+        return convOut;
+    }
+
+    /** The image height this network was built for. */
+    public int height() {
+        return height;
+    }
+
+    /** The image width this network was built for. */
+    public int width() {
+        return width;
+    }
+
+    private void checkInput(Shape x) {
+        if (x.dimension() != 4 || x.get(1) != config.inChannels() || x.get(2) != height
+                || x.get(3) != width) {
+            throw new UserException(
+                    "the U-Net was built for images of shape [B, " + config.inChannels() + ", "
+                            + height + ", " + width + "] but got " + x
+                            + "; use a model configured for this image size and channel count");
+        }
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDArray x = LowPrecision.toCompute(inputs.get(0));
+        checkInput(x.getShape());
+        NDArray t = inputs.get(1);
+        NDArray actTemb = Layers.silu(temb.forward(ps, new NDList(t), training).head());
+        List<NDArray> hs = new ArrayList<>();
+        hs.add(convIn.forward(ps, new NDList(x), training).head());
+        NDArray h = null;
+        for (Step step : steps) {
+            Block b = step.block;
+            switch (step.kind) {
+                case DOWN_RES:
+                    hs.add(b.forward(ps, new NDList(hs.get(hs.size() - 1), actTemb), training).head());
+                    break;
+                case DOWN_ATTN:
+                    hs.set(hs.size() - 1,
+                            b.forward(ps, new NDList(hs.get(hs.size() - 1)), training).head());
+                    break;
+                case DOWNSAMPLE:
+                    hs.add(b.forward(ps, new NDList(hs.get(hs.size() - 1)), training).head());
+                    break;
+                case MID_RES: // the first one starts from hs.last (h is null until then)
+                    h = b.forward(ps, new NDList(h == null ? hs.get(hs.size() - 1) : h, actTemb),
+                            training).head();
+                    break;
+                case MID_ATTN:
+                case UP_ATTN:
+                case UPSAMPLE:
+                    h = b.forward(ps, new NDList(h), training).head();
+                    break;
+                case UP_RES:
+                    NDArray skip = hs.remove(hs.size() - 1);
+                    h = b.forward(ps, new NDList(h.concat(skip, 1), actTemb), training).head();
+                    break;
+                default:
+                    throw new IllegalStateException(step.kind.toString());
+            }
+        }
+        h = Layers.silu(normOut.forward(ps, new NDList(h), training).head());
+        return convOut.forward(ps, new NDList(h), training);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        Shape x = inputShapes[0];
+        return new Shape[] {new Shape(x.get(0), config.outChannels(), x.get(2), x.get(3))};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape x = inputShapes[0];
+        checkInput(x);
+        long batch = x.get(0);
+        temb.initialize(manager, dataType, new Shape(batch));
+        Shape tShape = temb.getOutputShapes(new Shape[] {new Shape(batch)})[0];
+        List<Shape> hs = new ArrayList<>();
+        hs.add(init(convIn, manager, dataType, x));
+        Shape h = null;
+        for (Step step : steps) {
+            Block b = step.block;
+            switch (step.kind) {
+                case DOWN_RES:
+                    hs.add(init(b, manager, dataType, hs.get(hs.size() - 1), tShape));
+                    break;
+                case DOWN_ATTN:
+                    init(b, manager, dataType, hs.get(hs.size() - 1));
+                    break;
+                case DOWNSAMPLE:
+                    hs.add(init(b, manager, dataType, hs.get(hs.size() - 1)));
+                    break;
+                case MID_RES:
+                    h = init(b, manager, dataType, h == null ? hs.get(hs.size() - 1) : h, tShape);
+                    break;
+                case MID_ATTN:
+                case UP_ATTN:
+                case UPSAMPLE:
+                    h = init(b, manager, dataType, h);
+                    break;
+                case UP_RES:
+                    Shape skip = hs.remove(hs.size() - 1);
+                    Shape cat = new Shape(h.get(0), h.get(1) + skip.get(1), h.get(2), h.get(3));
+                    h = init(b, manager, dataType, cat, tShape);
+                    break;
+                default:
+                    throw new IllegalStateException(step.kind.toString());
+            }
+        }
+        h = init(normOut, manager, dataType, h);
+        init(convOut, manager, dataType, h);
+    }
+
+    private static Shape init(Block b, NDManager manager, DataType dataType, Shape... shapes) {
+        b.initialize(manager, dataType, shapes);
+        return b.getOutputShapes(shapes)[0];
+    }
+
+    /**
+     * Loads parameters saved by {@link #saveParameters}, re-enables their gradients (so training
+     * can resume without another {@code initialize}) and checks the total parameter count
+     * against this configuration.
+     *
+     * @throws UserException if the saved parameters belong to a differently sized network
+     */
+    @Override
+    public void loadParameters(NDManager manager, DataInputStream is)
+            throws IOException, MalformedModelException {
+        super.loadParameters(manager, is);
+        for (Parameter p : getParameters().values()) {
+            if (p.isInitialized() && p.requiresGradient()) {
+                p.getArray().setRequiresGradient(true);
+            }
+        }
+        long expect = config.parameterCount(height, width);
+        long got = parameterCount();
+        if (got != expect) {
+            throw new UserException(
+                    "the saved parameters (" + got + ") do not fit this U-Net configuration ("
+                            + expect + " parameters); load the checkpoint with the configuration it was saved with");
+        }
+    }
+
+    /** The number of scalar parameters of this (initialised or loaded) block. */
+    public long parameterCount() {
+        long n = 0;
+        for (Parameter p : getParameters().values()) {
+            n += p.isInitialized() ? p.getArray().size() : 0;
+        }
+        return n;
+    }
+}

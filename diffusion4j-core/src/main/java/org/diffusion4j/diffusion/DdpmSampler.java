@@ -1,0 +1,68 @@
+package org.diffusion4j.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.diffusion4j.diffusion.NoiseSchedule;
+
+/**
+ * Algorithm 2 of the DDPM paper: for t = T..1,
+ * x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alphaBar_t) eps_theta(x_t, t)) + sigma_t z,
+ * z ~ N(0, I) for t > 1 and z = 0 at the last step.
+ */
+public final class DdpmSampler implements Sampler {
+    /** sigma_t^2: betaTilde_t (the posterior variance, "fixed small") or beta_t ("fixed large"). */
+    public enum Variance { BETA_TILDE, BETA }
+
+    private final NoiseSchedule schedule;
+    private final Variance variance;
+    private final boolean clipX0;
+
+    /**
+     * @param clipX0 clip x0Hat to [-1, 1] at every step and take the mean in its x_0 form, as the
+     *     reference code does for images; this keeps early, noisy predictions inside the data
+     *     range (cleaner images) but is wrong for data that are not bounded by [-1, 1]
+     */
+    public DdpmSampler(NoiseSchedule schedule, Variance variance, boolean clipX0) {
+        this.schedule = schedule;
+        this.variance = variance;
+        this.clipX0 = clipX0;
+    }
+
+    @Override
+    public int networkCalls() {
+        return schedule.steps();
+    }
+
+    @Override
+    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+        NDArray x = xT;
+        int steps = schedule.steps();
+        for (int k = steps; k >= 1; k--) {
+            final int t = k;
+            x = Sampler.scoped(x, xT, (xt, sub) -> {
+                NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
+                NDArray eps = model.predictEps(xt, tt, false);
+                double ab = schedule.alphaBar(t);
+                NDArray x0Hat = xt.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab));
+                NDArray mean;
+                if (clipX0) {
+                    x0Hat = x0Hat.clip(-1, 1);
+                    // muTilde in its x_0 form with the clipped prediction.
+                    mean = x0Hat.mul(schedule.posteriorMeanCoefX0(t))
+                            .add(xt.mul(schedule.posteriorMeanCoefXt(t)));
+                } else {
+                    // mu_theta = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alphaBar_t) eps)
+                    mean = xt.sub(eps.mul(schedule.epsCoef(t))).div(Math.sqrt(schedule.alpha(t)));
+                }
+                listener.onStep(steps - t, steps, t, xt, x0Hat);
+                if (t == 1) {
+                    return mean; // z = 0 at the last step
+                }
+                double sigma2 = variance == Variance.BETA ? schedule.beta(t) : schedule.betaTilde(t);
+                return mean.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(Math.sqrt(sigma2)));
+            });
+        }
+        return x;
+    }
+}

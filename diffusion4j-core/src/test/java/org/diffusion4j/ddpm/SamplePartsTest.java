@@ -1,0 +1,78 @@
+package org.diffusion4j.ddpm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.UserException;
+import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.nn.Precision;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A sampling job cut short after two of three batches and run again gives the samples of an uninterrupted one. */
+class SamplePartsTest {
+    private static final class Interrupted extends RuntimeException {}
+
+    @Test
+    void anInterruptedJobResumesToTheSameSamples(@TempDir Path tmp) {
+        Path dir = tmp.resolve("s.npy.parts");
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(DdpmTrainingTest.TINY, m, 4)) {
+            // eta 1: fresh noise at every step, so every batch draws many random numbers.
+            DdimSampler ddim = new DdimSampler(ddpm.diffusion().schedule(), 4, 1.0, true);
+            float[] whole = ddpm.sample(5, 2, ddim, 11, StepListener.NONE, m).toFloatArray();
+
+            SampleParts first = SampleParts.open(dir, "job A\n");
+            Ddpm.BatchStore cut = new Ddpm.BatchStore() {
+                @Override
+                public NDArray load(int i, NDManager mm) {
+                    return first.load(i, mm);
+                }
+
+                @Override
+                public void save(int i, NDArray x) {
+                    first.save(i, x);
+                    if (i == 1) {
+                        throw new Interrupted(); // as if the process were killed after its second batch
+                    }
+                }
+            };
+            assertThrows(Interrupted.class, () -> ddpm.sample(5, 2, ddim, 11, StepListener.NONE, m, Precision.FP32, cut));
+
+            Runtime.seed(12345); // the random state is not where the first run left it
+            SampleParts again = SampleParts.open(dir, "job A\n");
+            assertEquals(2, again.found());
+            float[] resumed = ddpm.sample(5, 2, ddim, 11, StepListener.NONE, m, Precision.FP32, again).toFloatArray();
+            assertArrayEquals(whole, resumed, 0f);
+
+            again.finish();
+            assertFalse(Files.exists(dir));
+        }
+    }
+
+    @Test
+    void partsOfAnotherJobAreDiscardedAndForeignFoldersKept(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("s.npy.parts");
+        try (NDManager m = Runtime.newManager()) {
+            SampleParts a = SampleParts.open(dir, "job A\n");
+            a.save(0, m.create(new float[] {1, 2, 3}));
+            assertEquals(1, SampleParts.open(dir, "job A\n").found());
+            assertArrayEquals(new float[] {1, 2, 3}, SampleParts.open(dir, "job A\n").load(0, m).toFloatArray());
+            assertEquals(0, SampleParts.open(dir, "job B\n").found());
+            assertFalse(Files.exists(dir.resolve("batch-00000.npy")));
+        }
+        Path foreign = tmp.resolve("mine.npy.parts");
+        Files.createDirectories(foreign);
+        Files.writeString(foreign.resolve("notes.txt"), "keep me");
+        UserException e = assertThrows(UserException.class, () -> SampleParts.open(foreign, "job A\n"));
+        assertEquals(foreign + " exists but holds no sampling job; move it away or choose another --npy", e.getMessage());
+        assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
+    }
+}

@@ -1,0 +1,93 @@
+package org.diffusion4j.ddpm.net;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.diffusion4j.UserException;
+import org.junit.jupiter.api.Test;
+
+class UNetConfigTest {
+    @Test
+    void presetParameterCountsAreExact() {
+        assertEquals(163_985L, UNetConfig.preset("tiny", 1).parameterCount(28, 28));
+        assertEquals(3_939_393L, UNetConfig.preset("mnist", 1).parameterCount(28, 28));
+        // the mnist preset before it was widened (the 7x7 level at 64 channels, not 128)
+        assertEquals(1_623_169L, UNetConfig.preset("mnist", 1).toBuilder().chMult(1, 2, 2).build().parameterCount(28, 28));
+        assertEquals(35_746_307L, UNetConfig.preset("cifar10", 3).parameterCount(32, 32));
+    }
+
+    @Test
+    void unknownPresetListsKnownNames() {
+        UserException e = assertThrows(UserException.class, () -> UNetConfig.preset("huge", 1));
+        assertTrue(e.getMessage().contains("tiny, mnist, cifar10"), e.getMessage());
+        assertTrue(e.getMessage().contains("huge"), e.getMessage());
+    }
+
+    @Test
+    void jsonRoundTrip() {
+        for (String name : UNetConfig.presetNames()) {
+            UNetConfig c = UNetConfig.preset(name, 3);
+            UNetConfig back = UNetConfig.fromJson(c.toJson());
+            assertEquals(c, back);
+            assertEquals(c.toJson(), back.toJson());
+        }
+        assertThrows(UserException.class, () -> UNetConfig.fromJson("{not json"));
+        assertThrows(UserException.class, () -> UNetConfig.fromJson("{\"ch\": 32}"));
+    }
+
+    @Test
+    void immutableAndDefensivelyCopied() {
+        int[] mult = {1, 2};
+        UNetConfig c = UNetConfig.builder().ch(16).chMult(mult).groups(8).attnResolutions().build();
+        mult[0] = 7;
+        assertArrayEquals(new int[] {1, 2}, c.chMult());
+        c.chMult()[1] = 9;
+        assertArrayEquals(new int[] {1, 2}, c.chMult());
+        UNetConfig d = c.toBuilder().dropout(0.3f).build();
+        assertNotEquals(c, d);
+        assertEquals(0.3f, d.dropout());
+        assertEquals(c.ch(), d.ch());
+    }
+
+    @Test
+    void validationErrors() {
+        UNetConfig mnist = UNetConfig.preset("mnist", 1);
+        mnist.validate(28, 28);
+        UserException size = assertThrows(UserException.class, () -> mnist.validate(30, 30));
+        assertTrue(size.getMessage().contains("multiples of 4"), size.getMessage());
+        assertTrue(!size.getMessage().contains("\n"));
+        UNetConfig badGroups = mnist.toBuilder().groups(12).build();
+        UserException g = assertThrows(UserException.class, () -> badGroups.validate(28, 28));
+        assertTrue(g.getMessage().contains("groups=12"), g.getMessage());
+        assertTrue(!g.getMessage().contains("\n"));
+        assertThrows(UserException.class, () -> new UNet(badGroups, 28, 28));
+        assertThrows(UserException.class, () -> UNetConfig.builder().ch(7).build());
+        assertThrows(UserException.class, () -> UNetConfig.builder().chMult().build());
+    }
+
+    @Test
+    void featureMapsFlopsAndDescription() {
+        UNetConfig c = UNetConfig.preset("cifar10", 3);
+        int[][] maps = c.featureMapSizes(32, 32);
+        assertEquals(4, maps.length);
+        assertArrayEquals(new int[] {32, 32, 128}, maps[0]);
+        assertArrayEquals(new int[] {4, 4, 256}, maps[3]);
+        assertTrue(c.forwardFlops(32, 32) > 2 * c.parameterCount(32, 32));
+        String d = c.describe(32, 32);
+        assertTrue(d.contains("35,746,307"), d);
+        assertTrue(d.contains("GFLOPs"), d);
+        assertTrue(d.lines().count() > 5, d);
+    }
+
+    @Test
+    void flopsOfTinyConvIn() {
+        UNetConfig a = UNetConfig.preset("tiny", 1);
+        UNetConfig b = UNetConfig.preset("tiny", 2);
+        // one more in/out channel only changes conv_in and conv_out: 2 * 1 * 16 * 9 * 28 * 28 each
+        assertEquals(2L * 16 * 9 * 28 * 28 + 2L * 16 * 9 * 28 * 28,
+                b.forwardFlops(28, 28) - a.forwardFlops(28, 28));
+    }
+}
