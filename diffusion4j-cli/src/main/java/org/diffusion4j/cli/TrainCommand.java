@@ -101,7 +101,7 @@ public final class TrainCommand implements Callable<Integer> {
         TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Ddpm.KIND, train, "train", m);
         r = r.withConfig(withPrecision(r.config()));
         DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
-        DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec"));
+        DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec").toString());
         UNetConfig net = unet.onContinue(spec.unetConfig());
         if (net != null && net.dropout() != spec.unetConfig().dropout()) {
             System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");

@@ -249,7 +249,7 @@ public final class VaeCommand implements Runnable {
         private Integer resumeRun(NDManager m) {
             TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Vae.KIND, train, "vae train", m);
             DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
-            try (Vae vae = Vae.create(VaeSpec.fromJson(r.model().getAsJsonObject("spec")), m, 0)) {
+            try (Vae vae = Vae.create(VaeSpec.fromJson(r.model().getAsJsonObject("spec").toString()), m, 0)) {
                 VaeTask task = task(vae, r.model().getAsJsonObject("data"));
                 return TrainRuns.run(task, source(task, vae, d, r.config()), r, m, "vae train");
             }

@@ -69,7 +69,7 @@ public final class WidenCommand implements Callable<Integer> {
                 try (Ddpm big = Ddpm.create(wideSpec, m, seed)) {
                     UNetWidener.widen((UNet) small.network(), (UNet) big.network(), seed);
                     JsonObject h = c.header().deepCopy();
-                    h.getAsJsonObject("model").add("spec", wideSpec.toJson());
+                    h.getAsJsonObject("model").add("spec", JsonParser.parseString(wideSpec.toJson()));
                     JsonObject w = new JsonObject();
                     w.addProperty("from", file.toString());
                     w.add("config", JsonParser.parseString(spec.unetConfig().toJson()));

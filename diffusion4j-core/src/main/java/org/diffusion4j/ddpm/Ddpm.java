@@ -56,7 +56,7 @@ public final class Ddpm implements AutoCloseable {
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
-            Ddpm d = new Ddpm(DdpmSpec.fromJson(model), parent, 0);
+            Ddpm d = new Ddpm(DdpmSpec.fromJson(model.toString()), parent, 0);
             c.loadWeightsInto(d.network, ema, file.toString());
             return d;
         }

@@ -88,7 +88,12 @@ public final class DdpmSpec {
         return b;
     }
 
-    public JsonObject toJson() {
+    /** The specification as JSON text (stored in run folders and model files). */
+    public String toJson() {
+        return toJsonObject().toString();
+    }
+
+    private JsonObject toJsonObject() {
         JsonObject o = new JsonObject();
         o.addProperty("network", isImage() ? "unet" : "mlp");
         o.add("config", JsonParser.parseString(isImage() ? unet.toJson() : mlp.toJson()));
@@ -107,8 +112,10 @@ public final class DdpmSpec {
         return o;
     }
 
-    public static DdpmSpec fromJson(JsonObject o) {
+    /** Parses {@link #toJson()} output. */
+    public static DdpmSpec fromJson(String json) {
         try {
+            JsonObject o = JsonParser.parseString(json).getAsJsonObject();
             JsonObject s = o.getAsJsonObject("schedule");
             NoiseSchedule schedule = NoiseSchedule.of(NoiseSchedule.Kind.parse(s.get("kind").getAsString()),
                     s.get("T").getAsInt(), s.get("betaStart").getAsDouble(), s.get("betaEnd").getAsDouble());

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -55,7 +56,7 @@ public final class DdpmTask implements TrainingTask {
     @Override
     public JsonObject describe() {
         JsonObject o = new JsonObject();
-        o.add("spec", ddpm.spec().toJson());
+        o.add("spec", JsonParser.parseString(ddpm.spec().toJson()));
         o.add("data", data);
         return o;
     }

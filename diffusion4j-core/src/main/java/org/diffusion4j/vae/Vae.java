@@ -63,7 +63,7 @@ public final class Vae implements AutoCloseable {
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = c.header().getAsJsonObject("model");
-            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec")), parent, 0,
+            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec").toString()), parent, 0,
                     model.has("data") ? model.getAsJsonObject("data") : null);
             c.loadWeightsInto(v.model, ema, file.toString());
             return v;

@@ -256,13 +256,15 @@ public final class VaeSpec {
         }
     }
 
-    public JsonObject toJson() {
-        return JsonParser.parseString(new Gson().toJson(this)).getAsJsonObject();
+    /** The specification as JSON text (stored in run folders and model files). */
+    public String toJson() {
+        return new Gson().toJson(this);
     }
 
-    public static VaeSpec fromJson(JsonObject o) {
+    /** Parses {@link #toJson()} output. */
+    public static VaeSpec fromJson(String json) {
         try {
-            VaeSpec raw = new Gson().fromJson(o, VaeSpec.class);
+            VaeSpec raw = new Gson().fromJson(json, VaeSpec.class);
             Builder b = new Builder(raw.rowShape).arch(raw.arch).hidden(raw.hidden).channels(raw.channels)
                     .activation(raw.activation).latent(raw.latent).likelihood(raw.likelihood)
                     .learnedVariance(raw.learnedVariance).variance(raw.variance)

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -77,7 +78,7 @@ public final class VaeTask implements TrainingTask {
     @Override
     public JsonObject describe() {
         JsonObject o = new JsonObject();
-        o.add("spec", vae.spec().toJson());
+        o.add("spec", JsonParser.parseString(vae.spec().toJson()));
         o.add("data", data);
         return o;
     }
