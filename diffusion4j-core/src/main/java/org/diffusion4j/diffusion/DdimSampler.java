@@ -6,7 +6,7 @@ import ai.djl.ndarray.types.Shape;
 import org.diffusion4j.diffusion.NoiseSchedule;
 
 /**
- * DDIM (Song, Meng & Ermon 2021) on S evenly spaced steps tau_i = 1 + floor(i T / S):
+ * DDIM (Song, Meng &amp; Ermon 2021) on S evenly spaced steps tau_i = 1 + floor(i T / S):
  * x_prev = sqrt(alphaBar_prev) x0Hat + sqrt(1 - alphaBar_prev - sigma^2) eps + sigma z, with
  * sigma = eta sqrt((1 - alphaBar_prev) / (1 - alphaBar_t)) sqrt(1 - alphaBar_t / alphaBar_prev).
  * eta = 0 is deterministic given x_T; eta = 1 matches DDPM's posterior variance. Any eta above 1

@@ -67,7 +67,7 @@ public final class NoiseSchedule {
     }
 
     /**
-     * Nichol & Dhariwal (2021): alphaBar(t) = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2),
+     * Nichol &amp; Dhariwal (2021): alphaBar(t) = f(t)/f(0), f(t) = cos^2(((t/T + s)/(1 + s)) pi/2),
      * s = 0.008, beta_t = 1 - alphaBar(t)/alphaBar(t-1) clipped at 0.999.
      */
     public static NoiseSchedule cosine(int steps) {

@@ -11,7 +11,7 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 /**
  * The variational bound of math.md section 4, term by term, for a batch of data x_0 in [-1, 1]
  * (pixels on the 256-level grid):
- * -log p(x_0) <= L_T + sum_{t=2..T} L_{t-1} + L_0, with
+ * -log p(x_0) &lt;= L_T + sum_{t=2..T} L_{t-1} + L_0, with
  * L_T = KL(q(x_T|x_0) || N(0, I)), L_{t-1} = KL(q(x_{t-1}|x_t, x_0) || p(x_{t-1}|x_t)) at one
  * x_t ~ q(x_t|x_0) per row, and L_0 = -log p(x_0|x_1) under a Gaussian discretised over 256 bins
  * of width 2/255 (edge bins open). All in nats per row, computed in double precision.
@@ -108,7 +108,7 @@ public final class VariationalBound {
     }
 
     /**
-     * Every term of the bound for a batch. With {@code tSamples} <= 0 all T - 1 KL terms are
+     * Every term of the bound for a batch. With {@code tSamples} &lt;= 0 all T - 1 KL terms are
      * summed; otherwise tSamples steps are drawn uniformly from 2..T per batch and their sum is
      * scaled by (T - 1) / tSamples, an unbiased estimate of the full sum. {@code perStep}, if not
      * null, accumulates the batch sum of each L_{t-1} at index t (for a breakdown).

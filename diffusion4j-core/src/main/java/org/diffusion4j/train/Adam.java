@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * Adam (Kingma & Ba 2015) with state that can be saved and restored exactly, written here
+ * Adam (Kingma &amp; Ba 2015) with state that can be saved and restored exactly, written here
  * because DJL's optimizer state cannot be checkpointed. Matches torch.optim.Adam:
  * m = b1 m + (1 - b1) g;  v = b2 v + (1 - b2) g^2;
  * p -= lr * (m / (1 - b1^k)) / (sqrt(v / (1 - b2^k)) + eps).

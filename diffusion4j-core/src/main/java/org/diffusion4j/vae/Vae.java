@@ -126,7 +126,7 @@ public final class Vae implements AutoCloseable {
     /**
      * Decoder means of z [n, L] (labels for a CVAE), shaped [n, row...], in {@code out}. For an
      * autoregressive decoder, x is drawn pixel by pixel and each pixel shows its probability
-     * p(x_i = 1 | x_<i, z) given the pixels drawn before it (PyTorch's generator as it stands).
+     * p(x_i = 1 | x_{&lt;i}, z) given the pixels drawn before it (PyTorch's generator as it stands).
      */
     public NDArray decode(NDArray z, int[] classes, NDManager out) {
         return decode(z, classes, false, out);

@@ -33,8 +33,8 @@ import java.util.List;
  *
  * <p>With {@code pixelLayers > 0} the decoder is autoregressive (PixelVAE, Gulrajani et al. 2017):
  * the conv decoder ends in {@code pixelChannels} feature maps h(z) instead of logits, and
- * logit_i = PixelCNN(x_<i, h(z))_i: a masked 7x7 type-A convolution of x added to h(z), then
- * residual masked 3x3 type-B layers and a 1x1 output. So log p(x|z) = sum_i log p(x_i | x_<i, z)
+ * logit_i = PixelCNN(x_{&lt;i}, h(z))_i: a masked 7x7 type-A convolution of x added to h(z), then
+ * residual masked 3x3 type-B layers and a 1x1 output. So log p(x|z) = sum_i log p(x_i | x_{&lt;i}, z)
  * is still one pass given x (training and bounds), while drawing x takes one pass per pixel.
  *
  * <p>As a Block, forward(x [B, D], y [B] (CVAE only)) returns the decoder output at z = mu.
@@ -162,7 +162,7 @@ public final class VaeModel extends AbstractBlock {
     /**
      * The decoder g(z): z [N, L] (and y [N] for a CVAE) to [N, D], Bernoulli logits or the
      * Gaussian mean. An autoregressive decoder also reads the data x [N, D] whose likelihood is
-     * wanted (logit i from x_<i only); the factorised ones ignore x (it may be null).
+     * wanted (logit i from x_{&lt;i} only); the factorised ones ignore x (it may be null).
      */
     public NDArray decode(ParameterStore ps, NDArray z, NDArray y, NDArray x, boolean training) {
         NDArray h = features(ps, z, y, training);
@@ -207,7 +207,7 @@ public final class VaeModel extends AbstractBlock {
         return h;
     }
 
-    /** Autoregressive logits [N, D] of x [N, D] given the feature maps h(z): logit i sees x_<i and h(z). */
+    /** Autoregressive logits [N, D] of x [N, D] given the feature maps h(z): logit i sees x_{&lt;i} and h(z). */
     public NDArray pixelLogits(ParameterStore ps, NDArray features, NDArray x, boolean training) {
         long n = x.getShape().get(0);
         NDArray img = x.reshape(new Shape(n, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
@@ -235,7 +235,7 @@ public final class VaeModel extends AbstractBlock {
      * Draws x ~ p(x|z) pixel by pixel in raster order from the feature maps h(z) [N, C, H, W]
      * (one pass per pixel, over the strip of rows that pixel's logit sees; PyTorch's generator:
      * seed it first). Returns {draws, probabilities} [N, D] each: the binary image, and for
-     * display each pixel's p(x_i = 1 | x_<i, z).
+     * display each pixel's p(x_i = 1 | x_{&lt;i}, z).
      */
     public NDArray[] sampleAutoregressive(ParameterStore ps, NDArray features, NDManager out) {
         int n = (int) features.getShape().get(0);

@@ -69,7 +69,7 @@ public final class VaeSpec {
     public final long klWarmup;
     /**
      * Conv + Bernoulli only: masked-convolution layers of an autoregressive (PixelCNN) decoder
-     * on top of the conv decoder, p(x|z) = prod_i p(x_i | x_<i, z) in raster order (0: the
+     * on top of the conv decoder, p(x|z) = prod_i p(x_i | x_{&lt;i}, z) in raster order (0: the
      * factorised decoder, p(x|z) = prod_i p(x_i | z)).
      */
     public final int pixelLayers;

@@ -1,0 +1,30 @@
+package org.diffusion4j.examples;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs every example as a user would, and checks what it produced. */
+class ExamplesTest {
+    private static final Path HOME = Path.of(System.getProperty("diffusion4j.home", ".."));
+
+    @Test
+    void sampleBundledDrawsDigits(@TempDir Path dir) {
+        Path png = dir.resolve("digits.png");
+        float[] x = SampleBundled.run(HOME.resolve("models/ddpm-mnist.bin"), png, 8, 0);
+        assertTrue(Files.isRegularFile(png), "grid written");
+        assertEquals(8 * 28 * 28, x.length);
+        // MNIST digits are mostly background: about 13% ink on average. Pure noise would be near
+        // 50% and a blank image 0%, so the mean intensity tells digits from a broken model.
+        double ink = 0;
+        for (float v : x) {
+            ink += (Math.max(-1, Math.min(1, v)) + 1) / 2;
+        }
+        ink /= x.length;
+        assertTrue(ink > 0.06 && ink < 0.25, "mean intensity of the samples " + ink);
+    }
+}
