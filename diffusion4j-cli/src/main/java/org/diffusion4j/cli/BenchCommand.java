@@ -25,10 +25,12 @@ import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.DdpmSpec;
 import org.diffusion4j.ddpm.DdpmTask;
 import org.diffusion4j.diffusion.NoiseSchedule;
-import org.diffusion4j.train.Progress;
 import org.diffusion4j.train.ResidentMemory;
 import org.diffusion4j.train.TrainConfig;
+import org.diffusion4j.train.StepRecord;
+import org.diffusion4j.train.StepTimings;
 import org.diffusion4j.train.Trainer;
+import org.diffusion4j.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -87,19 +89,21 @@ public final class BenchCommand implements Callable<Integer> {
         long flops = cfg.forwardFlops(28, 28);
         out.addProperty("parameters", cfg.parameterCount(28, 28));
         out.addProperty("forwardFlopsPerImage", flops);
-        Path tmp = Files.createTempDirectory("d4j-bench");
-        List<Trainer.StepTimings> timings = new ArrayList<>();
+        List<StepTimings> timings = new ArrayList<>();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(spec, m, 0)) {
             Batcher batcher = Batcher.builder(d).batchSize(batch).seed(0).shuffle(true).dropLast(true)
                     .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
             TrainConfig tc = TrainConfig.builder().steps(warmup + iters).batchSize(batch).checkpointEvery(1_000_000)
                     .sampleEvery(0).logEvery(1_000_000).precision(prec.label()).build();
-            try (Trainer trainer = new Trainer(new DdpmTask(ddpm, new JsonObject(), null), new BatcherSource(batcher), tc, tmp, m)) {
-                trainer.progress(Progress.Mode.QUIET);
-                trainer.afterStep(t -> {
-                    timings.add(t);
-                    if (profile != null && timings.size() == warmup) {
-                        ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+            // In memory: no run folder, only the step timings.
+            try (Trainer trainer = new Trainer(new DdpmTask(ddpm, null, null), new BatcherSource(batcher), tc, m)) {
+                trainer.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(Trainer t, StepRecord r) {
+                        timings.add(r.timings());
+                        if (profile != null && timings.size() == warmup) {
+                            ai.djl.pytorch.jni.JniUtils.startProfile(false, false, false);
+                        }
                     }
                 });
                 if (profile != null && warmup == 0) {
@@ -110,15 +114,15 @@ public final class BenchCommand implements Callable<Integer> {
                     ai.djl.pytorch.jni.JniUtils.stopProfile(profile.toAbsolutePath().toString());
                 }
             }
-            List<Trainer.StepTimings> timed = timings.subList(warmup, timings.size());
+            List<StepTimings> timed = timings.subList(warmup, timings.size());
             JsonObject train = new JsonObject();
-            train.add("msTotal", stats(timed, Trainer.StepTimings::total));
-            train.add("msData", stats(timed, Trainer.StepTimings::data));
-            train.add("msForward", stats(timed, Trainer.StepTimings::forward));
-            train.add("msBackward", stats(timed, Trainer.StepTimings::backward));
-            train.add("msClip", stats(timed, Trainer.StepTimings::clip));
-            train.add("msAdam", stats(timed, Trainer.StepTimings::adam));
-            train.add("msEma", stats(timed, Trainer.StepTimings::ema));
+            train.add("msTotal", stats(timed, StepTimings::total));
+            train.add("msData", stats(timed, StepTimings::data));
+            train.add("msForward", stats(timed, StepTimings::forward));
+            train.add("msBackward", stats(timed, StepTimings::backward));
+            train.add("msClip", stats(timed, StepTimings::clip));
+            train.add("msAdam", stats(timed, StepTimings::adam));
+            train.add("msEma", stats(timed, StepTimings::ema));
             double trainMs = train.getAsJsonObject("msTotal").get("median").getAsDouble();
             train.addProperty("imagesPerSecond", round(batch / (trainMs / 1000)));
             train.addProperty("gflopsPerSecond", round(3.0 * flops * batch / (trainMs / 1000) / 1e9));
@@ -145,10 +149,6 @@ public final class BenchCommand implements Callable<Integer> {
             sample.addProperty("imagesPerSecond", round(batch / (sampleMs / 1000)));
             sample.addProperty("gflopsPerSecond", round((double) flops * batch / (sampleMs / 1000) / 1e9));
             out.add("sample", sample);
-        } finally {
-            try (var files = Files.walk(tmp)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-            }
         }
         out.addProperty("peakRssMb", ResidentMemory.peakMb());
         out.addProperty("rssMb", ResidentMemory.currentMb());
@@ -163,7 +163,7 @@ public final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static JsonObject stats(List<Trainer.StepTimings> t, ToLongFunction<Trainer.StepTimings> f) {
+    private static JsonObject stats(List<StepTimings> t, ToLongFunction<StepTimings> f) {
         return stats(t.stream().mapToLong(f).toArray());
     }
 

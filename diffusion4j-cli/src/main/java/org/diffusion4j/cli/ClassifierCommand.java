@@ -15,9 +15,8 @@ import org.diffusion4j.data.Datasets;
 import org.diffusion4j.classifier.DigitClassifier;
 import org.diffusion4j.classifier.Classifier;
 import org.diffusion4j.classifier.ClassifierTask;
-import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
-import org.diffusion4j.train.Trainer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,8 +46,11 @@ public final class ClassifierCommand implements Runnable {
                     + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.bin to bundle it).",
                 "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
                 "Example: diffusion4j classifier train --out runs/classifier"})
-    public static final class Train implements Callable<Integer> {
+    public static final class Train implements Callable<Integer>, TrainFamily {
         static final String WEIGHTS = "classifier.bin";
+
+        /** The test set of the run being trained (from its saved description), or "none". */
+        private String finalTest = "none";
 
         @Option(names = "--out", defaultValue = "runs/classifier", description = "Run folder to create (default: ${DEFAULT-VALUE}).")
         Path out;
@@ -91,21 +93,30 @@ public final class ClassifierCommand implements Runnable {
         int logEvery;
 
         @Override
-        public Integer call() {
+        public Integer call() throws Exception {
             if (shift < 0 || shift > 8) {
                 throw new UserException("--shift must be in 0..8, got " + shift);
             }
-            Runtime.init();
-            try (NDManager m = Runtime.newManager()) {
-                return resume != null ? resumeRun(m) : newRun(m);
-            }
+            // No --init-from or --decay-from here: the classifier trains on a fixed schedule.
+            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c));
         }
 
-        private Integer newRun(NDManager m) {
+        @Override
+        public String command() {
+            return "classifier train";
+        }
+
+        @Override
+        public String kind() {
+            return Classifier.KIND;
+        }
+
+        @Override
+        public Session start(NDManager m) {
             long total = steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
-            TrainRuns.requireFresh(out, "classifier train");
+            TrainRunner.requireFresh(out, command());
             if (batch > d.size()) {
                 throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
             }
@@ -117,47 +128,41 @@ public final class ClassifierCommand implements Runnable {
             JsonObject desc = data.describe(seed);
             desc.addProperty("shift", shift);
             desc.addProperty("test", testSpec());
-            try (Classifier c = Classifier.create(cc, m, seed)) {
-                System.err.println("training the digit classifier on " + d.name() + " (" + d.size() + " images) into " + out);
-                return run(c, d, desc, cfg, out, null, m);
-            }
+            return session(Classifier.create(cc, m, seed), d, desc, cfg, out,
+                    "training the digit classifier on " + d.name() + " (" + d.size() + " images) into " + out);
         }
 
-        private Integer resumeRun(NDManager m) {
-            TrainRuns.Resumed r = TrainRuns.resume(resume, Classifier.KIND, steps, threads, null, m);
-            JsonObject model = r.model();
-            TrainConfig cfg = r.config();
-            long done = r.done();
-            Checkpoint c = r.checkpoint();
+        @Override
+        public Session reopen(org.diffusion4j.train.RunFolder.Continuation r, NDManager m) {
+            JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
             JsonObject desc = model.getAsJsonObject("data");
             DataSet d = DataOptions.reopen(desc);
             DigitClassifier.Config cc = DigitClassifier.Config.fromJson(model.get("config").toString());
-            try (Classifier cl = Classifier.create(cc, m, 0)) {
-                System.err.println("resuming " + resume + " at step " + done + " of " + cfg.steps);
-                return run(cl, d, desc, cfg, resume, c, m);
-            }
+            return session(Classifier.create(cc, m, 0), d, desc, r.config(), r.dir(), null);
         }
 
-        private Integer run(Classifier c, DataSet d, JsonObject desc, TrainConfig cfg, Path dir, Checkpoint from, NDManager m) {
-            Batcher batcher = Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
+        private Session session(Classifier c, DataSet d, JsonObject desc, TrainConfig cfg, Path dir, String banner) {
+            Batcher batcher = Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true).dropLast(true)
                     .scaling(Batcher.Scaling.KEEP).build();
             int sh = desc.has("shift") ? desc.get("shift").getAsInt() : 0;
-            ClassifierTask task = new ClassifierTask(c, desc);
-            int code = TrainRuns.run(task, ClassifierTask.source(batcher, sh, cfg.seed), cfg, dir, from, m, "classifier train");
-            if (code != 0) {
-                return code;
-            }
+            finalTest = desc.has("test") ? desc.get("test").getAsString() : "none";
+            return new Session(c, new ClassifierTask(c, desc.toString()), ClassifierTask.source(batcher, sh, cfg.seed()),
+                    cfg, dir, banner);
+        }
+
+        /** Exports the EMA weights and reports the test accuracy. */
+        @Override
+        public int finish(Path dir, NDManager m) {
             Path weights = dir.resolve(WEIGHTS);
-            Classifier.exportWeights(dir.resolve(Trainer.CHECKPOINT), weights, m);
-            String testSpec = desc.has("test") ? desc.get("test").getAsString() : "none";
-            if (!"none".equals(testSpec)) {
-                DataSet t = Datasets.open(testSpec);
-                requireLabelledImages(t, testSpec);
+            Classifier.exportWeights(dir.resolve(RunFolder.CHECKPOINT), weights, m);
+            if (!"none".equals(finalTest)) {
+                DataSet t = Datasets.open(finalTest);
+                requireLabelledImages(t, finalTest);
                 long t0 = System.nanoTime();
                 try (Classifier ema = Classifier.load(weights, m)) {
                     double acc = ema.accuracy(t, 256);
                     System.out.printf(Locale.ROOT, "test accuracy (EMA weights) on %s: %.2f%% of %d images (%.1f s)%n",
-                            testSpec, 100 * acc, t.size(), (System.nanoTime() - t0) / 1e9);
+                            finalTest, 100 * acc, t.size(), (System.nanoTime() - t0) / 1e9);
                 }
             }
             System.out.println("weights for 'eval samples --classifier': " + weights);

@@ -1,6 +1,7 @@
 package org.diffusion4j.cli;
 
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Path;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
@@ -68,7 +69,7 @@ public final class DataOptions {
         Path file = java.nio.file.Files.isDirectory(runOrCheckpoint)
                 ? runOrCheckpoint.resolve(org.diffusion4j.train.Trainer.CHECKPOINT) : runOrCheckpoint;
         try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
-            JsonObject model = org.diffusion4j.train.Checkpoint.read(file, m).header().getAsJsonObject("model");
+            JsonObject model = JsonParser.parseString(org.diffusion4j.train.Checkpoint.read(file, m).modelJson()).getAsJsonObject();
             if (model == null || !model.has("data") || !model.get("data").isJsonObject()
                     || !model.getAsJsonObject("data").has("spec")) {
                 throw new UserException(file + " does not say which data it was trained on; give --data");

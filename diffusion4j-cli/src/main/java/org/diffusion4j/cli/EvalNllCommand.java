@@ -13,7 +13,6 @@ import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
 import org.diffusion4j.eval.VariationalBound;
 import org.diffusion4j.ddpm.Ddpm;
-import org.diffusion4j.train.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

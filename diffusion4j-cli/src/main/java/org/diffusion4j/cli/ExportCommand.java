@@ -45,8 +45,8 @@ public final class ExportCommand implements Callable<Integer> {
                 p.addProperty("note", note);
             }
             p.addProperty("storage", fp16 ? "float16" : "float32");
-            c.weightsOnly(p).write(out, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
-            System.out.printf("wrote %s (%s model at step %s, %s, %.1f MB)%n", out, c.kind(), c.header().get("step"),
+            c.weightsOnly(p.toString()).write(out, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
+            System.out.printf("wrote %s (%s model at step %s, %s, %.1f MB)%n", out, c.kind(), c.step(),
                     fp16 ? "float16" : "float32", out.toFile().length() / 1e6);
         }
         return 0;

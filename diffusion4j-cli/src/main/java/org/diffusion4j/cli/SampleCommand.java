@@ -21,7 +21,6 @@ import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.SampleParts;
 import org.diffusion4j.ddpm.Pictures;
 import org.diffusion4j.ddpm.Trajectory;
-import org.diffusion4j.train.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -1,11 +1,9 @@
 package org.diffusion4j.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
@@ -16,7 +14,7 @@ import org.diffusion4j.ddpm.net.UNetConfig;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.DdpmSpec;
 import org.diffusion4j.ddpm.DdpmTask;
-import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -33,7 +31,7 @@ import picocli.CommandLine.Option;
             "Example: diffusion4j train --preset tiny --steps 300 --out runs/tiny",
             "         diffusion4j train --resume runs/tiny --steps 400",
             "         diffusion4j train --data toy:moons --out runs/moons"})
-public final class TrainCommand implements Callable<Integer> {
+public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Option(names = "--out", description = "Run folder to create (default: runs/<data>-<preset>).")
     Path out;
 
@@ -63,18 +61,26 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Runtime.init();
-        try (NDManager m = Runtime.newManager()) {
-            return resume != null || train.initFrom != null ? resumeRun(m) : newRun(m);
-        }
+        return TrainRunner.run(this, train.continuation(resume, out));
     }
 
-    private Integer newRun(NDManager m) {
+    @Override
+    public String command() {
+        return "train";
+    }
+
+    @Override
+    public String kind() {
+        return Ddpm.KIND;
+    }
+
+    @Override
+    public Session start(NDManager m) {
         LossType lossType = parseLoss(loss);
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
         Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
-        TrainRuns.requireFresh(dir, "train");
+        TrainRunner.requireFresh(dir, command());
         DdpmSpec spec;
         if (d.isImage()) {
             spec = DdpmSpec.unet(unet.build(d.channels()), d.channels(), d.height(), d.width(), schedule.build(false), lossType);
@@ -87,43 +93,40 @@ public final class TrainCommand implements Callable<Integer> {
         // 2-D points: short runs of big batches on one thread (more threads only cost at this size).
         TrainConfig cfg = withPrecision(train.build(vectors ? new TrainOptions.Defaults(1500, 256, 1e-3, 1.0, 1)
                 : TrainOptions.Defaults.of(2e-4, 1.0)));
-        if (cfg.batchSize > d.size()) {
-            throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
-        }
-        try (Ddpm ddpm = Ddpm.create(spec, m, train.seed())) {
-            System.err.println("training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
-            return run(ddpm, d, data.describe(train.seed()), cfg, dir, null, m);
-        }
+        requireBatchFits(cfg, d);
+        Ddpm ddpm = Ddpm.create(spec, m, train.seed());
+        return session(ddpm, d, data.describe(train.seed()).toString(), cfg, dir,
+                "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
     }
 
-    /** --resume, or a new run started by --init-from from another's state. */
-    private Integer resumeRun(NDManager m) {
-        TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Ddpm.KIND, train, "train", m);
-        r = r.withConfig(withPrecision(r.config()));
-        DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
-        DdpmSpec spec = DdpmSpec.fromJson(r.model().getAsJsonObject("spec").toString());
+    /** --resume, or a new run started by --init-from from another's state; --dropout may change. */
+    @Override
+    public Session reopen(RunFolder.Continuation r, NDManager m) {
+        com.google.gson.JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
+        DataSet d = DataOptions.reopen(model.getAsJsonObject("data"));
+        DdpmSpec spec = DdpmSpec.fromJson(model.getAsJsonObject("spec").toString());
         UNetConfig net = unet.onContinue(spec.unetConfig());
         if (net != null && net.dropout() != spec.unetConfig().dropout()) {
             System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");
             long[] chw = spec.rowShape();
             spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss());
         }
-        try (Ddpm ddpm = Ddpm.create(spec, m, 0)) {
-            return TrainRuns.run(task(ddpm, d, r.model().getAsJsonObject("data")), source(ddpm, d, r.config()), r, m, "train");
+        return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), withPrecision(r.config()),
+                r.dir(), null);
+    }
+
+    private static Session session(Ddpm ddpm, DataSet d, String dataDesc, TrainConfig cfg, Path dir, String banner) {
+        DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
+        BatcherSource source = new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true)
+                .dropLast(true).scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
+        return new Session(ddpm, task, source, cfg, dir, banner);
+    }
+
+    /** Refuses a batch larger than the data set. */
+    static void requireBatchFits(TrainConfig cfg, DataSet d) {
+        if (cfg.batchSize() > d.size()) {
+            throw new UserException("--batch " + cfg.batchSize() + " is larger than the data set (" + d.size() + " rows)");
         }
-    }
-
-    private Integer run(Ddpm ddpm, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir, Checkpoint from, NDManager m) {
-        return TrainRuns.run(task(ddpm, d, dataDesc), source(ddpm, d, cfg), cfg, dir, from, m, "train");
-    }
-
-    private static DdpmTask task(Ddpm ddpm, DataSet d, JsonObject dataDesc) {
-        return new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
-    }
-
-    private static BatcherSource source(Ddpm ddpm, DataSet d, TrainConfig cfg) {
-        return new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true).dropLast(true)
-                .scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
     }
 
     private TrainConfig withPrecision(TrainConfig cfg) {

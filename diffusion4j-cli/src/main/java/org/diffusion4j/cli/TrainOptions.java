@@ -65,6 +65,11 @@ public final class TrainOptions {
         }
     }
 
+    /** How a command with these options and its own --resume and --out continues a run. */
+    ContinueOptions continuation(Path resume, Path out) {
+        return new ContinueOptions(resume, initFrom, out, steps, threads, decayFrom, this::override);
+    }
+
     /** The seed given, or 0. */
     public long seed() {
         return seed != null ? seed : 0;

@@ -20,7 +20,6 @@ import org.diffusion4j.ddpm.Pictures;
 import org.diffusion4j.vae.Vae;
 import org.diffusion4j.vae.VaePictures;
 import org.diffusion4j.vae.VaeTask;
-import org.diffusion4j.train.Progress;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.vae.VaeModel;
 import org.diffusion4j.vae.VaeSpec;
@@ -110,7 +109,7 @@ public final class VaeCommand implements Runnable {
                 "Ctrl-C stops after the current step and saves; --resume continues exactly.",
                 "Example: diffusion4j vae train --preset iwae --steps 20000 --out runs/vae-iwae",
                 "         diffusion4j vae train --conditional class-prior --latent 2 --out runs/vae-cp"})
-    static final class Train implements Callable<Integer> {
+    static final class Train implements Callable<Integer>, TrainFamily {
         @Option(names = "--out", description = "Run folder to create (default: runs/vae-<data>-<preset>).")
         Path out;
 
@@ -165,11 +164,18 @@ public final class VaeCommand implements Runnable {
         long klWarmup;
 
         @Override
-        public Integer call() {
-            Runtime.init();
-            try (NDManager m = Runtime.newManager()) {
-                return resume != null || train.initFrom != null ? resumeRun(m) : newRun(m);
-            }
+        public Integer call() throws Exception {
+            return TrainRunner.run(this, train.continuation(resume, out));
+        }
+
+        @Override
+        public String command() {
+            return "vae train";
+        }
+
+        @Override
+        public String kind() {
+            return Vae.KIND;
         }
 
         VaeSpec buildSpec(DataSet d) {
@@ -228,47 +234,36 @@ public final class VaeCommand implements Runnable {
             return b.conditional(c, d.numClasses()).beta(beta).klWarmup(klWarmup).build();
         }
 
-        private Integer newRun(NDManager m) {
+        @Override
+        public Session start(NDManager m) {
             DataSet d = data.open(train.seed());
             VaeSpec spec = buildSpec(d);
             String p = preset != null ? preset : (d.isImage() ? "iwae" : "toy");
             Path dir = out != null ? out : Path.of("runs", "vae-" + data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + p
                     + (spec.conditional() ? "-" + spec.conditional.label() : ""));
-            TrainRuns.requireFresh(dir, "vae train");
+            TrainRunner.requireFresh(dir, command());
             TrainConfig cfg = train.build(TrainOptions.Defaults.of(1e-3, 0));
-            if (cfg.batchSize > d.size()) {
-                throw new UserException("--batch " + cfg.batchSize + " is larger than the data set (" + d.size() + " rows)");
-            }
-            try (Vae vae = Vae.create(spec, m, train.seed())) {
-                System.err.println("training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
-                return run(vae, d, data.describe(train.seed()), cfg, dir, null, m);
-            }
+            TrainCommand.requireBatchFits(cfg, d);
+            return session(Vae.create(spec, m, train.seed()), d, data.describe(train.seed()), cfg, dir,
+                    "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
         }
 
         /** --resume, or a new run started by --init-from from another's state. */
-        private Integer resumeRun(NDManager m) {
-            TrainRuns.Resumed r = TrainRuns.resumeOrBranch(resume, out, Vae.KIND, train, "vae train", m);
-            DataSet d = DataOptions.reopen(r.model().getAsJsonObject("data"));
-            try (Vae vae = Vae.create(VaeSpec.fromJson(r.model().getAsJsonObject("spec").toString()), m, 0)) {
-                VaeTask task = task(vae, r.model().getAsJsonObject("data"));
-                return TrainRuns.run(task, source(task, vae, d, r.config()), r, m, "vae train");
-            }
+        @Override
+        public Session reopen(org.diffusion4j.train.RunFolder.Continuation r, NDManager m) {
+            JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
+            DataSet d = DataOptions.reopen(model.getAsJsonObject("data"));
+            Vae vae = Vae.create(VaeSpec.fromJson(model.getAsJsonObject("spec").toString()), m, 0);
+            return session(vae, d, model.getAsJsonObject("data"), r.config(), r.dir(), null);
         }
 
-        private static Integer run(Vae vae, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir,
-                org.diffusion4j.train.Checkpoint from, NDManager m) {
-            VaeTask task = task(vae, dataDesc);
-            return TrainRuns.run(task, source(task, vae, d, cfg), cfg, dir, from, m, "vae train");
-        }
-
-        private static VaeTask task(Vae vae, JsonObject dataDesc) {
-            return new VaeTask(vae, dataDesc, forModel(vae.spec(), testData(dataDesc, null, 2000), 0));
-        }
-
-        private static org.diffusion4j.train.BatchSource source(VaeTask task, Vae vae, DataSet d, TrainConfig cfg) {
+        /** The task (pictures checked against the test data) and its batches, binarised for Bernoulli models. */
+        private static Session session(Vae vae, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir, String banner) {
+            VaeTask task = new VaeTask(vae, dataDesc.toString(), forModel(vae.spec(), testData(dataDesc, null, 2000), 0));
             boolean bernoulli = vae.spec().likelihood == VaeSpec.Likelihood.BERNOULLI;
-            return task.source(new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize).seed(cfg.seed).shuffle(true)
-                    .dropLast(true).scaling(Batcher.Scaling.KEEP).binarize(bernoulli).build()));
+            BatcherSource source = new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true)
+                    .dropLast(true).scaling(Batcher.Scaling.KEEP).binarize(bernoulli).build());
+            return new Session(vae, task, task.source(source), cfg, dir, banner);
         }
     }
 

@@ -68,7 +68,7 @@ public final class WidenCommand implements Callable<Integer> {
                 DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss());
                 try (Ddpm big = Ddpm.create(wideSpec, m, seed)) {
                     UNetWidener.widen((UNet) small.network(), (UNet) big.network(), seed);
-                    JsonObject h = c.header().deepCopy();
+                    JsonObject h = JsonParser.parseString(c.header()).getAsJsonObject();
                     h.getAsJsonObject("model").add("spec", JsonParser.parseString(wideSpec.toJson()));
                     JsonObject w = new JsonObject();
                     w.addProperty("from", file.toString());
@@ -78,7 +78,7 @@ public final class WidenCommand implements Callable<Integer> {
                         w.add("exported", h.remove("exported"));
                     }
                     h.add("widened", w);
-                    new Checkpoint(h, Map.of("ema", NamedArrays.parametersOf(big.network()))).write(out);
+                    new Checkpoint(h.toString(), Map.of("ema", NamedArrays.parametersOf(big.network()))).write(out);
                     System.out.printf(Locale.ROOT, "wrote %s: %s (%,d parameters) from %s (%,d) at step %s%n", out, wide,
                             ((UNet) big.network()).parameterCount(), spec.unetConfig(),
                             ((UNet) small.network()).parameterCount(), h.get("step"));
@@ -93,7 +93,7 @@ public final class WidenCommand implements Callable<Integer> {
 
     /** The loss of Algorithm 1 of both nets on the same test images, steps and noise. */
     private void compare(Ddpm small, Ddpm big, Checkpoint c, int n, NDManager m) {
-        JsonObject data = c.header().getAsJsonObject("model").getAsJsonObject("data");
+        JsonObject data = JsonParser.parseString(c.modelJson()).getAsJsonObject().getAsJsonObject("data");
         String name = data != null && data.has("spec") && "mnist".equals(data.get("spec").getAsString()) ? "mnist:test" : null;
         if (name == null) {
             System.out.println("(no comparison: the model was not trained on the bundled MNIST)");

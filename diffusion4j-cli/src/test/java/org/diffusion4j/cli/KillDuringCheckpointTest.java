@@ -35,7 +35,7 @@ class KillDuringCheckpointTest {
             return -1;
         }
         try (NDManager m = Runtime.newManager()) {
-            return Checkpoint.read(ckpt, m).header().get("step").getAsLong();
+            return Checkpoint.read(ckpt, m).step();
         }
     }
 
@@ -55,7 +55,7 @@ class KillDuringCheckpointTest {
             p.destroyForcibly().waitFor();
             assertTrue(Files.exists(ckpt), "no checkpoint written; see " + dir.resolve("log.txt"));
             try (NDManager m = Runtime.newManager()) {
-                long step = Checkpoint.read(ckpt, m).header().get("step").getAsLong();
+                long step = Checkpoint.read(ckpt, m).step();
                 assertTrue(step > lastStep, "round " + round + ": step " + step + " after " + lastStep);
                 lastStep = step;
             }

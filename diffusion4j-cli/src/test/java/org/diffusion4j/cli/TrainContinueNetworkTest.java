@@ -13,7 +13,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TrainContinueNetworkTest {
     private static float dropoutOf(Path run) {
         try (NDManager m = Runtime.newManager()) {
-            return Checkpoint.read(run.resolve("checkpoint.bin"), m).header().getAsJsonObject("model")
+            return com.google.gson.JsonParser.parseString(Checkpoint.read(run.resolve("checkpoint.bin"), m).modelJson()).getAsJsonObject()
                     .getAsJsonObject("spec").getAsJsonObject("config").get("dropout").getAsFloat();
         }
     }
@@ -57,10 +57,10 @@ class TrainContinueNetworkTest {
         assertOk(o);
         try (NDManager m = Runtime.newManager()) {
             Checkpoint c = Checkpoint.read(wide, m);
-            assertEquals("[2,4]", c.header().getAsJsonObject("model").getAsJsonObject("spec").getAsJsonObject("config")
+            assertEquals("[2,4]", com.google.gson.JsonParser.parseString(c.modelJson()).getAsJsonObject().getAsJsonObject("spec").getAsJsonObject("config")
                     .get("chMult").toString());
-            assertEquals(2, c.header().get("step").getAsLong());
-            assertEquals(a.resolve("checkpoint.bin").toString(), c.header().getAsJsonObject("widened").get("from").getAsString());
+            assertEquals(2, c.step());
+            assertEquals(a.resolve("checkpoint.bin").toString(), com.google.gson.JsonParser.parseString(c.header()).getAsJsonObject().getAsJsonObject("widened").get("from").getAsString());
         }
         Path b = dir.resolve("b");
         assertOk(CliErrorsTest.run("train", "--init-from", wide.toString(), "--steps", "3", "--out", b.toString()));
@@ -73,7 +73,7 @@ class TrainContinueNetworkTest {
 
     private static long stepOf(Path run) {
         try (NDManager m = Runtime.newManager()) {
-            return Checkpoint.read(run.resolve("checkpoint.bin"), m).header().get("step").getAsLong();
+            return Checkpoint.read(run.resolve("checkpoint.bin"), m).step();
         }
     }
 }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -79,7 +80,7 @@ public final class Classifier implements AutoCloseable {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             DigitClassifier.Config cfg;
             try {
-                JsonObject model = c.header().getAsJsonObject("model");
+                JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
                 cfg = DigitClassifier.Config.fromJson(model.get("config").toString());
             } catch (RuntimeException e) {
                 throw new UserException(file + ": the checkpoint header has no valid classifier configuration");

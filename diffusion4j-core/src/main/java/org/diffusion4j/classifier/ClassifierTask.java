@@ -20,10 +20,10 @@ import org.diffusion4j.train.TrainingTask;
  */
 public final class ClassifierTask implements TrainingTask {
     private final Classifier classifier;
-    private final JsonObject data;
+    private final String data;
 
-    /** @param data a description of the training data, saved in config.json (for resume) */
-    public ClassifierTask(Classifier classifier, JsonObject data) {
+    /** @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume) */
+    public ClassifierTask(Classifier classifier, String data) {
         this.classifier = classifier;
         this.data = data;
     }
@@ -49,11 +49,13 @@ public final class ClassifierTask implements TrainingTask {
     }
 
     @Override
-    public JsonObject describe() {
+    public String describe() {
         JsonObject o = new JsonObject();
         o.add("config", JsonParser.parseString(classifier.config().toJson()));
-        o.add("data", data);
-        return o;
+        if (data != null) {
+            o.add("data", JsonParser.parseString(data));
+        }
+        return o.toString();
     }
 
     /**

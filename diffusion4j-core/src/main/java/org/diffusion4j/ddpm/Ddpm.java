@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffusion4j.Runtime;
@@ -55,7 +56,7 @@ public final class Ddpm implements AutoCloseable {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
-            JsonObject model = c.header().getAsJsonObject("model").getAsJsonObject("spec");
+            JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject().getAsJsonObject("spec");
             Ddpm d = new Ddpm(DdpmSpec.fromJson(model.toString()), parent, 0);
             c.loadWeightsInto(d.network, ema, file.toString());
             return d;

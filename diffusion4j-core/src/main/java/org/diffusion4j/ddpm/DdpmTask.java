@@ -25,14 +25,14 @@ public final class DdpmTask implements TrainingTask {
     public static final long SNAPSHOT_SEED = 1234;
 
     private final Ddpm ddpm;
-    private final JsonObject data;
+    private final String data;
     private final DataSet reference;
 
     /**
-     * @param data a description of the training data, saved in config.json (for resume)
+     * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
      * @param reference real data to draw beside samples of 2-D points (may be null)
      */
-    public DdpmTask(Ddpm ddpm, JsonObject data, DataSet reference) {
+    public DdpmTask(Ddpm ddpm, String data, DataSet reference) {
         this.ddpm = ddpm;
         this.data = data;
         this.reference = reference;
@@ -54,11 +54,13 @@ public final class DdpmTask implements TrainingTask {
     }
 
     @Override
-    public JsonObject describe() {
+    public String describe() {
         JsonObject o = new JsonObject();
         o.add("spec", JsonParser.parseString(ddpm.spec().toJson()));
-        o.add("data", data);
-        return o;
+        if (data != null) {
+            o.add("data", JsonParser.parseString(data));
+        }
+        return o.toString();
     }
 
     @Override

@@ -30,13 +30,52 @@ public final class Checkpoint {
     private final JsonObject header;
     private final Map<String, NamedArrays> sections;
 
-    public Checkpoint(JsonObject header, Map<String, NamedArrays> sections) {
+    /**
+     * @param headerJson the header, a JSON object with at least "kind" (and, for a training
+     *     checkpoint, "model", "train", "step", "adamUpdates", "emaUpdates")
+     * @param sections the named arrays, written in this order
+     */
+    public Checkpoint(String headerJson, Map<String, NamedArrays> sections) {
+        this(JsonParser.parseString(headerJson).getAsJsonObject(), sections);
+    }
+
+    Checkpoint(JsonObject header, Map<String, NamedArrays> sections) {
         this.header = header;
         this.sections = new LinkedHashMap<>(sections);
     }
 
-    public JsonObject header() {
+    /** The header as JSON (a copy: edit it and build a new checkpoint to change it). */
+    public String header() {
+        return header.toString();
+    }
+
+    JsonObject headerObject() {
         return header;
+    }
+
+    /** The step the checkpoint was written at. */
+    public long step() {
+        return header.get("step").getAsLong();
+    }
+
+    /** The model description of the header ({@link TrainingTask#describe()}) as JSON. */
+    public String modelJson() {
+        return header.get("model").toString();
+    }
+
+    /** The training configuration the checkpoint was written under. */
+    public TrainConfig trainConfig() {
+        return TrainConfig.fromJson(header.get("train").toString());
+    }
+
+    /** Where the run came from if it was branched from another's state (JSON), or null. */
+    public String originJson() {
+        return header.has("initFrom") ? header.get("initFrom").toString() : null;
+    }
+
+    /** True for a weights-only file (an exported model): no raw weights or Adam moments. */
+    public boolean isWeightsOnly() {
+        return !has("adam.m");
     }
 
     /** The section or a UserException saying it is missing. */
@@ -70,9 +109,9 @@ public final class Checkpoint {
      * A weights-only copy for shipping and sampling: the header (with provenance added) and the
      * EMA weights, without the raw weights and optimizer moments (a quarter of the size).
      */
-    public Checkpoint weightsOnly(JsonObject provenance) {
+    public Checkpoint weightsOnly(String provenanceJson) {
         JsonObject h = header.deepCopy();
-        h.add("exported", provenance);
+        h.add("exported", JsonParser.parseString(provenanceJson));
         Map<String, NamedArrays> s = new LinkedHashMap<>();
         s.put("ema", section("ema"));
         return new Checkpoint(h, s);
@@ -80,7 +119,7 @@ public final class Checkpoint {
 
     /** The checkpoint file of a run folder, or the given path if it is a file. */
     public static Path fileOf(Path runOrCheckpoint) {
-        return Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(Trainer.CHECKPOINT) : runOrCheckpoint;
+        return Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(RunFolder.CHECKPOINT) : runOrCheckpoint;
     }
 
     /**

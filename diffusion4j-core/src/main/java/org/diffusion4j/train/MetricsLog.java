@@ -53,9 +53,10 @@ public final class MetricsLog implements AutoCloseable {
         }
     }
 
-    public void append(JsonObject record) {
+    /** Appends one record, a JSON object on one line. */
+    public void append(String record) {
         try {
-            writer.write(record.toString());
+            writer.write(record);
             writer.write('\n');
         } catch (IOException e) {
             throw new UserException(file + ": cannot write the metrics log (" + e.getMessage() + ")");

@@ -1,46 +1,55 @@
 package org.diffusion4j.train;
 
 import com.google.gson.Gson;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.nn.Precision;
 
 /**
- * Immutable hyper-parameters of the training loop (not of the model). Serialised into
- * config.json and every checkpoint.
+ * Hyper-parameters of the training loop (not of the model), serialised into config.json and
+ * every checkpoint. Build one with {@link #builder()} (the defaults) and validate with its
+ * {@code build()}; the canonical constructor checks the same rules.
+ *
+ * @param steps the step the run trains to
+ * @param batchSize rows per step
+ * @param lr Adam's learning rate (argument name "learningRate" in messages)
+ * @param warmupSteps steps of linear warm-up
+ * @param warmupFrom step the warm-up starts from: 0, or the step a branched run starts at
+ * @param lrDecayFrom step at which the rate starts its linear decay to 0 at steps; -1: none
+ * @param gradClip global gradient norm to clip to; 0: off
+ * @param emaDecay decay of the weights' exponential moving average
+ * @param seed seed of every random number of a step (with the step)
+ * @param logEvery steps between memory readings (and progress lines)
+ * @param checkpointEvery steps between checkpoints (save points)
+ * @param sampleEvery steps between sample pictures; 0: never
+ * @param threads PyTorch intra-op threads; 0: leave as is
+ * @param precision "fp32" or "fp16": what the network computes in (master weights stay float32)
  */
-public final class TrainConfig {
-    public final long steps;
-    public final int batchSize;
-    public final double lr;
-    public final long warmupSteps;
-    /** Step the warm-up starts from: 0, or the step a run made with --init-from starts at. */
-    public final long warmupFrom;
-    /** Step at which the learning rate starts its linear decay to 0 at {@link #steps}; -1: no decay. */
-    public final long lrDecayFrom;
-    public final double gradClip;
-    public final double emaDecay;
-    public final long seed;
-    public final int logEvery;
-    public final int checkpointEvery;
-    public final int sampleEvery;
-    public final int threads;
-    /** "fp32" or "fp16": the precision the network computes in (master weights stay float32). */
-    public final String precision;
+public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps, long warmupFrom, long lrDecayFrom,
+        double gradClip, double emaDecay, long seed, int logEvery, int checkpointEvery, int sampleEvery, int threads,
+        String precision) {
 
-    private TrainConfig(Builder b) {
-        steps = b.steps;
-        batchSize = b.batchSize;
-        lr = b.lr;
-        warmupSteps = b.warmupSteps;
-        warmupFrom = b.warmupFrom;
-        lrDecayFrom = b.lrDecayFrom;
-        gradClip = b.gradClip;
-        emaDecay = b.emaDecay;
-        seed = b.seed;
-        logEvery = b.logEvery;
-        checkpointEvery = b.checkpointEvery;
-        sampleEvery = b.sampleEvery;
-        threads = b.threads;
-        precision = b.precision;
+    public TrainConfig {
+        require(steps >= 1, "steps", steps, "must be at least 1");
+        require(batchSize >= 1 && batchSize <= 65536, "batchSize", batchSize, "must be in 1..65536");
+        require(lr > 0 && lr < 1, "learningRate", lr, "must be in (0, 1)");
+        require(warmupSteps >= 0, "warmup", warmupSteps, "must be >= 0");
+        require(warmupFrom >= 0, "warmupFrom", warmupFrom, "must be >= 0");
+        require(lrDecayFrom == -1 || (lrDecayFrom >= warmupFrom + warmupSteps && lrDecayFrom < steps), "lrDecayFrom",
+                lrDecayFrom, "must lie between the warm-up's end (" + (warmupFrom + warmupSteps) + ") and steps (" + steps + ")");
+        require(gradClip >= 0, "gradClip", gradClip, "must be >= 0 (0 turns clipping off)");
+        require(emaDecay >= 0 && emaDecay < 1, "emaDecay", emaDecay, "must be in [0, 1)");
+        require(logEvery >= 1, "logEvery", logEvery, "must be >= 1");
+        require(checkpointEvery >= 1, "checkpointEvery", checkpointEvery, "must be >= 1");
+        require(sampleEvery >= 0, "sampleEvery", sampleEvery, "must be >= 0 (0: never)");
+        require(threads >= 0, "threads", threads, "must be >= 0 (0: all cores)");
+        // configs written before the option existed have none
+        precision = Precision.parse(precision == null ? "fp32" : precision).label();
+    }
+
+    private static void require(boolean ok, String argument, Object value, String problem) {
+        if (!ok) {
+            throw new InvalidArgumentException(argument, value, problem);
+        }
     }
 
     public static Builder builder() {
@@ -48,22 +57,9 @@ public final class TrainConfig {
     }
 
     public Builder toBuilder() {
-        Builder b = new Builder();
-        b.steps = steps;
-        b.batchSize = batchSize;
-        b.lr = lr;
-        b.warmupSteps = warmupSteps;
-        b.warmupFrom = warmupFrom;
-        b.lrDecayFrom = lrDecayFrom;
-        b.gradClip = gradClip;
-        b.emaDecay = emaDecay;
-        b.seed = seed;
-        b.logEvery = logEvery;
-        b.checkpointEvery = checkpointEvery;
-        b.sampleEvery = sampleEvery;
-        b.threads = threads;
-        b.precision = precision;
-        return b;
+        return new Builder().steps(steps).batchSize(batchSize).lr(lr).warmupSteps(warmupSteps).warmupFrom(warmupFrom)
+                .lrDecayFrom(lrDecayFrom).gradClip(gradClip).emaDecay(emaDecay).seed(seed).logEvery(logEvery)
+                .checkpointEvery(checkpointEvery).sampleEvery(sampleEvery).threads(threads).precision(precision);
     }
 
     /**
@@ -95,15 +91,17 @@ public final class TrainConfig {
         return Precision.parse(precision);
     }
 
+    /** The JSON object of config.json's "train" (the builder's fields: the format files have always had). */
     public String toJson() {
-        return new Gson().toJson(this);
+        return new Gson().toJson(toBuilder());
     }
 
+    /** Reads {@link #toJson()}'s format; fields missing in older files take the builder's defaults. */
     public static TrainConfig fromJson(String json) {
         return new Gson().fromJson(json, Builder.class).build();
     }
 
-    /** Builder with the DDPM paper's defaults where they apply. */
+    /** Builder with the DDPM paper's defaults where they apply; its fields are the JSON format. */
     public static final class Builder {
         private long steps = 1000;
         private int batchSize = 64;
@@ -138,30 +136,8 @@ public final class TrainConfig {
         public Builder precision(String v) { precision = v; return this; }
 
         public TrainConfig build() {
-            require(steps >= 1, "--steps must be at least 1, got " + steps);
-            require(batchSize >= 1 && batchSize <= 65536, "--batch must be in 1..65536, got " + batchSize);
-            require(lr > 0 && lr < 1, "--lr must be in (0, 1), got " + lr);
-            require(warmupSteps >= 0, "--warmup must be >= 0, got " + warmupSteps);
-            require(warmupFrom >= 0, "the warm-up's start must be >= 0, got " + warmupFrom);
-            require(lrDecayFrom == -1 || (lrDecayFrom >= warmupFrom + warmupSteps && lrDecayFrom < steps),
-                    "--decay-from must lie between the warm-up's end (" + (warmupFrom + warmupSteps) + ") and --steps (" + steps + "), got " + lrDecayFrom);
-            require(gradClip >= 0, "--clip must be >= 0 (0 turns clipping off), got " + gradClip);
-            require(emaDecay >= 0 && emaDecay < 1, "--ema must be in [0, 1), got " + emaDecay);
-            require(logEvery >= 1, "--log-every must be >= 1, got " + logEvery);
-            require(checkpointEvery >= 1, "--checkpoint-every must be >= 1, got " + checkpointEvery);
-            require(sampleEvery >= 0, "--sample-every must be >= 0 (0: never), got " + sampleEvery);
-            require(threads >= 0, "--threads must be >= 0 (0: all cores), got " + threads);
-            if (precision == null) { // configs written before the option existed
-                precision = "fp32";
-            }
-            precision = Precision.parse(precision).label();
-            return new TrainConfig(this);
-        }
-
-        private static void require(boolean ok, String message) {
-            if (!ok) {
-                throw new org.diffusion4j.UserException(message);
-            }
+            return new TrainConfig(steps, batchSize, lr, warmupSteps, warmupFrom, lrDecayFrom, gradClip, emaDecay, seed,
+                    logEvery, checkpointEvery, sampleEvery, threads, precision);
         }
     }
 }

@@ -8,14 +8,10 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
-import java.util.function.Consumer;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.nn.LowPrecision;
@@ -24,112 +20,107 @@ import org.diffusion4j.nn.Scalar;
 
 /**
  * The one training loop of every model family: per step, seed PyTorch's generator from
- * (seed, step), take the step's batch, loss and backward, clip by global norm, Adam, EMA; log
- * metrics, show progress, checkpoint atomically, draw pictures with the EMA weights. Because
+ * (seed, step), take the step's batch, loss and backward, clip by global norm, Adam, EMA. Because
  * every random number of a step is a function of (seed, step), a resumed run reproduces an
- * uninterrupted one exactly.
+ * uninterrupted one exactly. The loop keeps everything in memory; what is written or shown
+ * (metrics, checkpoints, pictures, progress) is the business of its {@link TrainingListener}s,
+ * e.g. those of a {@link RunFolder}.
  */
 public final class Trainer implements AutoCloseable {
-    public static final String CHECKPOINT = "checkpoint.bin";
-    public static final String CONFIG = "config.json";
-    public static final String METRICS = "metrics.jsonl";
+    /** File names of a run folder (kept here for callers that name them through the trainer). */
+    public static final String CHECKPOINT = RunFolder.CHECKPOINT;
+    public static final String CONFIG = RunFolder.CONFIG;
+    public static final String METRICS = RunFolder.METRICS;
 
     private final TrainingTask task;
     private final BatchSource data;
     private final TrainConfig config;
-    private final Path runDir;
     private final NDManager manager;
     private final NamedArrays params;
     private final Adam adam;
     private final Ema ema;
     private final Precision precision;
     private final LossScaler scaler;
-    private final RunLock lock;
+    private final DivergencePolicy divergence;
+    private final List<TrainingListener> listeners = new ArrayList<>();
     private long step;
-    private long skipped;
-    /** Where a run started by --init-from came from (kept in every checkpoint), or null. */
+    /** Where a run branched from another's state came from (kept in every checkpoint), or null. */
     private JsonObject origin;
-
-    /** Steps whose update was skipped because the gradient was not finite. */
-    public long skippedSteps() {
-        return skipped;
-    }
-    private int skippedInARow;
-    private static final int MAX_SKIPPED_IN_A_ROW = 10;
     private volatile boolean stopRequested;
-    private Progress.Mode progressMode = Progress.Mode.AUTO;
-    private Consumer<Path> afterCheckpoint = p -> { };
-    private Consumer<StepTimings> afterStep = t -> { };
-
-    /** Nanoseconds of the phases of one step (PyTorch runs ops synchronously on the CPU). */
-    public record StepTimings(long data, long forward, long backward, long clip, long adam, long ema) {
-        public long total() {
-            return data + forward + backward + clip + adam + ema;
-        }
-    }
-
-    private StepTimings lastTimings;
-
-    /** The phase timings of the last step, or null before the first. */
-    public StepTimings lastTimings() {
-        return lastTimings;
-    }
 
     /** What a call to {@link #run} did. */
     public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds) {}
 
-    public Trainer(TrainingTask task, BatchSource data, TrainConfig config, Path runDir, NDManager parent) {
+    /**
+     * A trainer of {@code task}'s model on {@code data}, at step 0 with fresh Adam and EMA state;
+     * its arrays live in a sub-manager of {@code parent}, closed with the trainer.
+     */
+    public Trainer(TrainingTask task, BatchSource data, TrainConfig config, NDManager parent) {
         this.task = task;
         this.data = data;
         this.config = config;
-        this.runDir = runDir;
-        this.manager = parent.newSubManager();
         this.params = NamedArrays.parametersOf(task.model());
         if (params.size() == 0) {
             throw new IllegalArgumentException("the model has no trainable parameters: initialise it first");
         }
+        this.manager = parent.newSubManager();
         this.adam = new Adam(params, manager);
-        this.ema = new Ema(params, config.emaDecay, manager);
+        this.ema = new Ema(params, config.emaDecay(), manager);
         this.precision = config.precisionValue();
         this.scaler = new LossScaler(precision != Precision.FP32);
-        if (config.threads > 0) {
-            Runtime.setThreads(config.threads);
+        this.divergence = new DivergencePolicy(scaler);
+        if (config.threads() > 0) {
+            Runtime.setThreads(config.threads());
         }
-        this.lock = runDir == null ? null : RunLock.acquire(runDir);
     }
 
-    public Trainer progress(Progress.Mode mode) {
-        this.progressMode = mode;
+    /** Adds a listener, called after those added before it. */
+    public Trainer addListener(TrainingListener listener) {
+        listeners.add(listener);
         return this;
     }
 
-    /** Called with the checkpoint path after every checkpoint is written (e.g. to draw plots). */
-    public Trainer afterCheckpoint(Consumer<Path> hook) {
-        this.afterCheckpoint = hook;
-        return this;
+    public TrainingTask task() {
+        return task;
     }
 
-    /** Called after every step with its phase timings (benchmarks). */
-    public Trainer afterStep(Consumer<StepTimings> hook) {
-        this.afterStep = hook;
-        return this;
+    public TrainConfig config() {
+        return config;
     }
 
+    /** Steps done so far (the 0-based number of the next step). */
     public long step() {
         return step;
     }
 
+    /** The trained weights (the model's parameters). */
     public NamedArrays parameters() {
         return params;
     }
 
+    /** The exponential moving average of the weights. */
     public Ema ema() {
         return ema;
     }
 
-    /** Asks the loop to stop after the current step; it then writes a checkpoint. Thread-safe. */
+    /** Steps whose update was skipped because the gradient was not finite. */
+    public long skippedSteps() {
+        return divergence.skipped();
+    }
+
+    /** Asks the loop to stop after the current step (listeners then save as at the last step). Thread-safe. */
     public void requestStop() {
         stopRequested = true;
+    }
+
+    /** True once the step just done is the run's last: the target is reached or a stop was asked for. */
+    public boolean finishing() {
+        return step >= config.steps() || stopRequested;
+    }
+
+    /** True when the state after the step just done should be saved: every checkpointEvery steps and at the end. */
+    public boolean atSavePoint() {
+        return step % config.checkpointEvery() == 0 || finishing();
     }
 
     /**
@@ -138,7 +129,7 @@ public final class Trainer implements AutoCloseable {
      * trained weights and the EMA, and Adam starts afresh (its bias correction restarts too).
      */
     public void restore(Checkpoint ckpt) {
-        JsonObject h = ckpt.header();
+        JsonObject h = ckpt.headerObject();
         if (!task.kind().equals(ckpt.kind())) {
             throw new UserException("the checkpoint holds a '" + ckpt.kind() + "' model, not '" + task.kind() + "'");
         }
@@ -156,9 +147,9 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Records that this run started from another run's state (after {@link #restore}). */
-    public void initFrom(JsonObject source) {
-        this.origin = source;
+    /** Records (as JSON) that this run started from another run's state (after {@link #restore}). */
+    public void initFrom(String originJson) {
+        this.origin = originJson == null ? null : JsonParser.parseString(originJson).getAsJsonObject();
     }
 
     private NamedArrays checked(NamedArrays a) {
@@ -166,12 +157,16 @@ public final class Trainer implements AutoCloseable {
         return a;
     }
 
-    /** The header every checkpoint and config.json carry. */
-    public JsonObject header() {
+    /** The header every checkpoint and config.json carry, as JSON. */
+    public String header() {
+        return headerObject().toString();
+    }
+
+    JsonObject headerObject() {
         JsonObject h = new JsonObject();
         h.addProperty("format", 1);
         h.addProperty("kind", task.kind());
-        h.add("model", task.describe());
+        h.add("model", JsonParser.parseString(task.describe()));
         h.add("train", JsonParser.parseString(config.toJson()));
         h.addProperty("step", step);
         h.addProperty("adamUpdates", adam.updates());
@@ -186,15 +181,32 @@ public final class Trainer implements AutoCloseable {
         return h;
     }
 
-    public void writeCheckpoint() {
+    /** The full training state now (weights, EMA, Adam moments, header), to write or to keep. */
+    public Checkpoint checkpoint() {
         Map<String, NamedArrays> sections = new LinkedHashMap<>();
         sections.put("model", params);
         sections.put("ema", ema.weights());
         sections.put("adam.m", adam.firstMoments());
         sections.put("adam.v", adam.secondMoments());
-        Path file = runDir.resolve(CHECKPOINT);
-        new Checkpoint(header(), sections).write(file);
-        afterCheckpoint.accept(file);
+        return new Checkpoint(headerObject(), sections);
+    }
+
+    /** Trains from the current step to config.steps (or until stopped), telling the listeners. */
+    public Result run() {
+        long start = step;
+        List<Float> losses = new ArrayList<>();
+        long t0 = System.nanoTime();
+        try {
+            listeners.forEach(l -> l.onStart(this));
+            while (step < config.steps() && !stopRequested) {
+                StepRecord record = trainStep();
+                losses.add(record.loss());
+                listeners.forEach(l -> l.onStep(this, record));
+            }
+        } finally {
+            listeners.forEach(l -> l.onEnd(this));
+        }
+        return new Result(start, step, losses, stopRequested && step < config.steps(), (System.nanoTime() - t0) / 1e9);
     }
 
     private static long stepSeed(long seed, long step) {
@@ -204,128 +216,64 @@ public final class Trainer implements AutoCloseable {
         return z ^ (z >>> 31);
     }
 
-    /** Trains from the current step to config.steps (or until stopped). */
-    public Result run() {
-        long start = step;
-        List<Float> losses = new ArrayList<>();
-        long t0 = System.nanoTime();
-        AtomicConfig.write(runDir.resolve(CONFIG), header());
-        try (MetricsLog metrics = new MetricsLog(runDir.resolve(METRICS), step);
-                Progress progress = new Progress("train", step, config.steps, progressMode, config.logEvery)) {
-            while (step < config.steps && !stopRequested) {
-                long ts = System.nanoTime();
-                double lr = config.learningRate(step);
-                float loss;
-                double norm;
-                try (NDManager sub = manager.newSubManager()) {
-                    Runtime.seed(stepSeed(config.seed, step));
-                    Batch batch = data.batch(step, sub);
-                    long tData = System.nanoTime();
-                    NDArray lossArray;
-                    long tForward;
-                    NamedArrays grads;
-                    // In fp16 the network runs on float16 copies of the weights; their gradients
-                    // come back as float32, divided by the loss scale.
-                    try (LowPrecision lp = LowPrecision.enter(task.model(), precision, sub, true)) {
-                        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                            lossArray = task.loss(batch);
-                            tForward = System.nanoTime();
-                            gc.backward(lp.reduced() ? Scalar.mul(lossArray, scaler.scale()) : lossArray);
-                        }
-                        grads = lp.reduced()
-                                ? new NamedArrays(lp.names(), lp.float32Gradients(sub, 1.0 / scaler.scale()))
-                                : gradients(sub);
-                    }
-                    loss = lossArray.getFloat();
-                    long tBackward = System.nanoTime();
-                    norm = GradientClipping.globalNorm(grads);
-                    if (!Float.isFinite(loss)) {
-                        zeroGradients();
-                        throw new UserException(String.format(Locale.ROOT,
-                                "the loss became %s at step %d; the run stopped, and %s holds the last good "
-                                        + "checkpoint: lower --lr or keep --clip on, then --resume",
-                                loss, step + 1, runDir.resolve(CHECKPOINT)));
-                    }
-                    if (!Double.isFinite(norm) && scaler.overflow()) {
-                        // fp16: the scaled gradient overflowed; skip the update with a smaller scale.
-                        zeroGradients();
-                        skipped++;
-                        skippedInARow = 1;
-                    } else if (!Double.isFinite(norm)) {
-                        // A finite loss with a non-finite gradient: skip this update (the weights,
-                        // Adam and EMA stay as they were); stop if it keeps happening.
-                        String where = firstNonFinite(grads);
-                        zeroGradients();
-                        skipped++;
-                        if (++skippedInARow >= MAX_SKIPPED_IN_A_ROW) {
-                            throw new UserException(String.format(Locale.ROOT,
-                                    "the gradient was not finite %d steps in a row (last at step %d%s); the run stopped, "
-                                            + "and %s holds the last good checkpoint: --resume would replay the same "
-                                            + "steps, so branch a new run from it with --init-from %s --out NEW_DIR and a "
-                                            + "lower --lr or another --seed",
-                                    skippedInARow, step + 1, where, runDir.resolve(CHECKPOINT), runDir));
-                        }
-                        System.err.printf(Locale.ROOT, "%nwarning: step %d has a non-finite gradient%s (loss %.4f); update skipped%n",
-                                step + 1, where, loss);
-                    } else {
-                        skippedInARow = 0;
-                        scaler.good();
-                    }
-                    long tClip = System.nanoTime();
-                    if (skippedInARow == 0) {
-                        adam.step(params, grads, lr, GradientClipping.scale(norm, config.gradClip));
-                        zeroGradients();
-                    }
-                    long tAdam = System.nanoTime();
-                    if (skippedInARow == 0) {
-                        ema.update(params);
-                    }
-                    long tEma = System.nanoTime();
-                    lastTimings = new StepTimings(tData - ts, tForward - tData, tBackward - tForward,
-                            tClip - tBackward, tAdam - tClip, tEma - tAdam);
-                }
-                step++;
-                afterStep.accept(lastTimings);
-                double ms = (System.nanoTime() - ts) / 1e6;
-                losses.add(loss);
-                JsonObject rec = new JsonObject();
-                rec.addProperty("step", step);
-                rec.addProperty("loss", loss);
-                rec.addProperty("lr", lr);
-                rec.addProperty("gradNorm", norm);
-                rec.addProperty("msPerStep", Math.round(ms * 100) / 100.0);
-                if (skippedInARow > 0) {
-                    rec.addProperty("skipped", true);
-                }
-                if (step % config.logEvery == 0) {
-                    rec.addProperty("rssMb", Math.round(ResidentMemory.currentMb()));
-                    // The heap beside RSS tells a growing JVM heap from growing native memory.
-                    rec.addProperty("heapMb", Math.round(ResidentMemory.heapUsedMb()));
-                    rec.addProperty("heapCommittedMb", Math.round(ResidentMemory.heapCommittedMb()));
-                }
-                metrics.append(rec);
-                progress.update(step, String.format(Locale.ROOT, "loss %.4f", loss));
-                boolean last = step == config.steps || stopRequested;
-                if (step % config.checkpointEvery == 0 || last) {
-                    metrics.flush();
-                    writeCheckpoint();
-                }
-                if (config.sampleEvery > 0 && (step % config.sampleEvery == 0 || last)) {
-                    snapshot();
-                }
+    /** One step: batch, loss and gradient, the divergence verdict, and (unless skipped) Adam and EMA. */
+    private StepRecord trainStep() {
+        long ts = System.nanoTime();
+        double lr = config.learningRate(step);
+        Backward b;
+        DivergencePolicy.Verdict verdict;
+        StepTimings timings;
+        try (NDManager sub = manager.newSubManager()) {
+            Runtime.seed(stepSeed(config.seed(), step));
+            Batch batch = data.batch(step, sub);
+            long tData = System.nanoTime();
+            b = backward(batch, sub);
+            try {
+                verdict = divergence.judge(b.loss, b.norm, b.grads, step);
+            } catch (TrainingDivergedException e) {
+                zeroGradients();
+                throw e;
             }
+            long tClip = System.nanoTime();
+            if (verdict.update()) {
+                adam.step(params, b.grads, lr, GradientClipping.scale(b.norm, config.gradClip()));
+            }
+            zeroGradients();
+            long tAdam = System.nanoTime();
+            if (verdict.update()) {
+                ema.update(params);
+            }
+            long tEma = System.nanoTime();
+            timings = new StepTimings(tData - ts, b.tForward - tData, b.tBackward - b.tForward,
+                    tClip - b.tBackward, tAdam - tClip, tEma - tAdam);
         }
-        return new Result(start, step, losses, stopRequested && step < config.steps,
-                (System.nanoTime() - t0) / 1e9);
+        step++;
+        double ms = (System.nanoTime() - ts) / 1e6;
+        return new StepRecord(step, b.loss, lr, b.norm, ms, !verdict.update(), verdict.skipReason(), timings);
     }
 
-    /** Draws the task's pictures with the EMA weights. */
-    public void snapshot() {
-        try {
-            ema.withEmaWeights(params, () -> task.snapshot(step, runDir));
-        } catch (IOException e) {
-            throw new UserException(runDir + ": cannot write pictures (" + e.getMessage() + ")");
+    /** The loss and gradient of one batch, with the times the forward and backward passes ended. */
+    private record Backward(float loss, NamedArrays grads, double norm, long tForward, long tBackward) {}
+
+    private Backward backward(Batch batch, NDManager sub) {
+        NDArray lossArray;
+        long tForward;
+        NamedArrays grads;
+        // In fp16 the network runs on float16 copies of the weights; their gradients come back as
+        // float32, divided by the loss scale.
+        try (LowPrecision lp = LowPrecision.enter(task.model(), precision, sub, true)) {
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                lossArray = task.loss(batch);
+                tForward = System.nanoTime();
+                gc.backward(lp.reduced() ? Scalar.mul(lossArray, scaler.scale()) : lossArray);
+            }
+            grads = lp.reduced()
+                    ? new NamedArrays(lp.names(), lp.float32Gradients(sub, 1.0 / scaler.scale()))
+                    : gradients(sub);
         }
+        float loss = lossArray.getFloat();
+        long tBackward = System.nanoTime();
+        return new Backward(loss, grads, GradientClipping.globalNorm(grads), tForward, tBackward);
     }
 
     /** Gradient views of the parameters, owned by {@code sub} (DJL would attach them to the parameters' manager). */
@@ -341,16 +289,6 @@ public final class Trainer implements AutoCloseable {
         return new NamedArrays(names, grads);
     }
 
-    /** ", first in PARAM" for the first parameter whose gradient is not finite, or "". */
-    private static String firstNonFinite(NamedArrays grads) {
-        for (int i = 0; i < grads.size(); i++) {
-            if (!Double.isFinite(grads.get(i).sum().toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble())) {
-                return ", first in " + grads.name(i);
-            }
-        }
-        return "";
-    }
-
     private void zeroGradients() {
         if (precision != Precision.FP32) {
             return; // the float16 copies that held gradients are gone with the step
@@ -363,8 +301,5 @@ public final class Trainer implements AutoCloseable {
     @Override
     public void close() {
         manager.close();
-        if (lock != null) {
-            lock.close();
-        }
     }
 }

@@ -2,7 +2,6 @@ package org.diffusion4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
-import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -20,8 +19,11 @@ public interface TrainingTask {
     /** The loss of one batch in training mode, a scalar (random numbers from PyTorch's generator). */
     NDArray loss(Batch batch);
 
-    /** Everything needed to rebuild the model (and its schedule) without the command line. */
-    JsonObject describe();
+    /**
+     * Everything needed to rebuild the model (and its schedule) without the command line, as a
+     * JSON object; saved in config.json and every checkpoint.
+     */
+    String describe();
 
     /**
      * Draws progress pictures into the run folder; called with the EMA weights in the model.

@@ -6,6 +6,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntConsumer;
@@ -62,7 +63,7 @@ public final class Vae implements AutoCloseable {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = parent.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
-            JsonObject model = c.header().getAsJsonObject("model");
+            JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
             Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec").toString()), parent, 0,
                     model.has("data") ? model.getAsJsonObject("data") : null);
             c.loadWeightsInto(v.model, ema, file.toString());

@@ -29,15 +29,15 @@ public final class VaeTask implements TrainingTask {
     public static final long SNAPSHOT_SEED = 1234;
 
     private final Vae vae;
-    private final JsonObject data;
+    private final String data;
     private final DataSet reference;
     private volatile long step;
 
     /**
-     * @param data a description of the training data, saved in config.json (for resume)
+     * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
      * @param reference rows for reconstruction and latent pictures (binary for Bernoulli; may be null)
      */
-    public VaeTask(Vae vae, JsonObject data, DataSet reference) {
+    public VaeTask(Vae vae, String data, DataSet reference) {
         this.vae = vae;
         this.data = data;
         this.reference = reference;
@@ -76,11 +76,13 @@ public final class VaeTask implements TrainingTask {
     }
 
     @Override
-    public JsonObject describe() {
+    public String describe() {
         JsonObject o = new JsonObject();
         o.add("spec", JsonParser.parseString(vae.spec().toJson()));
-        o.add("data", data);
-        return o;
+        if (data != null) {
+            o.add("data", JsonParser.parseString(data));
+        }
+        return o.toString();
     }
 
     @Override

@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.SplittableRandom;
 import org.diffusion4j.Runtime;
@@ -13,7 +12,7 @@ import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.classifier.DigitClassifier;
-import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -29,8 +28,7 @@ class ClassifierTrainingTest {
                 .emaDecay(0.9).seed(3).checkpointEvery(1000).sampleEvery(0).logEvery(1000).build();
         Batcher b = Batcher.builder(train).batchSize(32).seed(3).shuffle(true).dropLast(true).build();
         try (NDManager m = Runtime.newManager(); Classifier c = Classifier.create(DigitClassifier.Config.mnist(), m, 3)) {
-            try (Trainer t = new Trainer(new ClassifierTask(c, new JsonObject()), ClassifierTask.source(b, 1, 3), cfg, dir, m)
-                    .progress(Progress.Mode.QUIET)) {
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(new ClassifierTask(c, "{}"), ClassifierTask.source(b, 1, 3), cfg, m))) {
                 t.run();
             }
             double acc = c.accuracy(test, 250);

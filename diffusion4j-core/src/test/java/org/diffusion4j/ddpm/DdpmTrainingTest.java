@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import org.diffusion4j.Runtime;
@@ -17,7 +16,9 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
 import org.diffusion4j.train.Checkpoint;
-import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.RunFolder;
+import org.diffusion4j.train.StepRecord;
+import org.diffusion4j.train.TrainingListener;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -35,9 +36,9 @@ class DdpmTrainingTest {
     }
 
     private static List<Float> train(Path dir, DataSet d, TrainConfig cfg, boolean resume) {
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, cfg.seed)) {
-            DdpmTask task = new DdpmTask(ddpm, new JsonObject(), null);
-            try (Trainer t = new Trainer(task, source(d, cfg.batchSize, cfg.seed), cfg, dir, m).progress(Progress.Mode.QUIET)) {
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, cfg.seed())) {
+            DdpmTask task = new DdpmTask(ddpm, "{}", null);
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, source(d, cfg.batchSize(), cfg.seed()), cfg, m))) {
                 if (resume) {
                     t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
                 }
@@ -62,10 +63,14 @@ class DdpmTrainingTest {
                 .sampleEvery(0).logEvery(1000).build();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, 2)) {
             int[] counts = new int[2];
-            DdpmTask task = new DdpmTask(ddpm, new JsonObject(), null);
-            try (Trainer t = new Trainer(task, source(Mnist.train().subset(32), 4, 2), cfg, dir, m)
-                    .progress(Progress.Mode.QUIET)) {
-                t.afterStep(x -> counts[t.step() == 3 ? 0 : 1] = m.getManagedArrays().size());
+            DdpmTask task = new DdpmTask(ddpm, "{}", null);
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, source(Mnist.train().subset(32), 4, 2), cfg, m))) {
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(Trainer tr, StepRecord r) {
+                        counts[r.step() == 3 ? 0 : 1] = m.getManagedArrays().size();
+                    }
+                });
                 t.run();
             }
             assertEquals(counts[0], counts[1], "native arrays after step 3 and after step 8");

@@ -9,7 +9,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import org.diffusion4j.Runtime;
@@ -23,7 +22,7 @@ import org.diffusion4j.nn.LowPrecision;
 import org.diffusion4j.nn.Precision;
 import org.diffusion4j.train.BatchSource;
 import org.diffusion4j.train.NamedArrays;
-import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -89,10 +88,9 @@ class MixedPrecisionTest {
         // kernel on CPUs without fp16 support for it (this one), about 40x slower than float32.
         TrainConfig cfg = TrainConfig.builder().steps(STEPS).batchSize(4).lr(1e-3).warmupSteps(2).emaDecay(0.9)
                 .seed(1).checkpointEvery(1000).sampleEvery(0).logEvery(1000).precision(p.label()).build();
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, cfg.seed)) {
-            DdpmTask task = new DdpmTask(ddpm, new JsonObject(), null);
-            try (Trainer t = new Trainer(task, source(Mnist.train().subset(64), 4, 1), cfg, dir, m)
-                    .progress(Progress.Mode.QUIET)) {
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, cfg.seed())) {
+            DdpmTask task = new DdpmTask(ddpm, "{}", null);
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, source(Mnist.train().subset(64), 4, 1), cfg, m))) {
                 List<Float> losses = t.run().losses();
                 assertEquals(0, t.skippedSteps(), "updates skipped for overflow");
                 return losses;

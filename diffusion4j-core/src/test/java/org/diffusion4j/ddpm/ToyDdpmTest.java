@@ -3,7 +3,6 @@ package org.diffusion4j.ddpm;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.diffusion4j.Runtime;
@@ -20,7 +19,7 @@ import org.diffusion4j.ddpm.net.MlpDenoiser;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
-import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -58,8 +57,7 @@ class ToyDdpmTest {
             BatchSource source = (step, mm) -> new Batch(b.batch(step).toNDArray(mm), null);
             try (Ddpm ddpm = Ddpm.create(spec, m, 0)) {
                 long t0 = System.nanoTime();
-                try (Trainer t = new Trainer(new DdpmTask(ddpm, new JsonObject(), null), source, cfg, dir, m)
-                        .progress(Progress.Mode.QUIET)) {
+                try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(new DdpmTask(ddpm, "{}", null), source, cfg, m))) {
                     t.run();
                 }
                 System.out.printf(Locale.ROOT, "%s: trained %d steps in %.1f s%n", name, STEPS, (System.nanoTime() - t0) / 1e9);

@@ -43,19 +43,22 @@ class LearningRateTest {
         assertEquals(1e-3, c.learningRate(600), 1e-15);
         assertEquals(0.5e-3, c.learningRate(900), 1e-15);
         assertEquals(600, c.warmupEnd());
-        assertEquals(500, TrainConfig.fromJson(c.toJson()).warmupFrom);
+        assertEquals(500, TrainConfig.fromJson(c.toJson()).warmupFrom());
         // The decay may not start inside the warm-up, wherever that lies.
         assertThrows(UserException.class, () -> c.toBuilder().lrDecayFrom(550).build());
         // Configs written before the field start their warm-up at step 0.
         String old = config(600).toJson().replace(",\"warmupFrom\":0", "");
         assertTrue(!old.contains("warmupFrom"), old);
-        assertEquals(0, TrainConfig.fromJson(old).warmupFrom);
+        assertEquals(0, TrainConfig.fromJson(old).warmupFrom());
         assertEquals(1e-5, TrainConfig.fromJson(old).learningRate(0), 1e-15);
     }
 
     @Test
     void decayStartOutsideTheRunIsRefused() {
-        assertTrue(assertThrows(UserException.class, () -> config(50)).getMessage().startsWith("--decay-from must lie"));
+        // The library names the argument; the command line maps it to --decay-from.
+        org.diffusion4j.InvalidArgumentException e = assertThrows(org.diffusion4j.InvalidArgumentException.class, () -> config(50));
+        assertEquals("lrDecayFrom", e.argument());
+        assertTrue(e.problem().startsWith("must lie between the warm-up's end (100) and steps (1000)"), e.getMessage());
         assertThrows(UserException.class, () -> config(1000));
     }
 
@@ -63,7 +66,7 @@ class LearningRateTest {
     void configsWrittenBeforeTheOptionHaveNoDecay() {
         String old = config(-1).toJson().replace(",\"lrDecayFrom\":-1", "");
         assertTrue(!old.contains("lrDecayFrom"), old);
-        assertEquals(-1, TrainConfig.fromJson(old).lrDecayFrom);
-        assertEquals(600, TrainConfig.fromJson(config(600).toJson()).lrDecayFrom);
+        assertEquals(-1, TrainConfig.fromJson(old).lrDecayFrom());
+        assertEquals(600, TrainConfig.fromJson(config(600).toJson()).lrDecayFrom());
     }
 }

@@ -43,7 +43,7 @@ class TrainerTest {
 
         @Override public String kind() { return "regression"; }
         @Override public Block model() { return block; }
-        @Override public JsonObject describe() { return new JsonObject(); }
+        @Override public String describe() { return "{}"; }
 
         /** Zero in value with a NaN gradient: sqrt(u) at u = 0 has derivative inf, times du = 0. */
         NDArray nanGradient(Batch batch) {
@@ -72,7 +72,7 @@ class TrainerTest {
     private static List<Float> train(Path dir, long steps, boolean resume) {
         try (NDManager m = Runtime.newManager()) {
             RegressionTask task = new RegressionTask(m, 1f);
-            try (Trainer t = new Trainer(task, DATA, config(steps), dir, m).progress(Progress.Mode.QUIET)) {
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, DATA, config(steps), m))) {
                 if (resume) {
                     t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
                 }
@@ -100,8 +100,8 @@ class TrainerTest {
     @Test
     void memoryIsLoggedEveryLogEverySteps(@TempDir Path dir) throws Exception {
         TrainConfig c = config(20).toBuilder().logEvery(10).build();
-        try (NDManager m = Runtime.newManager();
-                Trainer t = new Trainer(new RegressionTask(m, 1f), DATA, c, dir, m).progress(Progress.Mode.QUIET)) {
+        try (NDManager m = Runtime.newManager(); RunFolder folder = RunFolder.open(dir);
+                Trainer t = folder.attach(new Trainer(new RegressionTask(m, 1f), DATA, c, m))) {
             t.run();
         }
         List<String> lines = Files.readAllLines(dir.resolve(Trainer.METRICS));
@@ -126,12 +126,15 @@ class TrainerTest {
         try (NDManager m = Runtime.newManager()) {
             RegressionTask task = new RegressionTask(m, 1f);
             int[] counts = new int[2];
-            try (Trainer t = new Trainer(task, DATA, config(40), dir, m).progress(Progress.Mode.QUIET)) {
-                t.afterStep(timings -> {
-                    if (t.step() == 5) {
-                        counts[0] = m.getManagedArrays().size();
-                    } else if (t.step() == 40) {
-                        counts[1] = m.getManagedArrays().size();
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, DATA, config(40), m))) {
+                t.addListener(new TrainingListener() {
+                    @Override
+                    public void onStep(Trainer tr, StepRecord r) {
+                        if (r.step() == 5) {
+                            counts[0] = m.getManagedArrays().size();
+                        } else if (r.step() == 40) {
+                            counts[1] = m.getManagedArrays().size();
+                        }
                     }
                 });
                 t.run();
@@ -147,7 +150,7 @@ class TrainerTest {
         byte[] good = Files.readAllBytes(dir.resolve(Trainer.CHECKPOINT));
         try (NDManager m = Runtime.newManager()) {
             RegressionTask task = new RegressionTask(m, Float.NaN);
-            try (Trainer t = new Trainer(task, DATA, config(20), dir, m).progress(Progress.Mode.QUIET)) {
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, DATA, config(20), m))) {
                 t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
                 UserException e = assertThrows(UserException.class, t::run);
                 assertTrue(e.getMessage().contains("NaN at step 11"), e.getMessage());
@@ -171,7 +174,7 @@ class TrainerTest {
                     return base.add(nanGradient(batch));
                 }
             };
-            try (Trainer t = new Trainer(task, DATA, config(8), dir, m).progress(Progress.Mode.QUIET)) {
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, DATA, config(8), m))) {
                 List<Float> losses = t.run().losses();
                 assertEquals(8, losses.size());
                 assertEquals(1, t.skippedSteps());
@@ -192,12 +195,13 @@ class TrainerTest {
                     return super.loss(batch).add(nanGradient(batch));
                 }
             };
-            try (Trainer t = new Trainer(task, DATA, config(30), dir, m).progress(Progress.Mode.QUIET)) {
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, DATA, config(30), m))) {
                 t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
-                UserException e = assertThrows(UserException.class, t::run);
+                TrainingDivergedException e = assertThrows(TrainingDivergedException.class, t::run);
                 assertTrue(e.getMessage().contains("10 steps in a row (last at step 12"), e.getMessage());
-                // --resume replays the same random numbers; the way out is a new run with other settings.
-                assertTrue(e.getMessage().contains("--init-from " + dir), e.getMessage());
+                // Resuming replays the same random numbers; the way out is a new run with other settings.
+                assertTrue(e.replays(), e.getMessage());
+                assertEquals(12, e.step());
                 assertTrue(!e.getMessage().contains("\n"));
                 assertEquals(10, t.skippedSteps());
             }
@@ -214,7 +218,7 @@ class TrainerTest {
                 { wide.initialize(m, DataType.FLOAT32, new Shape(1, 2)); }
                 @Override public Block model() { return wide; }
             };
-            try (Trainer t = new Trainer(other, DATA, config(5), dir, m)) {
+            try (Trainer t = new Trainer(other, DATA, config(5), m)) {
                 UserException e = assertThrows(UserException.class,
                         () -> t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m)));
                 assertTrue(e.getMessage().contains("another model"), e.getMessage());

@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
 import org.diffusion4j.Runtime;
@@ -18,7 +17,7 @@ import org.diffusion4j.data.Mnist;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
 import org.diffusion4j.train.Checkpoint;
-import org.diffusion4j.train.Progress;
+import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import org.diffusion4j.train.Trainer;
 import org.diffusion4j.vae.VaeSpec;
@@ -145,8 +144,8 @@ class VaePipelineTest {
             return new Batch(b.toNDArray(m), b.labelsNDArray(m));
         };
         try (NDManager m = Runtime.newManager(); Vae vae = Vae.create(spec, m, 4)) {
-            VaeTask task = new VaeTask(vae, new JsonObject(), null);
-            try (Trainer t = new Trainer(task, task.source(source), cfg, dir, m).progress(Progress.Mode.QUIET)) {
+            VaeTask task = new VaeTask(vae, "{}", null);
+            try (RunFolder folder = RunFolder.open(dir); Trainer t = folder.attach(new Trainer(task, task.source(source), cfg, m))) {
                 if (resume) {
                     t.restore(Checkpoint.read(dir.resolve(Trainer.CHECKPOINT), m));
                 }

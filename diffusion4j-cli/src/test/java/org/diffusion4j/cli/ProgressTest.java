@@ -1,4 +1,4 @@
-package org.diffusion4j.train;
+package org.diffusion4j.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -1,4 +1,4 @@
-package org.diffusion4j.train;
+package org.diffusion4j.cli;
 
 import java.io.PrintStream;
 import java.time.Duration;

@@ -1,0 +1,113 @@
+package org.diffusion4j.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.UserException;
+import org.diffusion4j.train.RunFolder;
+import org.diffusion4j.train.ScheduleLockedException;
+import org.diffusion4j.train.Trainer;
+import org.diffusion4j.train.TrainingDivergedException;
+
+/**
+ * The one skeleton of every train command: a new run, or a run continued (--resume) or branched
+ * (--init-from); the run folder locked and written; Ctrl-C and SIGTERM finishing the step and
+ * saving; a one-line summary; the rules' messages in the command's own terms.
+ */
+final class TrainRunner {
+    private TrainRunner() {}
+
+    /** Runs the family's train command; returns the exit code (130 if stopped by a signal). */
+    static int run(TrainFamily family, ContinueOptions options) throws Exception {
+        Runtime.init();
+        try (NDManager m = Runtime.newManager()) {
+            if (!options.continues()) {
+                TrainFamily.Session s = family.start(m);
+                return train(family, s, null, m);
+            }
+            RunFolder.Continuation c = continuation(family, options, m);
+            TrainFamily.Session s = family.reopen(c, m);
+            return train(family, s, c.withConfig(s.config()), m);
+        }
+    }
+
+    /** Refuses to start a new run in a folder that already holds one. */
+    static void requireFresh(Path dir, String command) {
+        if (RunFolder.holdsRun(dir)) {
+            throw new UserException(dir + " already holds a run; continue it with " + command + " --resume "
+                    + dir + " or choose another --out");
+        }
+    }
+
+    private static RunFolder.Continuation continuation(TrainFamily f, ContinueOptions o, NDManager m) {
+        if (o.resume() != null && o.initFrom() != null) {
+            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
+        }
+        try {
+            if (o.resume() != null) {
+                return RunFolder.resume(o.resume(), f.kind(), o.steps(), o.threads(), o.decayFrom(), m);
+            }
+            if (o.out() == null) {
+                throw new UserException("--init-from needs --out: the folder of the new run");
+            }
+            requireFresh(o.out(), f.command());
+            return RunFolder.branch(o.initFrom(), o.out(), f.kind(), o.decayFrom(), o.override(), m);
+        } catch (ScheduleLockedException e) {
+            throw new UserException(scheduleLocked(e), e);
+        }
+    }
+
+    private static String scheduleLocked(ScheduleLockedException e) {
+        String since = e.run() + " has been decaying its learning rate since step " + e.decayFrom();
+        if (e.branching()) {
+            return since + "; give the new run's --decay-from (a step at or after " + e.done() + ", or -1 for none)";
+        }
+        return since + "; its --steps and --decay-from can no longer change (to end sooner or later, start a new run from it: "
+                + "--init-from " + e.run() + " --out NEW_DIR --steps N --decay-from " + e.done() + " --lr "
+                + String.format(Locale.ROOT, "%.3g", e.rateNow()) + ", its rate now)";
+    }
+
+    private static int train(TrainFamily f, TrainFamily.Session s, RunFolder.Continuation c, NDManager m) throws Exception {
+        Path dir = s.dir();
+        try (s) {
+            Trainer.Result r;
+            try (RunFolder folder = RunFolder.open(dir); Trainer trainer = new Trainer(s.task(), s.source(), s.config(), m)) {
+                System.err.println(s.banner() != null ? s.banner() : c.describe());
+                folder.attach(trainer).addListener(TrainListeners.lossCurve(folder))
+                        .addListener(TrainListeners.progress(Progress.Mode.AUTO));
+                if (c != null) {
+                    c.restoreInto(trainer);
+                }
+                try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
+                    r = trainer.run();
+                } catch (TrainingDivergedException e) {
+                    throw new UserException(diverged(e, folder, f.command()), e);
+                }
+            }
+            printSummary(r, s.config().steps(), dir);
+            if (r.interrupted()) {
+                System.out.println("checkpoint saved; continue with: ./diffusion4j " + f.command() + " --resume " + dir);
+                return Main.EXIT_INTERRUPTED;
+            }
+        }
+        return f.finish(dir, m);
+    }
+
+    private static String diverged(TrainingDivergedException e, RunFolder folder, String command) {
+        String saved = e.what() + "; the run stopped, and " + folder.checkpoint() + " holds the last good checkpoint: ";
+        return saved + (e.replays()
+                ? "--resume would replay the same steps, so branch a new run from it with --init-from " + folder.dir()
+                        + " --out NEW_DIR and a lower --lr or another --seed"
+                : "lower --lr or keep --clip on, then --resume");
+    }
+
+    private static void printSummary(Trainer.Result r, long target, Path dir) {
+        List<Float> l = r.losses();
+        double tail = l.subList(Math.max(0, l.size() - 50), l.size()).stream().mapToDouble(Float::doubleValue).average().orElse(Double.NaN);
+        System.out.printf(Locale.ROOT, "%s at step %d of %d: loss (mean of last %d) %.4f, %.1f s, %.0f ms/step; run folder %s%n",
+                r.interrupted() ? "stopped" : "done", r.endStep(), target, Math.min(50, l.size()), tail, r.seconds(),
+                l.isEmpty() ? 0 : 1000 * r.seconds() / l.size(), dir);
+    }
+}
