@@ -46,7 +46,7 @@ class CliErrorsTest {
         assertOneLineError(run("diffuse", "--index", "60000"), "--index 60000 is out of range");
         assertOneLineError(run("model", "--preset", "huge"), "unknown model preset 'huge'");
         assertOneLineError(run("model", "--preset", "mnist", "--size", "30"), "multiples of 4");
-        assertOneLineError(run("train", "--steps", "0", "--out", "/tmp/never"), "--steps must be at least 1");
+        assertOneLineError(run("train", "--steps", "0", "--out", "/tmp/never"), "--steps 0 must be at least 1");
         assertOneLineError(run("sample", "--run", "/nonexistent/run", "--n", "0"), "--n must be in 1..1000000");
         assertOneLineError(run("sample", "--precision", "bf16"), "cannot create bfloat16 arrays");
         assertOneLineError(run("bench", "--precision", "fp8"), "--precision must be fp32, fp16 or bf16");
