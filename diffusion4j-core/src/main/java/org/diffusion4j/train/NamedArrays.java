@@ -97,7 +97,7 @@ public final class NamedArrays {
     public void checkCompatible(NamedArrays other, String what) {
         if (other.size() != size()) {
             throw new UserException(what + " hold " + other.size() + " parameter arrays but the model has "
-                    + size() + ": the checkpoint was made by another model; give a matching --preset or run folder");
+                    + size() + ": the checkpoint was made by another model; give the model preset or run folder it was made with");
         }
         for (int i = 0; i < size(); i++) {
             if (!names.get(i).equals(other.name(i))
