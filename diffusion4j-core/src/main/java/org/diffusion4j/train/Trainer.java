@@ -47,6 +47,8 @@ public final class Trainer implements AutoCloseable {
     /** Where a run branched from another's state came from (kept in every checkpoint), or null. */
     private JsonObject origin;
     private volatile boolean stopRequested;
+    /** Whether the step just done is the last: decided once per step, so all listeners agree. */
+    private boolean last;
 
     /** What a call to {@link #run} did. */
     public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds) {}
@@ -115,7 +117,7 @@ public final class Trainer implements AutoCloseable {
 
     /** True once the step just done is the run's last: the target is reached or a stop was asked for. */
     public boolean finishing() {
-        return step >= config.steps() || stopRequested;
+        return last;
     }
 
     /** True when the state after the step just done should be saved: every checkpointEvery steps and at the end. */
@@ -197,9 +199,12 @@ public final class Trainer implements AutoCloseable {
         List<Float> losses = new ArrayList<>();
         long t0 = System.nanoTime();
         try {
+            last = step >= config.steps() || stopRequested;
             listeners.forEach(l -> l.onStart(this));
-            while (step < config.steps() && !stopRequested) {
+            while (!last) {
                 StepRecord record = trainStep();
+                // A stop asked for while the listeners run takes effect after the next step, which is then saved.
+                last = step >= config.steps() || stopRequested;
                 losses.add(record.loss());
                 listeners.forEach(l -> l.onStep(this, record));
             }

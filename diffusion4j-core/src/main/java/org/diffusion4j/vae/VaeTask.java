@@ -1,7 +1,5 @@
 package org.diffusion4j.vae;
 
-import org.diffusion4j.ddpm.Pictures;
-
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
@@ -11,11 +9,10 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.diffusion4j.data.DataSet;
+import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
 import org.diffusion4j.train.TrainingTask;
-import org.diffusion4j.vae.Bounds;
-import org.diffusion4j.vae.VaeSpec;
 
 /**
  * VAE training as a task of the shared loop: loss = mean over the batch of -log p(x|z) +
@@ -99,22 +96,22 @@ public final class VaeTask implements TrainingTask {
                     java.util.Arrays.fill(each, c * per, (c + 1) * per, c);
                 }
                 NDArray x = vae.sample(each, each.length, SNAPSHOT_SEED, m);
-                Pictures.save(runDir.resolve(name), VaePictures.classGrid(spec, x, classes, per));
+                ImageGrid.writePng(runDir.resolve(name), VaePictures.classGrid(spec, x, classes, per));
             } else {
                 int n = spec.isImage() ? 64 : 2000;
                 NDArray x = vae.sample(null, n, SNAPSHOT_SEED, m);
-                Pictures.save(runDir.resolve(name), VaePictures.samples(spec, x, reference, "step " + step));
+                ImageGrid.writePng(runDir.resolve(name), VaePictures.samples(spec, x, reference, "step " + step));
             }
             if (reference != null) {
                 DataSet few = reference.subset(Math.min(reference.size(), spec.isImage() ? 32 : 1000));
                 NDArray r = vae.reconstruct(few, m);
-                Pictures.save(runDir.resolve("reconstructions.png"),
+                ImageGrid.writePng(runDir.resolve("reconstructions.png"),
                         VaePictures.reconstructions(spec, few.data(), r.toFloatArray(), few.size(), 16));
                 if (reference.hasLabels() && spec.latent >= 2) {
                     DataSet many = reference.subset(Math.min(reference.size(), 2000));
                     float[] mu = vae.encodeMeans(many, m);
                     NDArray cm = vae.model().classMeans();
-                    Pictures.save(runDir.resolve("latents.png"), VaePictures.latentScatter(mu, spec.latent, many.labels(),
+                    ImageGrid.writePng(runDir.resolve("latents.png"), VaePictures.latentScatter(mu, spec.latent, many.labels(),
                             reference.numClasses(), cm == null ? null : cm.toFloatArray(), "latent means, step " + step));
                 }
             }
