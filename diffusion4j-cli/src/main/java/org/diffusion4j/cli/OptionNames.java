@@ -35,9 +35,9 @@ final class OptionNames {
             Map.entry("dropout", "--dropout"),
             Map.entry("groups", "--groups"),
             // VaeSpec (VaeCommand)
-            Map.entry("architecture", "--arch"),
+            Map.entry("arch", "--arch"),
             Map.entry("hidden", "--hidden"),
-            Map.entry("convChannels", "--conv-channels"),
+            Map.entry("channels", "--conv-channels"), // VaeSpec.channels: the conv layers' channels
             Map.entry("activation", "--activation"),
             Map.entry("pixelLayers", "--pixel-layers"),
             Map.entry("pixelChannels", "--pixel-channels"),

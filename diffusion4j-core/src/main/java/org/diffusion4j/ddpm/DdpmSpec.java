@@ -162,6 +162,6 @@ public record DdpmSpec(
 
     @Override
     public String toString() {
-        return (isImage() ? "unet " + unetConfig : "mlp " + mlpConfig.toJson()) + " on " + Arrays.toString(rowShape) + ", " + schedule;
+        return (isImage() ? "unet " + unetConfig : "mlp " + mlpConfig) + " on " + Arrays.toString(rowShape) + ", " + schedule;
     }
 }
