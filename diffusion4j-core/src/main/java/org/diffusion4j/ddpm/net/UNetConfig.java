@@ -29,7 +29,6 @@ import org.diffusion4j.io.RecordJson;
  * @param attnResolutions feature-map heights that get self-attention (the middle block always has it)
  * @param dropout dropout inside the residual blocks, in [0, 1)
  * @param groups GroupNorm groups
- * @throws InvalidArgumentException naming the component, for values that describe no network
  */
 public record UNetConfig(
         int inChannels, int outChannels, int ch, int[] chMult, int numResBlocks, int[] attnResolutions,
@@ -46,7 +45,11 @@ public record UNetConfig(
                 .attnResolutions(16).dropout(0.1f).groups(32).build());
     }
 
-    /** Copies the arrays (a record's components are otherwise shared) and rejects impossible values. */
+    /**
+     * Copies the arrays (a record's components are otherwise shared) and rejects impossible values.
+     *
+     * @throws InvalidArgumentException naming the component, for values that describe no network
+     */
     public UNetConfig {
         chMult = chMult == null ? null : chMult.clone();
         attnResolutions = attnResolutions == null ? new int[0] : attnResolutions.clone();
