@@ -24,7 +24,29 @@ final class OptionNames {
             Map.entry("precision", "--precision"),
             Map.entry("logEvery", "--log-every"),
             Map.entry("checkpointEvery", "--checkpoint-every"),
-            Map.entry("sampleEvery", "--sample-every"));
+            Map.entry("sampleEvery", "--sample-every"),
+            // UNetConfig (UNetOptions, ModelCommand, WidenCommand)
+            Map.entry("preset", "--preset"),
+            Map.entry("inChannels", "--in-channels"),
+            Map.entry("ch", "--ch"),
+            Map.entry("chMult", "--ch-mult"),
+            Map.entry("numResBlocks", "--num-res-blocks"),
+            Map.entry("attnResolutions", "--attn"),
+            Map.entry("dropout", "--dropout"),
+            Map.entry("groups", "--groups"),
+            // VaeSpec (VaeCommand)
+            Map.entry("arch", "--arch"),
+            Map.entry("hidden", "--hidden"),
+            Map.entry("channels", "--conv-channels"), // VaeSpec.channels: the conv layers' channels
+            Map.entry("activation", "--activation"),
+            Map.entry("pixelLayers", "--pixel-layers"),
+            Map.entry("pixelChannels", "--pixel-channels"),
+            Map.entry("latent", "--latent"),
+            Map.entry("likelihood", "--likelihood"),
+            Map.entry("variance", "--variance"),
+            Map.entry("conditional", "--conditional"),
+            Map.entry("beta", "--beta"),
+            Map.entry("klWarmup", "--kl-warmup"));
 
     /** The option that sets {@code argument}, or null. */
     static String optionOf(String argument) {

@@ -44,7 +44,7 @@ class CliErrorsTest {
         assertOneLineError(run("schedule", "--schedule", "quadratic"), "unknown schedule 'quadratic'");
         assertOneLineError(run("diffuse", "--t", "0,1001"), "--t 1001 is out of range");
         assertOneLineError(run("diffuse", "--index", "60000"), "--index 60000 is out of range");
-        assertOneLineError(run("model", "--preset", "huge"), "unknown model preset 'huge'");
+        assertOneLineError(run("model", "--preset", "huge"), "--preset huge is not a U-Net preset");
         assertOneLineError(run("model", "--preset", "mnist", "--size", "30"), "multiples of 4");
         assertOneLineError(run("train", "--steps", "0", "--out", "/tmp/never"), "--steps 0 must be at least 1");
         assertOneLineError(run("sample", "--run", "/nonexistent/run", "--n", "0"), "--n must be in 1..1000000");

@@ -42,7 +42,7 @@ class TrainContinueNetworkTest {
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--resume", b.toString(), "--preset", "mnist",
                 "--steps", "5"), "only --dropout may be given");
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--resume", b.toString(), "--dropout", "1.5",
-                "--steps", "5"), "dropout must be in [0, 1)");
+                "--steps", "5"), "--dropout 1.5 must be in [0, 1)");
     }
 
     /** widen: a trained run grows into a wider net that 'train --init-from' trains on; bad multipliers are refused. */

@@ -124,8 +124,8 @@ class VaeCommandTest {
         r = run("vae", "train", "--arch", "mlp", "--pixel-layers", "2", "--subset", "100", "--steps", "1",
                 "--out", tmp.resolve("no").toString());
         assertEquals(String.valueOf(Main.EXIT_USER_ERROR), r[0]);
-        assertEquals("diffusion4j: the autoregressive (--pixel-layers) decoder is for one-channel binary images with --arch conv "
-                + "and the Bernoulli likelihood", r[2].strip());
+        assertEquals("diffusion4j: --pixel-layers 2 (an autoregressive decoder) is for one-channel binary images: it needs"
+                + " the conv architecture and the Bernoulli likelihood", r[2].strip());
     }
 
     /** A decay may be added on resume while it has not begun; once it has, the run's end is fixed. */

@@ -124,7 +124,7 @@ public final class Classifier implements AutoCloseable {
 
     /** The row shape the classifier takes, {C, H, W}. */
     public long[] rowShape() {
-        return new long[] {config.channels, config.height, config.width};
+        return new long[] {config.channels(), config.height(), config.width()};
     }
 
     /** Throws a UserException unless images of {@code rowShape} fit this classifier. */
@@ -132,7 +132,7 @@ public final class Classifier implements AutoCloseable {
         if (!Arrays.equals(rowShape, rowShape())) {
             throw new UserException(what + " holds images of shape " + Arrays.toString(rowShape)
                     + " but the classifier takes " + Arrays.toString(rowShape())
-                    + " (grayscale " + config.height + "x" + config.width + ")");
+                    + " (grayscale " + config.height() + "x" + config.width() + ")");
         }
     }
 
@@ -144,7 +144,7 @@ public final class Classifier implements AutoCloseable {
 
     /** Features and probabilities of n images stored row-major in {@code data}, in batches. */
     public Outputs evaluate(float[] data, int n, int batch) {
-        int rs = config.channels * config.height * config.width;
+        int rs = config.channels() * config.height() * config.width();
         if ((long) n * rs != data.length) {
             throw new IllegalArgumentException(data.length + " values for " + n + " images of " + rs);
         }
@@ -158,8 +158,8 @@ public final class Classifier implements AutoCloseable {
                 float[] p = o.get(0).softmax(1).toFloatArray();
                 float[] f = o.get(1).toFloatArray();
                 for (int i = 0; i < b; i++) {
-                    features[from + i] = toDouble(f, i * config.hidden, config.hidden);
-                    probs[from + i] = toDouble(p, i * config.classes, config.classes);
+                    features[from + i] = toDouble(f, i * config.hidden(), config.hidden());
+                    probs[from + i] = toDouble(p, i * config.classes(), config.classes());
                 }
             }
         }

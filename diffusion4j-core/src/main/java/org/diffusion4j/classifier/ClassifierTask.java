@@ -44,7 +44,7 @@ public final class ClassifierTask implements TrainingTask {
             throw new UserException("the classifier needs labelled training data");
         }
         NDArray logits = classifier.forward(batch.x(), true).get(0);
-        NDArray onehot = batch.labels().toType(DataType.INT64, false).oneHot(classifier.config().classes);
+        NDArray onehot = batch.labels().toType(DataType.INT64, false).oneHot(classifier.config().classes());
         return logits.logSoftmax(1).mul(onehot).sum(new int[] {1}).neg().mean();
     }
 

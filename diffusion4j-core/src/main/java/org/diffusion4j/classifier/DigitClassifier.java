@@ -14,7 +14,8 @@ import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import com.google.gson.Gson;
+import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.io.RecordJson;
 
 /**
  * A small CNN for C x H x W digit images (H, W multiples of 4) with values in [0, 1]:
@@ -26,31 +27,40 @@ import com.google.gson.Gson;
 public final class DigitClassifier extends AbstractBlock {
     private static final byte VERSION = 1;
 
-    /** Immutable configuration, saved with every checkpoint. */
-    public static final class Config {
-        public final int channels;
-        public final int height;
-        public final int width;
-        public final int c1;
-        public final int c2;
-        public final int hidden;
-        public final int classes;
+    /**
+     * The configuration, saved with every checkpoint.
+     *
+     * @param channels image channels
+     * @param height image height, a multiple of 4 (two 2x2 poolings)
+     * @param width image width, a multiple of 4
+     * @param c1 channels of the first two convolutions
+     * @param c2 channels of the last two convolutions
+     * @param hidden width of the hidden dense layer (the FID features)
+     * @param classes number of classes, >= 2
+     */
+    public record Config(int channels, int height, int width, int c1, int c2, int hidden, int classes) {
+        public Config {
+            positive("channels", channels);
+            multipleOf4("height", height);
+            multipleOf4("width", width);
+            positive("c1", c1);
+            positive("c2", c2);
+            positive("hidden", hidden);
+            if (classes < 2) {
+                throw new InvalidArgumentException("classes", classes, "must be >= 2");
+            }
+        }
 
-        public Config(int channels, int height, int width, int c1, int c2, int hidden, int classes) {
-            if (channels < 1 || height < 4 || width < 4 || height % 4 != 0 || width % 4 != 0) {
-                throw new IllegalArgumentException("the classifier needs images with sides that are multiples of 4, got "
-                        + channels + "x" + height + "x" + width);
+        private static void positive(String name, int value) {
+            if (value < 1) {
+                throw new InvalidArgumentException(name, value, "must be >= 1");
             }
-            if (c1 < 1 || c2 < 1 || hidden < 1 || classes < 2) {
-                throw new IllegalArgumentException("the classifier needs positive widths and at least 2 classes");
+        }
+
+        private static void multipleOf4(String name, int value) {
+            if (value < 4 || value % 4 != 0) {
+                throw new InvalidArgumentException(name, value, "must be a multiple of 4 (the classifier pools twice by 2)");
             }
-            this.channels = channels;
-            this.height = height;
-            this.width = width;
-            this.c1 = c1;
-            this.c2 = c2;
-            this.hidden = hidden;
-            this.classes = classes;
         }
 
         /** conv16-conv16-pool-conv32-conv32-pool-dense128-dense10 on 1x28x28: 99% on MNIST in minutes of CPU. */
@@ -62,13 +72,14 @@ public final class DigitClassifier extends AbstractBlock {
             return new Shape(batch, channels, height, width);
         }
 
+        /** The JSON form: the components by name. */
         public String toJson() {
-            return new Gson().toJson(this);
+            return RecordJson.toJson(this);
         }
 
+        /** Parses {@link #toJson()} output (also that of the class this record replaced: same names). */
         public static Config fromJson(String json) {
-            Config c = new Gson().fromJson(json, Config.class);
-            return new Config(c.channels, c.height, c.width, c.c1, c.c2, c.hidden, c.classes);
+            return RecordJson.fromJson(json, Config.class, "the classifier configuration");
         }
     }
 
@@ -83,12 +94,12 @@ public final class DigitClassifier extends AbstractBlock {
     public DigitClassifier(Config config) {
         super(VERSION);
         this.config = config;
-        conv0 = addChildBlock("conv0", Layers.conv3(config.c1));
-        conv1 = addChildBlock("conv1", Layers.conv3(config.c1));
-        conv2 = addChildBlock("conv2", Layers.conv3(config.c2));
-        conv3 = addChildBlock("conv3", Layers.conv3(config.c2));
-        dense = addChildBlock("dense", Layers.linear(config.hidden));
-        out = addChildBlock("out", Layers.linear(config.classes));
+        conv0 = addChildBlock("conv0", Layers.conv3(config.c1()));
+        conv1 = addChildBlock("conv1", Layers.conv3(config.c1()));
+        conv2 = addChildBlock("conv2", Layers.conv3(config.c2()));
+        conv3 = addChildBlock("conv3", Layers.conv3(config.c2()));
+        dense = addChildBlock("dense", Layers.linear(config.hidden()));
+        out = addChildBlock("out", Layers.linear(config.classes()));
     }
 
     public Config config() {
@@ -113,19 +124,19 @@ public final class DigitClassifier extends AbstractBlock {
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         long b = inputShapes[0].get(0);
-        return new Shape[] {new Shape(b, config.classes), new Shape(b, config.hidden)};
+        return new Shape[] {new Shape(b, config.classes()), new Shape(b, config.hidden())};
     }
 
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         long b = inputShapes[0].get(0);
-        int h = config.height;
-        int w = config.width;
-        conv0.initialize(manager, dataType, new Shape(b, config.channels, h, w));
-        conv1.initialize(manager, dataType, new Shape(b, config.c1, h, w));
-        conv2.initialize(manager, dataType, new Shape(b, config.c1, h / 2, w / 2));
-        conv3.initialize(manager, dataType, new Shape(b, config.c2, h / 2, w / 2));
-        dense.initialize(manager, dataType, new Shape(b, (long) config.c2 * (h / 4) * (w / 4)));
-        out.initialize(manager, dataType, new Shape(b, config.hidden));
+        int h = config.height();
+        int w = config.width();
+        conv0.initialize(manager, dataType, new Shape(b, config.channels(), h, w));
+        conv1.initialize(manager, dataType, new Shape(b, config.c1(), h, w));
+        conv2.initialize(manager, dataType, new Shape(b, config.c1(), h / 2, w / 2));
+        conv3.initialize(manager, dataType, new Shape(b, config.c2(), h / 2, w / 2));
+        dense.initialize(manager, dataType, new Shape(b, (long) config.c2() * (h / 4) * (w / 4)));
+        out.initialize(manager, dataType, new Shape(b, config.hidden()));
     }
 }

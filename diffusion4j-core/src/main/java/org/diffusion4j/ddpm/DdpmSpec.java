@@ -8,6 +8,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.util.Arrays;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.ddpm.net.MlpDenoiser;
@@ -18,21 +19,35 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 /**
  * Everything that defines a DDPM apart from its weights: the noise-prediction network (a U-Net
  * for images, an MLP for vectors) with its configuration, the shape of one data row, the noise
- * schedule and the training loss. Immutable; stored as JSON in config.json and every checkpoint.
+ * schedule and the training loss. Stored as JSON in config.json and every checkpoint. Make one
+ * with {@link #unet} or {@link #mlp}.
+ *
+ * @param unetConfig the U-Net's configuration, or null for an MLP DDPM
+ * @param mlpConfig the MLP's configuration, or null for a U-Net DDPM
+ * @param rowShape the shape of one data row: [C, H, W] or [D]
+ * @param schedule the noise schedule
+ * @param loss the training loss
  */
-public final class DdpmSpec {
-    private final UNetConfig unet;          // exactly one of unet / mlp is set
-    private final MlpDenoiser.Config mlp;
-    private final long[] rowShape;
-    private final NoiseSchedule schedule;
-    private final LossType loss;
+public record DdpmSpec(
+        UNetConfig unetConfig, MlpDenoiser.Config mlpConfig, long[] rowShape, NoiseSchedule schedule, LossType loss) {
 
-    private DdpmSpec(UNetConfig unet, MlpDenoiser.Config mlp, long[] rowShape, NoiseSchedule schedule, LossType loss) {
-        this.unet = unet;
-        this.mlp = mlp;
-        this.rowShape = rowShape.clone();
-        this.schedule = schedule;
-        this.loss = loss;
+    /** Exactly one network; the row shape is copied (a record's components are otherwise shared). */
+    public DdpmSpec {
+        if ((unetConfig == null) == (mlpConfig == null)) {
+            throw new IllegalArgumentException("a DDPM has exactly one network: a U-Net or an MLP");
+        }
+        rowShape = rowShape.clone();
+        boolean fits = unetConfig != null
+                ? rowShape.length == 3 && rowShape[0] == unetConfig.inChannels() && rowShape[0] == unetConfig.outChannels()
+                : rowShape.length == 1 && rowShape[0] == mlpConfig.dim();
+        if (!fits) {
+            throw new InvalidArgumentException("rowShape", Arrays.toString(rowShape), "does not fit the network's "
+                    + (unetConfig != null ? "channels (" + unetConfig.inChannels() + " in, " + unetConfig.outChannels()
+                    + " out) as [C, H, W]" : "dimension " + mlpConfig.dim() + " as [D]"));
+        }
+        if (unetConfig != null) {
+            unetConfig.validate((int) rowShape[1], (int) rowShape[2]);
+        }
     }
 
     /** A U-Net DDPM for images [C, H, W]; checks that the configuration fits the size. */
@@ -40,37 +55,22 @@ public final class DdpmSpec {
         if (config.inChannels() != channels || config.outChannels() != channels) {
             config = config.toBuilder().inChannels(channels).outChannels(channels).build();
         }
-        config.validate(height, width);
         return new DdpmSpec(config, null, new long[] {channels, height, width}, s, loss);
     }
 
     /** An MLP DDPM for vectors of dimension D (2-D points: D = 2). */
     public static DdpmSpec mlp(MlpDenoiser.Config config, NoiseSchedule s, LossType loss) {
-        return new DdpmSpec(null, config, new long[] {config.dim}, s, loss);
+        return new DdpmSpec(null, config, new long[] {config.dim()}, s, loss);
     }
 
     public boolean isImage() {
-        return unet != null;
+        return unetConfig != null;
     }
 
+    /** A copy of the row shape. */
+    @Override
     public long[] rowShape() {
         return rowShape.clone();
-    }
-
-    public NoiseSchedule schedule() {
-        return schedule;
-    }
-
-    public LossType loss() {
-        return loss;
-    }
-
-    public UNetConfig unetConfig() {
-        return unet;
-    }
-
-    public MlpDenoiser.Config mlpConfig() {
-        return mlp;
     }
 
     /** The batch shape [n, row...]. */
@@ -83,10 +83,14 @@ public final class DdpmSpec {
 
     /** Builds the network and initialises its parameters (PyTorch's generator: seed first). */
     public Block newNetwork(NDManager m) {
-        Block b = isImage() ? new UNet(unet, (int) rowShape[1], (int) rowShape[2]) : new MlpDenoiser(mlp);
+        Block b = isImage() ? new UNet(unetConfig, (int) rowShape[1], (int) rowShape[2]) : new MlpDenoiser(mlpConfig);
         b.initialize(m, DataType.FLOAT32, batchShape(1), new Shape(1));
         return b;
     }
+
+    // ----------------------------------------------------------------------------- JSON adapter
+    // The layout of the pre-record class: {"network": "unet"|"mlp", "config": {...}, "rowShape": [...],
+    // "schedule": {"kind", "T", "betaStart", "betaEnd"}, "loss"}.
 
     /** The specification as JSON text (stored in run folders and model files). */
     public String toJson() {
@@ -96,7 +100,7 @@ public final class DdpmSpec {
     private JsonObject toJsonObject() {
         JsonObject o = new JsonObject();
         o.addProperty("network", isImage() ? "unet" : "mlp");
-        o.add("config", JsonParser.parseString(isImage() ? unet.toJson() : mlp.toJson()));
+        o.add("config", JsonParser.parseString(isImage() ? unetConfig.toJson() : mlpConfig.toJson()));
         JsonArray shape = new JsonArray();
         for (long d : rowShape) {
             shape.add(d);
@@ -138,8 +142,26 @@ public final class DdpmSpec {
         }
     }
 
+    /** Equal specifications: same network configuration, row shape, schedule and loss. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof DdpmSpec d && java.util.Objects.equals(unetConfig, d.unetConfig)
+                && java.util.Objects.equals(mlpConfig, d.mlpConfig) && Arrays.equals(rowShape, d.rowShape)
+                && scheduleKey().equals(d.scheduleKey()) && loss == d.loss;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(unetConfig, mlpConfig, Arrays.hashCode(rowShape), scheduleKey(), loss);
+    }
+
+    /** What defines a schedule (NoiseSchedule has no equals of its own). */
+    private java.util.List<Object> scheduleKey() {
+        return java.util.List.of(schedule.kind(), schedule.steps(), schedule.betaStart(), schedule.betaEnd());
+    }
+
     @Override
     public String toString() {
-        return (isImage() ? "unet " + unet : "mlp " + mlp.toJson()) + " on " + Arrays.toString(rowShape) + ", " + schedule;
+        return (isImage() ? "unet " + unetConfig : "mlp " + mlpConfig) + " on " + Arrays.toString(rowShape) + ", " + schedule;
     }
 }

@@ -1,10 +1,9 @@
 package org.diffusion4j.vae;
 
 import com.google.gson.Gson;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import java.util.Arrays;
 import java.util.Locale;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
 /**
@@ -35,7 +34,7 @@ public final class VaeSpec {
                 case "none": case "": return NONE;
                 case "class-prior": case "class_prior": case "a": return CLASS_PRIOR;
                 case "cvae": case "b": return CVAE;
-                default: throw new UserException("--conditional must be class-prior or cvae, got '" + s + "'");
+                default: throw new InvalidArgumentException("conditional", s, "must be class-prior or cvae");
             }
         }
 
@@ -96,38 +95,46 @@ public final class VaeSpec {
     }
 
     private void validate() {
-        require(rowShape.length >= 1 && Arrays.stream(rowShape).allMatch(d -> d >= 1), "bad row shape " + Arrays.toString(rowShape));
-        require(latent >= 1 && latent <= 4096, "--latent must be in 1..4096, got " + latent);
-        require(hidden.length >= 1 && Arrays.stream(hidden).allMatch(h -> h >= 1 && h <= 65536),
-                "--hidden needs at least one positive size, got " + Arrays.toString(hidden));
-        require(beta >= 0, "--beta must be >= 0, got " + beta);
-        require(klWarmup >= 0, "--kl-warmup must be >= 0, got " + klWarmup);
-        require(variance > 0 && Double.isFinite(variance), "--variance must be > 0, got " + variance);
+        require(rowShape.length >= 1 && Arrays.stream(rowShape).allMatch(d -> d >= 1), "rowShape",
+                Arrays.toString(rowShape), "must have at least one dimension, each >= 1");
+        require(latent >= 1 && latent <= 4096, "latent", latent, "must be in 1..4096");
+        require(hidden.length >= 1 && Arrays.stream(hidden).allMatch(h -> h >= 1 && h <= 65536), "hidden", join(hidden),
+                "must list at least one size, each in 1..65536");
+        require(beta >= 0, "beta", beta, "must be >= 0");
+        require(klWarmup >= 0, "klWarmup", klWarmup, "must be >= 0");
+        require(variance > 0 && Double.isFinite(variance), "variance", variance, "must be > 0");
         if (arch == Arch.CONV) {
-            require(rowShape.length == 3, "the conv architecture needs images [C,H,W]; use --arch mlp for vectors");
+            require(rowShape.length == 3, "arch", "conv", "needs images [C,H,W], not rows of shape "
+                    + Arrays.toString(rowShape) + "; use mlp for vectors");
             int f = 1 << channels.length;
-            require(channels.length >= 1 && Arrays.stream(channels).allMatch(c -> c >= 1),
-                    "--channels-conv needs at least one positive count");
-            require(rowShape[1] % f == 0 && rowShape[2] % f == 0, "the conv architecture halves the image "
+            require(channels.length >= 1 && Arrays.stream(channels).allMatch(c -> c >= 1), "channels", join(channels),
+                    "must list at least one channel count, each >= 1");
+            require(rowShape[1] % f == 0 && rowShape[2] % f == 0, "channels", join(channels), "halve the image "
                     + channels.length + " times: height and width must be multiples of " + f + ", got "
                     + rowShape[1] + "x" + rowShape[2]);
         }
         if (pixelLayers != 0) {
-            require(pixelLayers >= 1 && pixelLayers <= 64, "--pixel-layers must be in 0..64, got " + pixelLayers);
-            require(pixelChannels >= 1 && pixelChannels <= 1024, "--pixel-channels must be in 1..1024, got " + pixelChannels);
+            require(pixelLayers >= 1 && pixelLayers <= 64, "pixelLayers", pixelLayers, "must be in 0..64");
+            require(pixelChannels >= 1 && pixelChannels <= 1024, "pixelChannels", pixelChannels, "must be in 1..1024");
             require(arch == Arch.CONV && likelihood == Likelihood.BERNOULLI && rowShape.length == 3 && rowShape[0] == 1,
-                    "the autoregressive (--pixel-layers) decoder is for one-channel binary images with --arch conv "
-                    + "and the Bernoulli likelihood");
+                    "pixelLayers", pixelLayers, "(an autoregressive decoder) is for one-channel binary images: it needs"
+                    + " the conv architecture and the Bernoulli likelihood");
         }
         if (conditional != Conditional.NONE) {
-            require(numClasses >= 2, "a conditional VAE needs labelled data with at least 2 classes");
+            require(numClasses >= 2, "numClasses", numClasses, "is too few: a conditional VAE needs labelled data"
+                    + " with at least 2 classes");
         }
     }
 
-    private static void require(boolean ok, String message) {
+    /** Throws an InvalidArgumentException naming the field (the builder's method of the same name sets it). */
+    private static void require(boolean ok, String argument, Object value, String problem) {
         if (!ok) {
-            throw new UserException(message);
+            throw new InvalidArgumentException(argument, value, problem);
         }
+    }
+
+    private static String join(int[] a) {
+        return Arrays.stream(a).mapToObj(String::valueOf).collect(java.util.stream.Collectors.joining(","));
     }
 
     /** Floats per data row. */
@@ -211,7 +218,7 @@ public final class VaeSpec {
             case "toy":
                 return b.arch(Arch.MLP).hidden(128, 128).activation(Activation.TANH).latent(2);
             default:
-                throw new UserException("--preset must be iwae, conv, conv-pixel or toy, got '" + name + "'");
+                throw new InvalidArgumentException("preset", name, "is not a VAE preset; choose iwae, conv, conv-pixel or toy");
         }
     }
 

@@ -12,9 +12,10 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
-import com.google.gson.Gson;
 import java.util.ArrayList;
 import java.util.List;
+import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.io.RecordJson;
 
 /**
  * A noise predictor for vectors (2-D points and any [B, D] data): the sinusoidal embedding of the
@@ -25,21 +26,28 @@ import java.util.List;
 public final class MlpDenoiser extends AbstractBlock {
     private static final byte VERSION = 1;
 
-    /** Immutable configuration, saved with every checkpoint. */
-    public static final class Config {
-        public final int dim;
-        public final int hidden;
-        public final int layers;
-        public final int timeDim;
-
-        public Config(int dim, int hidden, int layers, int timeDim) {
-            if (dim < 1 || hidden < 1 || layers < 1 || timeDim < 4 || timeDim % 2 != 0) {
-                throw new IllegalArgumentException("MLP denoiser needs dim >= 1, hidden >= 1, layers >= 1 and an even timeDim >= 4");
+    /**
+     * The configuration, saved with every checkpoint.
+     *
+     * @param dim data dimension D
+     * @param hidden units per hidden layer
+     * @param layers hidden layers
+     * @param timeDim width of the sinusoidal step embedding (even, >= 4)
+     */
+    public record Config(int dim, int hidden, int layers, int timeDim) {
+        public Config {
+            positive("dim", dim);
+            positive("hidden", hidden);
+            positive("layers", layers);
+            if (timeDim < 4 || timeDim % 2 != 0) {
+                throw new InvalidArgumentException("timeDim", timeDim, "must be an even number >= 4 (sines and cosines)");
             }
-            this.dim = dim;
-            this.hidden = hidden;
-            this.layers = layers;
-            this.timeDim = timeDim;
+        }
+
+        private static void positive(String name, int value) {
+            if (value < 1) {
+                throw new InvalidArgumentException(name, value, "must be >= 1");
+            }
         }
 
         /** 4 hidden layers of 128 units: learns 2-D toy data in seconds. */
@@ -47,13 +55,14 @@ public final class MlpDenoiser extends AbstractBlock {
             return new Config(dim, 128, 4, 64);
         }
 
+        /** The JSON form: the components by name. */
         public String toJson() {
-            return new Gson().toJson(this);
+            return RecordJson.toJson(this);
         }
 
+        /** Parses {@link #toJson()} output (also that of the class this record replaced: same names). */
         public static Config fromJson(String json) {
-            Config c = new Gson().fromJson(json, Config.class);
-            return new Config(c.dim, c.hidden, c.layers, c.timeDim);
+            return RecordJson.fromJson(json, Config.class, "the MLP denoiser configuration");
         }
     }
 
@@ -67,13 +76,13 @@ public final class MlpDenoiser extends AbstractBlock {
     public MlpDenoiser(Config config) {
         super(VERSION);
         this.config = config;
-        time0 = addChildBlock("time0", Layers.linear(config.hidden));
-        time1 = addChildBlock("time1", Layers.linear(config.hidden));
-        for (int i = 0; i < config.layers; i++) {
-            hidden.add(addChildBlock("hidden" + i, Layers.linear(config.hidden)));
-            timeProj.add(addChildBlock("temb" + i, Layers.linear(config.hidden)));
+        time0 = addChildBlock("time0", Layers.linear(config.hidden()));
+        time1 = addChildBlock("time1", Layers.linear(config.hidden()));
+        for (int i = 0; i < config.layers(); i++) {
+            hidden.add(addChildBlock("hidden" + i, Layers.linear(config.hidden())));
+            timeProj.add(addChildBlock("temb" + i, Layers.linear(config.hidden())));
         }
-        out = addChildBlock("out", Layers.linear(config.dim));
+        out = addChildBlock("out", Layers.linear(config.dim()));
     }
 
     public Config config() {
@@ -83,11 +92,11 @@ public final class MlpDenoiser extends AbstractBlock {
     @Override
     protected NDList forwardInternal(ParameterStore ps, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = LowPrecision.toCompute(inputs.get(0));
-        NDArray emb = LowPrecision.toCompute(TimeEmbedding.sinusoidal(inputs.get(1), config.timeDim));
+        NDArray emb = LowPrecision.toCompute(TimeEmbedding.sinusoidal(inputs.get(1), config.timeDim()));
         NDArray temb = time1.forward(ps, new NDList(Layers.silu(time0.forward(ps, new NDList(emb), training).head())),
                 training).head();
         NDArray h = x;
-        for (int i = 0; i < config.layers; i++) {
+        for (int i = 0; i < config.layers(); i++) {
             NDArray a = hidden.get(i).forward(ps, new NDList(h), training).head();
             NDArray b = timeProj.get(i).forward(ps, new NDList(temb), training).head();
             h = Layers.silu(a.add(b));
@@ -103,12 +112,12 @@ public final class MlpDenoiser extends AbstractBlock {
     @Override
     protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
         long b = inputShapes[0].get(0);
-        time0.initialize(manager, dataType, new Shape(b, config.timeDim));
-        time1.initialize(manager, dataType, new Shape(b, config.hidden));
-        for (int i = 0; i < config.layers; i++) {
-            hidden.get(i).initialize(manager, dataType, new Shape(b, i == 0 ? config.dim : config.hidden));
-            timeProj.get(i).initialize(manager, dataType, new Shape(b, config.hidden));
+        time0.initialize(manager, dataType, new Shape(b, config.timeDim()));
+        time1.initialize(manager, dataType, new Shape(b, config.hidden()));
+        for (int i = 0; i < config.layers(); i++) {
+            hidden.get(i).initialize(manager, dataType, new Shape(b, i == 0 ? config.dim() : config.hidden()));
+            timeProj.get(i).initialize(manager, dataType, new Shape(b, config.hidden()));
         }
-        out.initialize(manager, dataType, new Shape(b, config.hidden));
+        out.initialize(manager, dataType, new Shape(b, config.hidden()));
     }
 }

@@ -38,27 +38,8 @@ import org.diffusion4j.UserException;
 public final class UNet extends AbstractBlock {
     private static final byte VERSION = 1;
 
-    /** What a step of the U-Net does with the feature maps (package-private for {@link UNetWidener}). */
-    enum Kind {
-        DOWN_RES, // ResBlock on hs.last
-        DOWN_ATTN, // attention on the last pushed entry (replaces it)
-        DOWNSAMPLE, // Down on hs.last, push
-        MID_RES,
-        MID_ATTN,
-        UP_RES, // concat(h, hs.pop()) then ResBlock
-        UP_ATTN,
-        UPSAMPLE
-    }
-
-    static final class Step {
-        final Kind kind;
-        final Block block;
-
-        Step(Kind kind, Block block) {
-            this.kind = kind;
-            this.block = block;
-        }
-    }
+    /** A block of the graph and the node of {@link UNetGraph} it was built from (package-private for {@link UNetWidener}). */
+    record Step(UNetGraph.Node node, Block block) {}
 
     private final UNetConfig config;
     private final int height;
@@ -80,55 +61,22 @@ public final class UNet extends AbstractBlock {
         this.config = config;
         this.height = height;
         this.width = width;
-        float dropout = config.dropout();
-        int groups = config.groups();
         temb = addChildBlock("temb", new TimeEmbedding(config.ch()));
         convIn = addChildBlock("conv_in", Layers.conv3(config.ch()));
-        List<Integer> hs = new ArrayList<>();
-        hs.add(config.ch());
-        int prev = config.ch();
-        int size = height;
-        int levels = config.levels();
-        for (int i = 0; i < levels; i++) {
-            int c = config.channels(i);
-            for (int j = 0; j < config.numResBlocks(); j++) {
-                add(Kind.DOWN_RES, "down" + i + "_res" + j, new ResBlock(prev, c, dropout, groups));
-                if (config.hasAttention(size)) {
-                    add(Kind.DOWN_ATTN, "down" + i + "_attn" + j, new SelfAttention(c, groups));
-                }
-                prev = c;
-                hs.add(c);
-            }
-            if (i != levels - 1) {
-                add(Kind.DOWNSAMPLE, "down" + i + "_downsample", Layers.down(c));
-                hs.add(c);
-                size /= 2;
-            }
+        for (UNetGraph.Node n : UNetGraph.nodes(config, height, width)) {
+            steps.add(new Step(n, addChildBlock(n.name(), block(n))));
         }
-        add(Kind.MID_RES, "mid_res0", new ResBlock(prev, prev, dropout, groups));
-        add(Kind.MID_ATTN, "mid_attn", new SelfAttention(prev, groups));
-        add(Kind.MID_RES, "mid_res1", new ResBlock(prev, prev, dropout, groups));
-        for (int i = levels - 1; i >= 0; i--) {
-            int c = config.channels(i);
-            for (int j = 0; j < config.numResBlocks() + 1; j++) {
-                int skip = hs.remove(hs.size() - 1);
-                add(Kind.UP_RES, "up" + i + "_res" + j, new ResBlock(prev + skip, c, dropout, groups));
-                if (config.hasAttention(size)) {
-                    add(Kind.UP_ATTN, "up" + i + "_attn" + j, new SelfAttention(c, groups));
-                }
-                prev = c;
-            }
-            if (i != 0) {
-                add(Kind.UPSAMPLE, "up" + i + "_upsample", new Upsample(c));
-                size *= 2;
-            }
-        }
-        normOut = addChildBlock("norm_out", new GroupNorm(groups));
+        normOut = addChildBlock("norm_out", new GroupNorm(config.groups()));
         convOut = addChildBlock("conv_out", Layers.conv3(config.outChannels()));
     }
 
-    private void add(Kind kind, String name, Block block) {
-        steps.add(new Step(kind, addChildBlock(name, block)));
+    private Block block(UNetGraph.Node n) {
+        return switch (n.kind()) {
+            case DOWN_RES, MID_RES, UP_RES -> new ResBlock(n.inChannels(), n.outChannels(), config.dropout(), config.groups());
+            case DOWN_ATTN, MID_ATTN, UP_ATTN -> new SelfAttention(n.outChannels(), config.groups());
+            case DOWNSAMPLE -> Layers.down(n.outChannels());
+            case UPSAMPLE -> new Upsample(n.outChannels());
+        };
     }
 
     public UNetConfig config() {
@@ -187,8 +135,8 @@ public final class UNet extends AbstractBlock {
         hs.add(convIn.forward(ps, new NDList(x), training).head());
         NDArray h = null;
         for (Step step : steps) {
-            Block b = step.block;
-            switch (step.kind) {
+            Block b = step.block();
+            switch (step.node().kind()) {
                 case DOWN_RES:
                     hs.add(b.forward(ps, new NDList(hs.get(hs.size() - 1), actTemb), training).head());
                     break;
@@ -213,7 +161,7 @@ public final class UNet extends AbstractBlock {
                     h = b.forward(ps, new NDList(h.concat(skip, 1), actTemb), training).head();
                     break;
                 default:
-                    throw new IllegalStateException(step.kind.toString());
+                    throw new IllegalStateException(step.node().kind().toString());
             }
         }
         h = Layers.silu(normOut.forward(ps, new NDList(h), training).head());
@@ -233,37 +181,12 @@ public final class UNet extends AbstractBlock {
         long batch = x.get(0);
         temb.initialize(manager, dataType, new Shape(batch));
         Shape tShape = temb.getOutputShapes(new Shape[] {new Shape(batch)})[0];
-        List<Shape> hs = new ArrayList<>();
-        hs.add(init(convIn, manager, dataType, x));
-        Shape h = null;
+        Shape h = init(convIn, manager, dataType, x);
+        // every block's input shape is its node's: channels (skip included) at the node's size
         for (Step step : steps) {
-            Block b = step.block;
-            switch (step.kind) {
-                case DOWN_RES:
-                    hs.add(init(b, manager, dataType, hs.get(hs.size() - 1), tShape));
-                    break;
-                case DOWN_ATTN:
-                    init(b, manager, dataType, hs.get(hs.size() - 1));
-                    break;
-                case DOWNSAMPLE:
-                    hs.add(init(b, manager, dataType, hs.get(hs.size() - 1)));
-                    break;
-                case MID_RES:
-                    h = init(b, manager, dataType, h == null ? hs.get(hs.size() - 1) : h, tShape);
-                    break;
-                case MID_ATTN:
-                case UP_ATTN:
-                case UPSAMPLE:
-                    h = init(b, manager, dataType, h);
-                    break;
-                case UP_RES:
-                    Shape skip = hs.remove(hs.size() - 1);
-                    Shape cat = new Shape(h.get(0), h.get(1) + skip.get(1), h.get(2), h.get(3));
-                    h = init(b, manager, dataType, cat, tShape);
-                    break;
-                default:
-                    throw new IllegalStateException(step.kind.toString());
-            }
+            UNetGraph.Node n = step.node();
+            Shape in = new Shape(batch, n.inChannels(), n.height(), n.width());
+            h = n.isResBlock() ? init(step.block(), manager, dataType, in, tShape) : init(step.block(), manager, dataType, in);
         }
         h = init(normOut, manager, dataType, h);
         init(convOut, manager, dataType, h);

@@ -8,10 +8,10 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
 /**
@@ -59,18 +59,23 @@ public final class UNetWidener {
 
     /** Throws a UserException unless {@code to} differs from {@code from} only by whole multiples of the level widths. */
     public static void checkWidening(UNetConfig from, UNetConfig to) {
+        String oldMult = Arrays.toString(from.chMult()).replaceAll("[\\[\\] ]", "");
+        String newMult = Arrays.toString(to.chMult()).replaceAll("[\\[\\] ]", "");
+        if (from.levels() != to.levels()) {
+            throw new InvalidArgumentException("chMult", newMult, "must have " + from.levels()
+                    + " multipliers: a U-Net can only be widened level by level (the trained net has " + oldMult + ")");
+        }
         if (from.inChannels() != to.inChannels() || from.outChannels() != to.outChannels() || from.ch() != to.ch()
-                || from.levels() != to.levels() || from.numResBlocks() != to.numResBlocks()
+                || from.numResBlocks() != to.numResBlocks()
                 || !Arrays.equals(from.attnResolutions(), to.attnResolutions()) || from.groups() != to.groups()) {
-            throw new UserException("a U-Net can only be widened level by level: keep its base channels (" + from.ch()
-                    + "), levels (" + from.levels() + "), blocks, attention and groups, and give --ch-mult with "
-                    + from.levels() + " multipliers");
+            throw new UserException("a U-Net can only be widened level by level: keep its channels in and out, base"
+                    + " channels (" + from.ch() + "), blocks, attention and groups, and change only chMult");
         }
         for (int i = 0; i < from.levels(); i++) {
             if (to.channels(i) < from.channels(i) || to.channels(i) % from.channels(i) != 0) {
-                throw new UserException("level " + i + " has " + from.channels(i) + " channels; a wider net needs a "
-                        + "whole multiple of that, not " + to.channels(i) + " (--ch-mult "
-                        + Arrays.toString(from.chMult()).replaceAll("[\\[\\] ]", "") + " times whole numbers)");
+                throw new InvalidArgumentException("chMult", newMult, "gives " + to.channels(i) + " channels where level "
+                        + i + " has " + from.channels(i) + " channels; a wider net needs a whole multiple of them ("
+                        + oldMult + " times whole numbers)");
             }
         }
     }
@@ -116,48 +121,34 @@ public final class UNetWidener {
     private void copy(UNet from, UNet to) {
         UNetConfig c = from.config();
         leaf(from.timeEmbedding(), to.timeEmbedding(), null, null, 1);
-        Layout in = Layout.same(c.inChannels());
         Layout h = Layout.same(c.ch());
-        leaf(from.convIn(), to.convIn(), h, in, 1);
-        List<Layout> hs = new ArrayList<>();
-        hs.add(h);
-        h = null;
+        leaf(from.convIn(), to.convIn(), h, Layout.same(c.inChannels()), 1);
         List<UNet.Step> oldSteps = from.steps();
         List<UNet.Step> newSteps = to.steps();
         for (int s = 0; s < newSteps.size(); s++) {
-            Block o = oldSteps.get(s).block;
-            Block n = newSteps.get(s).block;
-            Layout last = hs.get(hs.size() - 1);
-            switch (newSteps.get(s).kind) {
-                case DOWN_RES:
-                    hs.add(resBlock((ResBlock) o, (ResBlock) n, last));
-                    break;
-                case DOWN_ATTN:
-                    attention(o, n, last);
-                    break;
-                case DOWNSAMPLE:
-                    leaf(o, n, last, last, 1);
-                    hs.add(last);
-                    break;
-                case MID_RES:
-                    h = resBlock((ResBlock) o, (ResBlock) n, h == null ? last : h);
-                    break;
-                case MID_ATTN:
-                case UP_ATTN:
-                    attention(o, n, h);
-                    break;
-                case UPSAMPLE:
-                    leaf(child(o, "conv"), child(n, "conv"), h, h, 1);
-                    break;
-                case UP_RES:
-                    h = resBlock((ResBlock) o, (ResBlock) n, h.concat(hs.remove(hs.size() - 1)));
-                    break;
-                default:
-                    throw new IllegalStateException(newSteps.get(s).kind.toString());
+            Block o = oldSteps.get(s).block();
+            Block n = newSteps.get(s).block();
+            UNetGraph.Node oldNode = oldSteps.get(s).node();
+            UNetGraph.Node newNode = newSteps.get(s).node();
+            Layout in = input(oldNode, newNode);
+            switch (newNode.kind()) {
+                case DOWN_RES, MID_RES, UP_RES -> h = resBlock((ResBlock) o, (ResBlock) n, in);
+                case DOWN_ATTN, MID_ATTN, UP_ATTN -> attention(o, n, in);
+                case DOWNSAMPLE -> leaf(o, n, in, in, 1);
+                case UPSAMPLE -> leaf(child(o, "conv"), child(n, "conv"), in, in, 1);
             }
         }
         leaf(from.normOut(), to.normOut(), h, null, 1);
         leaf(from.convOut(), to.convOut(), Layout.same(c.outChannels()), h, 1);
+    }
+
+    /**
+     * The layout of a block's input: each feature map is its level's old channels widened, and an
+     * up-path block reads the previous output then the skip, concatenated.
+     */
+    private static Layout input(UNetGraph.Node o, UNetGraph.Node n) {
+        Layout main = Layout.widened(o.inChannels() - o.skipChannels(), n.inChannels() - n.skipChannels());
+        return n.skipChannels() == 0 ? main : main.concat(Layout.widened(o.skipChannels(), n.skipChannels()));
     }
 
     /** ResBlock(a, b) of unet.md: returns the layout of its output. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.junit.jupiter.api.Test;
 
@@ -60,12 +61,46 @@ class UNetConfigTest {
         assertTrue(size.getMessage().contains("multiples of 4"), size.getMessage());
         assertTrue(!size.getMessage().contains("\n"));
         UNetConfig badGroups = mnist.toBuilder().groups(12).build();
-        UserException g = assertThrows(UserException.class, () -> badGroups.validate(28, 28));
-        assertTrue(g.getMessage().contains("groups=12"), g.getMessage());
+        InvalidArgumentException g = assertThrows(InvalidArgumentException.class, () -> badGroups.validate(28, 28));
+        assertEquals("groups", g.argument());
+        assertEquals("12", g.value());
+        assertTrue(g.getMessage().contains("32, 64, 128"), g.getMessage());
         assertTrue(!g.getMessage().contains("\n"));
         assertThrows(UserException.class, () -> new UNet(badGroups, 28, 28));
-        assertThrows(UserException.class, () -> UNetConfig.builder().ch(7).build());
-        assertThrows(UserException.class, () -> UNetConfig.builder().chMult().build());
+        assertEquals("ch", assertThrows(InvalidArgumentException.class, () -> UNetConfig.builder().ch(7).build()).argument());
+        assertEquals("chMult", assertThrows(InvalidArgumentException.class,
+                () -> UNetConfig.builder().chMult().build()).argument());
+        InvalidArgumentException m = assertThrows(InvalidArgumentException.class,
+                () -> UNetConfig.builder().chMult(1, 0).build());
+        assertEquals("1,0", m.value());
+        assertEquals("dropout", assertThrows(InvalidArgumentException.class,
+                () -> UNetConfig.builder().dropout(1f).build()).argument());
+        assertEquals("preset", assertThrows(InvalidArgumentException.class, () -> UNetConfig.preset("huge", 1)).argument());
+    }
+
+    /** The header of models/ddpm-mnist.bin, written by the class this record replaced. */
+    @Test
+    void oldJsonStillParses() {
+        String old = "{\"inChannels\": 1, \"outChannels\": 1, \"ch\": 32, \"chMult\": [1, 2, 4], \"numResBlocks\": 2,"
+                + " \"attnResolutions\": [7], \"dropout\": 0.1, \"groups\": 8}";
+        UNetConfig c = UNetConfig.fromJson(old);
+        assertEquals(UNetConfig.preset("mnist", 1), c);
+        assertEquals(1, c.inChannels());
+        assertEquals(1, c.outChannels());
+        assertEquals(32, c.ch());
+        assertArrayEquals(new int[] {1, 2, 4}, c.chMult());
+        assertEquals(2, c.numResBlocks());
+        assertArrayEquals(new int[] {7}, c.attnResolutions());
+        assertEquals(0.1f, c.dropout());
+        assertEquals(8, c.groups());
+        // the pre-record class pretty-printed the same fields in the same order
+        assertEquals("{\n  \"inChannels\": 1,\n  \"outChannels\": 1,\n  \"ch\": 32,\n  \"chMult\": [\n    1,\n    2,\n    4\n  ],"
+                + "\n  \"numResBlocks\": 2,\n  \"attnResolutions\": [\n    7\n  ],\n  \"dropout\": 0.1,\n  \"groups\": 8\n}",
+                c.toJson());
+        // a value the record rejects comes out as the record's own exception, not Gson's wrapper
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> UNetConfig.fromJson(old.replace("\"ch\": 32", "\"ch\": 7")));
+        assertEquals("ch", e.argument());
     }
 
     @Test

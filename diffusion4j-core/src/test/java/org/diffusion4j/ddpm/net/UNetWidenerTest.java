@@ -71,8 +71,8 @@ class UNetWidenerTest {
             // different factors: its groups then mix channels in other proportions. With that norm's gamma at
             // 0 its output is its beta whatever the statistics, and everything else must match to rounding.
             for (UNet.Step s : small.steps()) {
-                if (s.kind == UNet.Kind.UP_RES) {
-                    s.block.getParameters().get("01norm0_gamma").getArray().muli(0);
+                if (s.node().kind() == UNetGraph.Kind.UP_RES) {
+                    s.block().getParameters().get("01norm0_gamma").getArray().muli(0);
                 }
             }
             float[] before = eps(small, in);
@@ -126,8 +126,8 @@ class UNetWidenerTest {
 
     private static NDArray conv1(UNet n) {
         for (UNet.Step s : n.steps()) {
-            if (s.kind == UNet.Kind.MID_RES) {
-                return s.block.getParameters().get("05conv1_weight").getArray();
+            if (s.node().kind() == UNetGraph.Kind.MID_RES) {
+                return s.block().getParameters().get("05conv1_weight").getArray();
             }
         }
         throw new AssertionError("no middle block");

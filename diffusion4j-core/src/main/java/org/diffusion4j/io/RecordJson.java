@@ -1,0 +1,51 @@
+package org.diffusion4j.io;
+
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonParseException;
+import org.diffusion4j.UserException;
+
+/**
+ * Configuration records to and from JSON text, field names as the record's components. A field
+ * missing from the text takes Java's default (0, false, null), so a record's compact constructor
+ * decides what an absent value means. Gson stays behind this class.
+ */
+public final class RecordJson {
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    private RecordJson() {}
+
+    /** The record as pretty-printed JSON. */
+    public static String toJson(Object record) {
+        return GSON.toJson(record);
+    }
+
+    /**
+     * Parses JSON written by {@link #toJson} (or by the classes the records replaced: same field
+     * names).
+     *
+     * @param what what the text describes, for the message ("the U-Net configuration")
+     * @throws UserException if the text is not JSON, is empty, or its values are rejected by the
+     *     record (the record's own exception is rethrown unwrapped)
+     */
+    public static <T> T fromJson(String json, Class<T> type, String what) {
+        T value;
+        try {
+            value = GSON.fromJson(json, type);
+        } catch (JsonParseException e) {
+            throw new UserException(what + " is not valid JSON (" + e.getMessage() + "); the file may be corrupt", e);
+        } catch (RuntimeException e) {
+            // Gson wraps what a record's constructor throws; the constructor's message is the useful one
+            for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+                if (c instanceof UserException) {
+                    throw (UserException) c;
+                }
+            }
+            throw e;
+        }
+        if (value == null) {
+            throw new UserException(what + " is empty; the file may be corrupt");
+        }
+        return value;
+    }
+}
