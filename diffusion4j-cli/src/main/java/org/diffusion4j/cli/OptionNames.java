@@ -24,7 +24,9 @@ final class OptionNames {
             Map.entry("precision", "--precision"),
             Map.entry("logEvery", "--log-every"),
             Map.entry("checkpointEvery", "--checkpoint-every"),
-            Map.entry("sampleEvery", "--sample-every"));
+            Map.entry("sampleEvery", "--sample-every"),
+            Map.entry("classLabel", "--class"),
+            Map.entry("k", "--k"));
 
     /** The option that sets {@code argument}, or null. */
     static String optionOf(String argument) {
