@@ -41,7 +41,7 @@ class CliErrorsTest {
     @Test
     void optionsOutOfRange() {
         assertOneLineError(run("schedule", "--T", "0"), "T must be in 1..100000");
-        assertOneLineError(run("schedule", "--schedule", "quadratic"), "unknown schedule 'quadratic'");
+        assertOneLineError(run("schedule", "--schedule", "quadratic"), "Invalid value for option '--schedule'");
         assertOneLineError(run("diffuse", "--t", "0,1001"), "--t 1001 is out of range");
         assertOneLineError(run("diffuse", "--index", "60000"), "--index 60000 is out of range");
         assertOneLineError(run("model", "--preset", "huge"), "unknown model preset 'huge'");
