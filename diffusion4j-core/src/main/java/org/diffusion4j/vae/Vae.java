@@ -71,9 +71,12 @@ public final class Vae implements AutoCloseable {
         }
     }
 
-    /** The data description its training run recorded (run folders and exported files alike), or null. */
-    public JsonObject dataDescription() {
-        return data;
+    /**
+     * The data description its training run recorded (run folders and exported files alike), as
+     * JSON text, or null.
+     */
+    public String dataDescription() {
+        return data == null ? null : data.toString();
     }
 
     public VaeSpec spec() {
