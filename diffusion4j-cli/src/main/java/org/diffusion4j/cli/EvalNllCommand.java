@@ -11,6 +11,7 @@ import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
+import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.eval.VariationalBound;
 import org.diffusion4j.ddpm.Ddpm;
 import picocli.CommandLine.Command;
@@ -40,8 +41,10 @@ public final class EvalNllCommand implements Callable<Integer> {
     @Option(names = "--t-samples", defaultValue = "0", description = "0: sum all T terms (default); K > 0: unbiased estimate from K random steps per batch.")
     int tSamples;
 
-    @Option(names = "--variance", defaultValue = "small", description = "The model's sigma_t^2: small (betaTilde_t, default) or large (beta_t).")
-    String variance;
+    @Option(names = "--variance", defaultValue = "beta-tilde", converter = VarianceConverter.class,
+            description = "The model's sigma_t^2 (${COMPLETION-CANDIDATES}): betaTilde_t, the posterior variance, or beta_t "
+                    + "(default: ${DEFAULT-VALUE}).")
+    DdpmSampler.Variance variance;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the x_t draws (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -51,14 +54,6 @@ public final class EvalNllCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        boolean large;
-        if ("small".equalsIgnoreCase(variance)) {
-            large = false;
-        } else if ("large".equalsIgnoreCase(variance)) {
-            large = true;
-        } else {
-            throw new UserException("--variance must be small or large, got '" + variance + "'");
-        }
         if (subset < 0 || batch < 1 || tSamples < 0) {
             throw new UserException("--subset and --t-samples must be >= 0 and --batch >= 1");
         }
@@ -77,7 +72,7 @@ public final class EvalNllCommand implements Callable<Integer> {
                         + " but " + data + " has " + java.util.Arrays.toString(d.rowShape()));
             }
             int T = ddpm.spec().schedule().steps();
-            VariationalBound vb = new VariationalBound(ddpm.spec().schedule(), large);
+            VariationalBound vb = new VariationalBound(ddpm.spec().schedule(), variance);
             Batcher batcher = Batcher.builder(d).batchSize(Math.min(batch, d.size())).shuffle(false).dropLast(false)
                     .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
             long batches = (d.size() + batcher.batchSize() - 1) / batcher.batchSize();
@@ -103,7 +98,7 @@ public final class EvalNllCommand implements Callable<Integer> {
             int n = d.size();
             double total = prior + kl + decoder;
             System.out.printf(Locale.ROOT, "bound on %d images of %s (%d dims each), %s, sigma^2 = %s, %.0f s:%n", n, data, dims,
-                    tSamples > 0 ? tSamples + " random steps per batch" : "all " + T + " terms", large ? "beta" : "betaTilde",
+                    tSamples > 0 ? tSamples + " random steps per batch" : "all " + T + " terms", variance == DdpmSampler.Variance.BETA ? "beta" : "betaTilde",
                     (System.nanoTime() - t0) / 1e9);
             System.out.printf(Locale.ROOT, "  NLL <= %.4f bits/dim  (%.2f nats per image)%n", VariationalBound.bitsPerDim(total / n, dims), total / n);
             System.out.printf(Locale.ROOT, "  L_T              %.5f bits/dim%n", VariationalBound.bitsPerDim(prior / n, dims));

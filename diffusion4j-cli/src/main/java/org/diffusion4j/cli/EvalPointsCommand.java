@@ -46,8 +46,9 @@ public final class EvalPointsCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "2000", description = "Points per set (default: ${DEFAULT-VALUE}; O(n^2) time).")
     int n;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", description = "ddpm (Algorithm 2) or ddim (default: ${DEFAULT-VALUE}).")
-    String sampler;
+    @Option(names = "--sampler", defaultValue = "ddpm", description = "The sampler (${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 "
+            + "(all T steps), ddim takes --steps steps (default: ${DEFAULT-VALUE}).")
+    SamplerKind sampler;
 
     @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE}).")
     int steps;
@@ -79,7 +80,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
             JsonObject described = DataOptions.describedIn(run);
             dataSpec = data != null ? data : described.get("spec").getAsString();
             samples = sample();
-            source = run + " (" + sampler.toLowerCase(Locale.ROOT) + (isDdim() ? " " + steps + " steps" : "") + ", seed " + seed + ")";
+            source = run + " (" + sampler + (isDdim() ? " " + steps + " steps" : "") + ", seed " + seed + ")";
         } else {
             dataSpec = data;
             DataSet s = Npy.read(npy);
@@ -104,7 +105,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
     }
 
     private boolean isDdim() {
-        return "ddim".equalsIgnoreCase(sampler);
+        return sampler == SamplerKind.DDIM;
     }
 
     private float[] sample() {
@@ -120,10 +121,8 @@ public final class EvalPointsCommand implements Callable<Integer> {
                     throw new UserException("--steps must be in 1.." + ddpm.spec().schedule().steps() + " (T), got " + steps);
                 }
                 s = new DdimSampler(ddpm.spec().schedule(), steps, 0, false);
-            } else if ("ddpm".equalsIgnoreCase(sampler)) {
-                s = new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE, false);
             } else {
-                throw new UserException("--sampler must be ddpm or ddim, got '" + sampler + "'");
+                s = new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE, false);
             }
             return ddpm.sample(n, n, s, seed, StepListener.NONE, m).toFloatArray();
         }

@@ -46,7 +46,12 @@ final class OptionNames {
             Map.entry("variance", "--variance"),
             Map.entry("conditional", "--conditional"),
             Map.entry("beta", "--beta"),
-            Map.entry("klWarmup", "--kl-warmup"));
+            Map.entry("klWarmup", "--kl-warmup"),
+            Map.entry("classLabel", "--class"),
+            Map.entry("k", "--k"),
+            // ImageFolder (DataOptions)
+            Map.entry("imageChannels", "--channels"),
+            Map.entry("imageSize", "--image-size"));
 
     /** The option that sets {@code argument}, or null. */
     static String optionOf(String argument) {

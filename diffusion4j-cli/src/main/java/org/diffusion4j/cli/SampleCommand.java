@@ -43,23 +43,25 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Samples per network call (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--sampler", description = "ddpm (Algorithm 2, all T steps) or ddim (default: ddpm with --run, ddim for the bundled model).")
-    String sampler;
+    @Option(names = "--sampler", description = "The sampler (${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps), ddim takes "
+            + "--steps steps (default: ddpm with --run, ddim for the bundled model).")
+    SamplerKind sampler;
 
     @Option(names = "--steps", defaultValue = "50", description = "DDIM steps S, evenly spaced (default: ${DEFAULT-VALUE}).")
     int steps;
 
     @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "
-            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run; 1 for the bundled model, whose samples it makes "
-            + "better: FID 4.75 vs 6.10 at 50 steps, N = 1,000).")
+            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run; 1 for the bundled model).")
     Double eta;
 
-    @Option(names = "--variance", defaultValue = "beta-tilde", description = "DDPM sigma_t^2: beta-tilde (posterior variance, default) or beta.")
-    String variance;
+    @Option(names = "--variance", defaultValue = "beta-tilde", converter = VarianceConverter.class,
+            description = "DDPM sigma_t^2 (${COMPLETION-CANDIDATES}): betaTilde_t, the posterior variance, or beta_t "
+                    + "(default: ${DEFAULT-VALUE}).")
+    DdpmSampler.Variance variance;
 
     @Option(names = "--clip", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Clip the predicted x0Hat to [-1, 1] at every step, as the reference code does (images only; default on). "
-                    + "It keeps early noisy predictions in the pixel range: cleaner images, no effect on a well-trained model's mean.")
+                    + "It keeps early, noisy predictions in the pixel range.")
     boolean clip;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the noise (default: ${DEFAULT-VALUE}).")
@@ -84,9 +86,10 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--gif", paramLabel = "FILE", description = "Animated GIF of the denoising of the first samples.")
     Path gif;
 
-    @Option(names = "--precision", defaultValue = "fp32", description = "fp32 (default) or fp16: the network computes on "
-            + "float16 copies of the weights (the sampler's arithmetic stays float32); bf16 is refused.")
-    String precision;
+    @Option(names = "--precision", defaultValue = "fp32", description = "Number format of the network (${COMPLETION-CANDIDATES}): with fp16 it "
+            + "computes on float16 copies of the weights (the sampler's arithmetic stays float32); bf16 is refused "
+            + "(default: ${DEFAULT-VALUE}).")
+    Precision precision;
 
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
@@ -99,7 +102,7 @@ public final class SampleCommand implements Callable<Integer> {
         if (batch < 1) {
             throw new UserException("--batch must be >= 1, got " + batch);
         }
-        Precision prec = Precision.parse(precision);
+        Precision prec = precision.requireSupported();
         Runtime.init();
         Runtime.setThreads(threads);
         Path source = run != null ? run : BundledModels.ddpmMnist();
@@ -175,20 +178,12 @@ public final class SampleCommand implements Callable<Integer> {
 
     private Sampler sampler(Ddpm ddpm, boolean bundled) {
         double eta = eta();
-        String kind = sampler != null ? sampler.toLowerCase(Locale.ROOT) : (bundled ? "ddim" : "ddpm");
+        SamplerKind kind = sampler != null ? sampler : (bundled ? SamplerKind.DDIM : SamplerKind.DDPM);
         boolean clipX0 = clip && ddpm.spec().isImage();
         switch (kind) {
-            case "ddpm":
-                DdpmSampler.Variance v;
-                if ("beta-tilde".equalsIgnoreCase(variance) || "betatilde".equalsIgnoreCase(variance)) {
-                    v = DdpmSampler.Variance.BETA_TILDE;
-                } else if ("beta".equalsIgnoreCase(variance)) {
-                    v = DdpmSampler.Variance.BETA;
-                } else {
-                    throw new UserException("--variance must be beta-tilde or beta, got '" + variance + "'");
-                }
-                return new DdpmSampler(ddpm.spec().schedule(), v, clipX0);
-            case "ddim":
+            case DDPM:
+                return new DdpmSampler(ddpm.spec().schedule(), variance, clipX0);
+            case DDIM:
                 if (steps < 1 || steps > ddpm.spec().schedule().steps()) {
                     throw new UserException("--steps must be in 1.." + ddpm.spec().schedule().steps() + " (T), got " + steps);
                 }
@@ -197,7 +192,7 @@ public final class SampleCommand implements Callable<Integer> {
                 }
                 return new DdimSampler(ddpm.spec().schedule(), steps, eta, clipX0);
             default:
-                throw new UserException("--sampler must be ddpm or ddim, got '" + sampler + "'");
+                throw new IllegalStateException("sampler " + kind);
         }
     }
 

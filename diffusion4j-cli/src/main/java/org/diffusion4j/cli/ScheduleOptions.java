@@ -10,8 +10,9 @@ import picocli.CommandLine.Option;
  * curve of alphaBar over t/T, ten times fewer steps: faster to train and sample, and as good).
  */
 public final class ScheduleOptions {
-    @Option(names = "--schedule", defaultValue = "linear", description = "linear or cosine (default: ${DEFAULT-VALUE}).")
-    String kind;
+    @Option(names = "--schedule", defaultValue = "linear", description = "How beta_t runs over t (${COMPLETION-CANDIDATES}; "
+            + "default: ${DEFAULT-VALUE}).")
+    NoiseSchedule.Kind kind;
 
     @Option(names = {"--T", "-T"}, description = "Number of diffusion steps T (default: 1000 for images, 100 for points).")
     Integer steps;
@@ -30,7 +31,7 @@ public final class ScheduleOptions {
     /** With the defaults for vectors (2-D points) or images. */
     public NoiseSchedule build(boolean vectors) {
         try {
-            return NoiseSchedule.of(NoiseSchedule.Kind.parse(kind), steps != null ? steps : (vectors ? 100 : 1000),
+            return NoiseSchedule.of(kind, steps != null ? steps : (vectors ? 100 : 1000),
                     betaStart != null ? betaStart : (vectors ? 1e-3 : 1e-4), betaEnd != null ? betaEnd : (vectors ? 0.2 : 0.02));
         } catch (IllegalArgumentException e) {
             throw new UserException(e.getMessage());

@@ -376,7 +376,9 @@ public final class VaeCommand implements Runnable {
             if (data == null && vae.dataDescription() == null) {
                 throw new UserException("the model does not say what data it was trained on; give --data explicitly");
             }
-            return testRows(vae.spec(), vae.dataDescription(), data, offset, subset, binarizeSeed);
+            JsonObject described = vae.dataDescription() == null ? null
+                    : com.google.gson.JsonParser.parseString(vae.dataDescription()).getAsJsonObject();
+            return testRows(vae.spec(), described, data, offset, subset, binarizeSeed);
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
 /**
@@ -71,7 +72,7 @@ public final class Batcher {
         this.scaling = b.scaling;
         this.binarize = b.binarize;
         if (batchSize <= 0) {
-            throw new UserException("batch size must be positive (got " + batchSize + ")");
+            throw new InvalidArgumentException("batchSize", batchSize, "must be positive");
         }
         int n = data.size();
         this.stepsPerEpoch = dropLast ? n / batchSize : (n + batchSize - 1) / batchSize;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
 /**
@@ -32,10 +33,10 @@ public final class ImageFolder {
     /** Reads all images of {@code dir}; channels is 1 (grayscale) or 3 (RGB). */
     public static DataSet read(Path dir, int side, int channels) {
         if (channels != 1 && channels != 3) {
-            throw new UserException("channels must be 1 (grayscale) or 3 (RGB), not " + channels);
+            throw new InvalidArgumentException("imageChannels", channels, "must be 1 (grayscale) or 3 (RGB)");
         }
         if (side <= 0 || side > 4096) {
-            throw new UserException("image size must be between 1 and 4096, not " + side);
+            throw new InvalidArgumentException("imageSize", side, "must be between 1 and 4096");
         }
         if (!Files.isDirectory(dir)) {
             throw new UserException(dir + ": no such folder; give a folder of PNG or JPEG images");

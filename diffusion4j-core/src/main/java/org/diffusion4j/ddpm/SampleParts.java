@@ -42,7 +42,7 @@ public final class SampleParts implements Ddpm.BatchStore {
                 return new SampleParts(dir, found);
             }
             if (Files.exists(dir) && !Files.isRegularFile(jobFile)) {
-                throw new UserException(dir + " exists but holds no sampling job; move it away or choose another --npy");
+                throw new UserException(dir + " exists but holds no sampling job; move it away or write the samples elsewhere");
             }
             delete(dir);
             Files.createDirectories(dir);

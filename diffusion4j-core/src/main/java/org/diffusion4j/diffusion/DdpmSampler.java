@@ -11,8 +11,19 @@ import org.diffusion4j.diffusion.NoiseSchedule;
  * z ~ N(0, I) for t > 1 and z = 0 at the last step.
  */
 public final class DdpmSampler implements Sampler {
-    /** sigma_t^2: betaTilde_t (the posterior variance, "fixed small") or beta_t ("fixed large"). */
-    public enum Variance { BETA_TILDE, BETA }
+    /**
+     * sigma_t^2: betaTilde_t (the posterior variance, "fixed small") or beta_t ("fixed large").
+     * Spelled {@code beta-tilde} and {@code beta} as text.
+     */
+    public enum Variance {
+        BETA_TILDE,
+        BETA;
+
+        @Override
+        public String toString() {
+            return this == BETA_TILDE ? "beta-tilde" : "beta";
+        }
+    }
 
     private final NoiseSchedule schedule;
     private final Variance variance;

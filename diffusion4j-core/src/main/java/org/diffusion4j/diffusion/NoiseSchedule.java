@@ -14,6 +14,7 @@ public final class NoiseSchedule {
         LINEAR,
         COSINE;
 
+        /** "linear" or "cosine" (any case), as a schedule's description stores it. */
         public static Kind parse(String s) {
             try {
                 return valueOf(s.trim().toUpperCase(Locale.ROOT));
@@ -21,6 +22,12 @@ public final class NoiseSchedule {
                 throw new IllegalArgumentException(
                         "unknown schedule '" + s + "': use linear or cosine");
             }
+        }
+
+        /** The lower-case name, as it is written in text. */
+        @Override
+        public String toString() {
+            return name().toLowerCase(Locale.ROOT);
         }
     }
 

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
+import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.NoiseSchedule;
 
@@ -16,16 +17,17 @@ import org.diffusion4j.diffusion.NoiseSchedule;
  * x_t ~ q(x_t|x_0) per row, and L_0 = -log p(x_0|x_1) under a Gaussian discretised over 256 bins
  * of width 2/255 (edge bins open). All in nats per row, computed in double precision.
  *
- * <p>The model's variance sigma_t^2 is betaTilde_t ("small") or beta_t ("large"); as in the
- * reference code, the decoder at t = 1 uses betaTilde_2 for both, since betaTilde_1 = 0.
+ * <p>The model's variance sigma_t^2 is betaTilde_t ("fixed small") or beta_t ("fixed large"),
+ * the same choice as the sampler's ({@link DdpmSampler.Variance}); as in the reference code, the
+ * decoder at t = 1 uses betaTilde_2 for both, since betaTilde_1 = 0.
  */
 public final class VariationalBound {
     private final NoiseSchedule s;
-    private final boolean largeVariance;
+    private final DdpmSampler.Variance variance;
 
-    public VariationalBound(NoiseSchedule schedule, boolean largeVariance) {
+    public VariationalBound(NoiseSchedule schedule, DdpmSampler.Variance variance) {
         this.s = schedule;
-        this.largeVariance = largeVariance;
+        this.variance = variance;
     }
 
     /** sigma_t^2 of the reverse process (t = 1 uses betaTilde_2). */
@@ -33,7 +35,7 @@ public final class VariationalBound {
         if (t == 1) {
             return s.steps() > 1 ? s.betaTilde(2) : s.beta(1);
         }
-        return largeVariance ? s.beta(t) : s.betaTilde(t);
+        return variance == DdpmSampler.Variance.BETA ? s.beta(t) : s.betaTilde(t);
     }
 
     /** KL(N(m1, v1) || N(m2, v2)) elementwise: log(s2/s1) + (v1 + (m1 - m2)^2) / (2 v2) - 1/2. */

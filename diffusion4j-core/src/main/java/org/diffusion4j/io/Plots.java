@@ -1,24 +1,22 @@
 package org.diffusion4j.io;
 
+import java.awt.BasicStroke;
 import java.awt.Color;
-import java.awt.Font;
 import java.awt.Graphics2D;
+import java.awt.geom.Ellipse2D;
+import java.awt.geom.Path2D;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import org.knowm.xchart.BitmapEncoder;
-import org.knowm.xchart.XYChart;
-import org.knowm.xchart.XYChartBuilder;
-import org.knowm.xchart.XYSeries;
-import org.knowm.xchart.style.Styler;
-import org.knowm.xchart.style.markers.SeriesMarkers;
 
 /**
- * Charts drawn with XChart into BufferedImages (so they can also become GIF frames), and saved as
+ * Charts drawn with Java2D into BufferedImages (so they can also become GIF frames), and saved as
  * PNG atomically: line charts (loss curves, optionally log-y and EMA-smoothed), scatter plots of
  * 2-D points, and a row of scatter panels with titles (a 2-D diffusion at several t).
- * Non-finite values are skipped (and non-positive ones on a log axis).
+ * Non-finite values are skipped (and non-positive ones on a log axis); a legend appears when
+ * there is more than one series.
  */
 public final class Plots {
     static {
@@ -54,34 +52,41 @@ public final class Plots {
         }
     }
 
-    /** A line chart of several series. */
+    /** A line chart of several series; a line's non-finite points are left out, the rest joined. */
     public static BufferedImage lineChart(String title, String xLabel, String yLabel, List<Line> lines, boolean logY,
             int width, int height) {
-        XYChart chart = new XYChartBuilder().width(width).height(height).title(title).xAxisTitle(xLabel)
-                .yAxisTitle(yLabel).build();
-        style(chart, lines.size() > 1);
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Line);
-        chart.getStyler().setYAxisLogarithmic(logY);
-        int k = 0;
-        int added = 0;
+        List<double[][]> cleaned = new ArrayList<>();
         for (Line l : lines) {
-            double[][] xy = clean(l.x, l.y, logY);
-            Color c = l.color != null ? l.color : PALETTE[k % PALETTE.length];
-            k++;
+            cleaned.add(clean(l.x, l.y, logY));
+        }
+        double[] xs = cleaned.stream().flatMapToDouble(c -> Arrays.stream(c[0])).toArray();
+        double[] ys = cleaned.stream().flatMapToDouble(c -> Arrays.stream(c[1])).toArray();
+        Chart chart = new Chart(width, height, title, xLabel, yLabel, Axis.autoRange(xs, false),
+                Axis.autoRange(ys, logY), logY);
+        Graphics2D g = chart.graphics();
+        g.setStroke(new BasicStroke(1.5f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+        List<String> names = new ArrayList<>();
+        List<Color> colors = new ArrayList<>();
+        for (int k = 0; k < lines.size(); k++) {
+            double[][] xy = cleaned.get(k);
             if (xy[0].length == 0) {
                 continue;
             }
-            XYSeries s = chart.addSeries(l.name, xy[0], xy[1]);
-            s.setMarker(SeriesMarkers.NONE);
-            s.setLineColor(c);
-            s.setLineWidth(1.5f);
-            added++;
+            Path2D.Double path = new Path2D.Double();
+            path.moveTo(chart.x.pixel(xy[0][0]), chart.y.pixel(xy[1][0]));
+            for (int i = 1; i < xy[0].length; i++) {
+                path.lineTo(chart.x.pixel(xy[0][i]), chart.y.pixel(xy[1][i]));
+            }
+            Color c = colorOf(lines.get(k).color, k);
+            g.setColor(c);
+            g.draw(path);
+            names.add(lines.get(k).name);
+            colors.add(c);
         }
-        if (added == 0) {
-            chart.getStyler().setYAxisLogarithmic(false);
-            chart.addSeries("(no data)", new double[] {0}, new double[] {0}).setMarker(SeriesMarkers.NONE);
+        if (names.isEmpty()) {
+            chart.note("(no data)");
         }
-        return BitmapEncoder.getBufferedImage(chart);
+        return chart.finish(names, colors, true);
     }
 
     /**
@@ -91,8 +96,8 @@ public final class Plots {
     public static BufferedImage lossChart(String title, double[] steps, double[] loss, boolean logY,
             double smoothing) {
         List<Line> lines = new ArrayList<>();
-        // A long run logs every step (300,000 points take XChart minutes): smooth over all of
-        // them, then draw every k-th point, at most MAX_POINTS per line.
+        // A long run logs every step (300,000 points): smooth over all of them, then draw
+        // every k-th point, at most MAX_POINTS per line.
         double[] x = thin(steps, MAX_POINTS);
         if (smoothing > 0) {
             lines.add(new Line("loss", x, thin(loss, MAX_POINTS), new Color(0x1f77b4).brighter()));
@@ -136,18 +141,12 @@ public final class Plots {
         return out;
     }
 
-    /** A scatter plot of one or several point series; range null = automatic axes. */
+    /**
+     * A scatter plot of one or several point series; range null = automatic axes. Dots are
+     * translucent (more so beyond 2,000 points, which also get smaller dots).
+     */
     public static BufferedImage scatter(String title, List<Points> series, Range range, int width, int height) {
-        XYChart chart = new XYChartBuilder().width(width).height(height).title(title == null ? "" : title).build();
-        style(chart, series.size() > 1);
-        chart.getStyler().setDefaultSeriesRenderStyle(XYSeries.XYSeriesRenderStyle.Scatter);
-        chart.getStyler().setMarkerSize(series.stream().mapToInt(p -> p.xy.length / 2).sum() > 2000 ? 2 : 4);
-        if (range != null) {
-            chart.getStyler().setXAxisMin(range.xMin).setXAxisMax(range.xMax);
-            chart.getStyler().setYAxisMin(range.yMin).setYAxisMax(range.yMax);
-        }
-        int k = 0;
-        int added = 0;
+        List<double[][]> cleaned = new ArrayList<>();
         for (Points p : series) {
             int n = p.xy.length / 2;
             double[] x = new double[n];
@@ -156,21 +155,40 @@ public final class Plots {
                 x[i] = p.xy[2 * i];
                 y[i] = p.xy[2 * i + 1];
             }
-            double[][] xy = clean(x, y, false);
-            Color c = p.color != null ? p.color : PALETTE[k % PALETTE.length];
-            k++;
+            cleaned.add(clean(x, y, false));
+        }
+        double[] xr = range != null ? new double[] {range.xMin, range.xMax}
+                : Axis.autoRange(cleaned.stream().flatMapToDouble(c -> Arrays.stream(c[0])).toArray(), false);
+        double[] yr = range != null ? new double[] {range.yMin, range.yMax}
+                : Axis.autoRange(cleaned.stream().flatMapToDouble(c -> Arrays.stream(c[1])).toArray(), false);
+        Chart chart = new Chart(width, height, title, null, null, xr, yr, false);
+        Graphics2D g = chart.graphics();
+        double size = series.stream().mapToInt(p -> p.xy.length / 2).sum() > 2000 ? 2 : 4;
+        List<String> names = new ArrayList<>();
+        List<Color> colors = new ArrayList<>();
+        for (int k = 0; k < series.size(); k++) {
+            double[][] xy = cleaned.get(k);
+            Color c = colorOf(series.get(k).color, k);
             if (xy[0].length == 0) {
                 continue;
             }
-            XYSeries s = chart.addSeries(p.name, xy[0], xy[1]);
-            s.setMarker(SeriesMarkers.CIRCLE);
-            s.setMarkerColor(new Color(c.getRed(), c.getGreen(), c.getBlue(), n > 2000 ? 110 : 200));
-            added++;
+            g.setColor(new Color(c.getRed(), c.getGreen(), c.getBlue(), dotAlpha(series.get(k).xy.length / 2)));
+            for (int i = 0; i < xy[0].length; i++) {
+                g.fill(new Ellipse2D.Double(chart.x.pixel(xy[0][i]) - size / 2, chart.y.pixel(xy[1][i]) - size / 2,
+                        size, size));
+            }
+            names.add(series.get(k).name);
+            colors.add(c);
         }
-        if (added == 0) {
-            chart.addSeries("(no data)", new double[] {0}, new double[] {0}).setMarker(SeriesMarkers.NONE);
+        if (names.isEmpty()) {
+            chart.note("(no data)");
         }
-        return BitmapEncoder.getBufferedImage(chart);
+        return chart.finish(names, colors, false);
+    }
+
+    /** The opacity of a series' dots: overlapping dots of a dense cloud still show its density. */
+    static int dotAlpha(int points) {
+        return points > 2000 ? 110 : 200;
     }
 
     /**
@@ -210,17 +228,8 @@ public final class Plots {
         return img;
     }
 
-    private static void style(XYChart chart, boolean legend) {
-        Styler s = chart.getStyler();
-        s.setChartBackgroundColor(Color.WHITE);
-        s.setPlotBackgroundColor(Color.WHITE);
-        s.setLegendVisible(legend);
-        s.setLegendPosition(Styler.LegendPosition.InsideNE);
-        s.setChartTitleFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
-        s.setChartTitleBoxVisible(false);
-        s.setPlotBorderVisible(true);
-        s.setAntiAlias(true);
-        chart.getStyler().setPlotGridLinesColor(new Color(0xdddddd));
+    private static Color colorOf(Color given, int index) {
+        return given != null ? given : PALETTE[index % PALETTE.length];
     }
 
     private static double[][] clean(double[] x, double[] y, boolean positiveY) {
@@ -235,6 +244,6 @@ public final class Plots {
                 k++;
             }
         }
-        return new double[][] {java.util.Arrays.copyOf(ox, k), java.util.Arrays.copyOf(oy, k)};
+        return new double[][] {Arrays.copyOf(ox, k), Arrays.copyOf(oy, k)};
     }
 }

@@ -2,7 +2,7 @@ package org.diffusion4j.nn;
 
 import ai.djl.ndarray.types.DataType;
 import java.util.Locale;
-import org.diffusion4j.UserException;
+import org.diffusion4j.InvalidArgumentException;
 
 /**
  * The number format a network computes in. FP32 is the default; FP16 runs the whole forward and
@@ -32,7 +32,7 @@ public enum Precision {
         try {
             p = valueOf(s.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new UserException("--precision must be fp32, fp16 or bf16, not '" + s + "'");
+            throw new InvalidArgumentException("precision", s, "is not a number format: use fp32 or fp16");
         }
         return p.requireSupported();
     }
@@ -40,13 +40,19 @@ public enum Precision {
     /** This precision, or a clear error if this build cannot compute in it. */
     public Precision requireSupported() {
         if (this == BF16) {
-            throw new UserException("--precision bf16 is not available: DJL 0.35's PyTorch bridge cannot create "
-                    + "bfloat16 arrays (it aborts the JVM); use fp32 or fp16");
+            throw new InvalidArgumentException("precision", label(), "is not available: DJL 0.35's PyTorch bridge "
+                    + "cannot create bfloat16 arrays (it aborts the JVM); use fp32 or fp16");
         }
         return this;
     }
 
+    /** "fp32", "fp16" or "bf16", as configurations store it. */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
+    }
+
+    @Override
+    public String toString() {
+        return label();
     }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntConsumer;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.train.Checkpoint;
@@ -71,9 +72,12 @@ public final class Vae implements AutoCloseable {
         }
     }
 
-    /** The data description its training run recorded (run folders and exported files alike), or null. */
-    public JsonObject dataDescription() {
-        return data;
+    /**
+     * The data description its training run recorded (run folders and exported files alike), as
+     * JSON text, or null.
+     */
+    public String dataDescription() {
+        return data == null ? null : data.toString();
     }
 
     public VaeSpec spec() {
@@ -88,21 +92,22 @@ public final class Vae implements AutoCloseable {
         return ps;
     }
 
-    /** Throws a one-line UserException unless y is a label of this (conditional) model. */
-    public void checkClass(int y) {
+    /** Throws an InvalidArgumentException unless classLabel is a label of this (conditional) model. */
+    public void checkClass(int classLabel) {
         if (!spec.conditional()) {
-            throw new UserException("--class needs a conditional model (vae train --conditional class-prior|cvae); "
-                    + "this one is unconditional");
+            throw new InvalidArgumentException("classLabel", classLabel, "needs a conditional model (one trained with "
+                    + "a class-prior or cvae conditional); this one is unconditional");
         }
-        if (y < 0 || y >= spec.numClasses) {
-            throw new UserException("--class " + y + " is outside the labels 0.." + (spec.numClasses - 1) + " of this model");
+        if (classLabel < 0 || classLabel >= spec.numClasses) {
+            throw new InvalidArgumentException("classLabel", classLabel, "is outside the labels 0.."
+                    + (spec.numClasses - 1) + " of this model");
         }
     }
 
     private NDArray labels(int[] classes, NDManager m) {
         if (classes == null) {
             if (spec.conditional()) {
-                throw new UserException("this conditional model needs a class to generate; give --class");
+                throw new UserException("this conditional model needs a class label for each sample; classes is null");
             }
             return null;
         }
@@ -232,7 +237,7 @@ public final class Vae implements AutoCloseable {
      */
     public Evaluation evaluate(DataSet d, int k, int batch, long seed, IntConsumer progress, NDManager parent) {
         if (k < 1) {
-            throw new UserException("--k must be at least 1, got " + k);
+            throw new InvalidArgumentException("k", k, "must be at least 1");
         }
         if (d.rowSize() != spec.dim()) {
             throw new UserException(d.name() + " has rows of " + d.rowSize() + " values; the model expects " + spec.dim());

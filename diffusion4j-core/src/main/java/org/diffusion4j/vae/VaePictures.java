@@ -93,8 +93,8 @@ public final class VaePictures {
     public static BufferedImage manifold(Vae vae, int side, double range, int[] cvaeClass, NDManager m) {
         VaeSpec spec = vae.spec();
         if (spec.latent != 2) {
-            throw new UserException("the latent manifold needs a model with a 2-D latent (vae train --latent 2); this one has "
-                    + spec.latent);
+            throw new UserException("the latent manifold needs a model with a 2-D latent; this one has " + spec.latent
+                    + " latent dimensions");
         }
         if (!spec.isImage()) {
             throw new UserException("the latent manifold is drawn for image data only");

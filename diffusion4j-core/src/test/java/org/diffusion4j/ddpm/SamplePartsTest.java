@@ -72,7 +72,7 @@ class SamplePartsTest {
         Files.createDirectories(foreign);
         Files.writeString(foreign.resolve("notes.txt"), "keep me");
         UserException e = assertThrows(UserException.class, () -> SampleParts.open(foreign, "job A\n"));
-        assertEquals(foreign + " exists but holds no sampling job; move it away or choose another --npy", e.getMessage());
+        assertEquals(foreign + " exists but holds no sampling job; move it away or write the samples elsewhere", e.getMessage());
         assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
     }
 }

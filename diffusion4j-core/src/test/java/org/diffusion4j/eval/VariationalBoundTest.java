@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Random;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.NoiseSchedule;
 import org.junit.jupiter.api.Test;
@@ -78,7 +79,7 @@ class VariationalBoundTest {
 
     @Test
     void eachTermMatchesAnIndependentComputation() {
-        VariationalBound vb = new VariationalBound(sch, false);
+        VariationalBound vb = new VariationalBound(sch, DdpmSampler.Variance.BETA_TILDE);
         Random r = new Random(1);
         try (NDManager m = Runtime.newManager()) {
             float[] x0 = gridGaussian(6, r);
@@ -117,7 +118,7 @@ class VariationalBoundTest {
 
     @Test
     void summedBoundMatchesItsExpectationOverXt() {
-        VariationalBound vb = new VariationalBound(sch, true);
+        VariationalBound vb = new VariationalBound(sch, DdpmSampler.Variance.BETA);
         Random r = new Random(2);
         int rows = 64;
         int dims = 16;

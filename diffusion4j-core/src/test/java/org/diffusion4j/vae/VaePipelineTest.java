@@ -9,6 +9,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.List;
+import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
@@ -70,8 +71,10 @@ class VaePipelineTest {
     @Test
     void classOutsideTheLabelsIsAClearError() {
         try (NDManager m = Runtime.newManager(); Vae vae = Vae.create(classPrior(10, 2), m, 1)) {
-            UserException e = assertThrows(UserException.class, () -> vae.sample(new int[] {10}, 1, 0, m));
-            assertEquals("--class 10 is outside the labels 0..9 of this model", e.getMessage());
+            InvalidArgumentException e = assertThrows(InvalidArgumentException.class, () -> vae.sample(new int[] {10}, 1, 0, m));
+            assertEquals("classLabel", e.argument());
+            assertEquals("10", e.value());
+            assertEquals("is outside the labels 0..9 of this model", e.problem());
             assertThrows(UserException.class, () -> vae.checkClass(-1));
         }
         try (NDManager m = Runtime.newManager(); Vae vae = Vae.create(VaeSpec.builder(16).hidden(8).latent(2).build(), m, 1)) {
