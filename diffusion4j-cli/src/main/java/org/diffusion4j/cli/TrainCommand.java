@@ -24,8 +24,8 @@ import picocli.CommandLine.Option;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a DDPM (Algorithm 1) into a run folder: config.json, metrics.jsonl, loss.png, "
             + "samples/step-*.png (EMA weights, fixed seed) and checkpoint.bin.",
-            "Images get the U-Net of unet.md; 2-D points (toy:*, .csv) get an MLP denoiser (4 x 128, SiLU).",
-            "Defaults for points (learns toy:moons in about 10 s): T 100, betas 1e-3..0.2, 1500 steps, batch 256, "
+            "Images get the U-Net of docs/unet.md; 2-D points (toy:*, .csv) get an MLP denoiser (4 x 128, SiLU).",
+            "Defaults for points: T 100, betas 1e-3..0.2, 1500 steps, batch 256, "
                 + "lr 1e-3, 1 thread (the network is too small for threads to pay).",
             "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
             "Example: diffusion4j train --preset tiny --steps 300 --out runs/tiny",
@@ -54,9 +54,8 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     TrainOptions train;
 
     @Option(names = "--precision", description = "fp32 (default) or fp16: the network computes on float16 copies of "
-            + "float32 master weights with dynamic loss scaling. On this project's reference CPU fp16 training is ~40x "
-            + "slower (oneDNN has only a reference float16 backward-weights convolution there); see bench. bf16 is "
-            + "refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
+            + "float32 master weights with dynamic loss scaling; on CPUs without fast float16 kernels it is much "
+            + "slower (measure with bench; docs/performance.md). bf16 is refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
     String precision;
 
     @Override
