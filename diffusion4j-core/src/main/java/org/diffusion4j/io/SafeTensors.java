@@ -195,9 +195,12 @@ public final class SafeTensors {
                 throw corrupt(file, "only " + size + " bytes, shorter than the 8-byte header length");
             }
             long n = readFully(ch, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
-            if (n < 2 || n > MAX_HEADER_BYTES || n > size - 8) {
-                throw corrupt(file, "the header length " + Long.toUnsignedString(n) + " does not fit a file of "
-                        + size + " bytes");
+            if (n < 2 || n > MAX_HEADER_BYTES) {
+                throw corrupt(file, "its first 8 bytes give the impossible header length " + Long.toUnsignedString(n));
+            }
+            if (n > size - 8) {
+                throw corrupt(file, "the file is truncated: its header needs " + n + " bytes but only " + (size - 8)
+                        + " follow");
             }
             ByteBuffer headerBytes = readFully(ch, 8, (int) n);
             if (headerBytes.get(0) != '{') {
@@ -227,6 +230,23 @@ public final class SafeTensors {
             throw new UserException(file + ": no such file");
         } catch (IOException e) {
             throw new UserException(file + ": cannot read (" + AtomicFiles.oneLine(e) + ")", e);
+        }
+    }
+
+    /**
+     * True if the file starts as a safetensors file does (a plausible header length, then '{'):
+     * to tell a damaged safetensors file from a file of another kind.
+     */
+    public static boolean looksLike(Path file) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            if (ch.size() < 10) {
+                return false;
+            }
+            ByteBuffer b = readFully(ch, 0, 9).order(ByteOrder.LITTLE_ENDIAN);
+            long n = b.getLong();
+            return n >= 2 && n <= MAX_HEADER_BYTES && b.get() == '{';
+        } catch (IOException e) {
+            return false;
         }
     }
 

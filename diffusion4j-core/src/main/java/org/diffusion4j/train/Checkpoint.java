@@ -4,29 +4,20 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.io.BufferedInputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.diffusion4j.UserException;
-import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.SafeTensors;
 
 /**
- * The one checkpoint format of every model family: a magic line, a JSON header (what the model
- * is, the training configuration, counters), then named sections of arrays ("model", "ema",
- * "adam.m", "adam.v"; a weights-only file has just "ema"). Written atomically.
+ * The one checkpoint and model file of every model family: a JSON header (what the model is, the
+ * training configuration, counters) and named sections of arrays ("model", "ema", "adam.m",
+ * "adam.v"; a weights-only file has just "ema"), stored as safetensors with a checksum per tensor
+ * (docs/model-files.md, {@link ModelFile}). Written atomically; older files are still read.
  */
 public final class Checkpoint {
-    private static final String MAGIC = "DIFFUSION4J-CHECKPOINT-1";
-
     private final JsonObject header;
     private final Map<String, NamedArrays> sections;
 
@@ -138,61 +129,43 @@ public final class Checkpoint {
     }
 
     /**
-     * Writes the checkpoint with its arrays stored as {@code storage} (FLOAT32, or FLOAT16 for a
-     * shipped model at half the size); {@link #read} widens float16 back to float32.
+     * Writes the checkpoint (atomically, as safetensors: docs/model-files.md) with its arrays
+     * stored as {@code storage}: FLOAT32, or FLOAT16 for a shipped model at half the size;
+     * {@link #read} widens float16 back to float32.
      */
     public void write(Path file, DataType storage) {
-        AtomicFiles.write(file, os -> {
-            DataOutputStream out = new DataOutputStream(os);
-            out.write((MAGIC + "\n").getBytes(StandardCharsets.US_ASCII));
-            byte[] json = header.toString().getBytes(StandardCharsets.UTF_8);
-            out.writeInt(json.length);
-            out.write(json);
-            out.writeInt(sections.size());
-            for (Map.Entry<String, NamedArrays> e : sections.entrySet()) {
-                out.writeUTF(e.getKey());
-                e.getValue().write(out, storage);
-            }
-            out.flush();
-        });
+        ModelFile.write(file, header, sections, storage);
     }
 
-    /** Reads a checkpoint; every problem becomes a one-line UserException naming the file. */
+    /** The sections in order (package use: the writers). */
+    Map<String, NamedArrays> sections() {
+        return sections;
+    }
+
+    /**
+     * Reads a checkpoint or model file, safetensors or the older DIFFUSION4J-CHECKPOINT-1 format
+     * (told apart by their first bytes). Every tensor's checksum is verified (safetensors) and
+     * non-finite values are refused (both); every problem is a one-line UserException naming the
+     * file (and the tensor).
+     */
     public static Checkpoint read(Path file, NDManager m) {
-        try (InputStream is = new BufferedInputStream(Files.newInputStream(file), 1 << 16)) {
-            DataInputStream in = new DataInputStream(is);
-            byte[] magic = new byte[MAGIC.length() + 1];
-            in.readFully(magic);
-            if (!new String(magic, StandardCharsets.US_ASCII).equals(MAGIC + "\n")) {
-                throw new UserException(file + ": not a diffusion4j checkpoint (bad magic); give a "
-                        + "checkpoint.bin written by 'train' or a run folder");
-            }
-            int len = in.readInt();
-            if (len < 2 || len > 10_000_000) {
-                throw new IOException("corrupt header length " + len);
-            }
-            byte[] json = new byte[len];
-            in.readFully(json);
-            JsonObject header = JsonParser.parseString(new String(json, StandardCharsets.UTF_8)).getAsJsonObject();
-            int count = in.readInt();
-            if (count < 0 || count > 64) {
-                throw new IOException("corrupt section count " + count);
-            }
-            Map<String, NamedArrays> sections = new LinkedHashMap<>();
-            for (int i = 0; i < count; i++) {
-                String name = in.readUTF();
-                sections.put(name, NamedArrays.read(in, m));
-            }
-            return new Checkpoint(header, sections);
-        } catch (NoSuchFileException e) {
+        if (!Files.exists(file)) {
             throw new UserException(file + ": no such checkpoint; give a run folder made by 'train' or its checkpoint.bin");
-        } catch (EOFException e) {
-            throw new UserException(file + ": the checkpoint is truncated; use an earlier copy or train again");
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof UserException) {
-                throw (UserException) e;
-            }
-            throw new UserException(file + ": cannot read the checkpoint (" + e.getMessage() + ")");
         }
+        if (!LegacyCheckpoint.isLegacy(file)) {
+            if (!Files.isDirectory(file) && !SafeTensors.looksLike(file)) {
+                throw new UserException(file + ": not a diffusion4j checkpoint (neither safetensors nor the older "
+                        + "DIFFUSION4J-CHECKPOINT-1 format); give a checkpoint.bin written by 'train', a run folder or a model file");
+            }
+            return ModelFile.read(file, m);
+        }
+        Checkpoint c = LegacyCheckpoint.read(file, m);
+        for (Map.Entry<String, NamedArrays> s : c.sections.entrySet()) {
+            int bad = s.getValue().firstNonFinite();
+            if (bad >= 0) {
+                throw ModelFile.nonFinite(file, ModelFile.tensorName(s.getKey(), s.getValue().name(bad)));
+            }
+        }
+        return c;
     }
 }

@@ -109,6 +109,20 @@ public final class NamedArrays {
         }
     }
 
+    /** The index of the first array holding NaN or infinity, or -1. */
+    public int firstNonFinite() {
+        for (int i = 0; i < arrays.size(); i++) {
+            NDArray a = arrays.get(i);
+            try (NDArray nan = a.isNaN(); NDArray inf = a.isInfinite(); NDArray bad = nan.logicalOr(inf);
+                    NDArray any = bad.any()) {
+                if (any.getBoolean()) {
+                    return i;
+                }
+            }
+        }
+        return -1;
+    }
+
     /** Writes the arrays as float32. */
     public void write(DataOutputStream out) throws IOException {
         write(out, DataType.FLOAT32);
