@@ -24,6 +24,7 @@ final class OptionNames {
             Map.entry("precision", "--precision"),
             Map.entry("logEvery", "--log-every"),
             Map.entry("checkpointEvery", "--checkpoint-every"),
+            Map.entry("keepCheckpoints", "--keep-checkpoints"),
             Map.entry("sampleEvery", "--sample-every"),
             // UNetConfig (UNetOptions, ModelCommand, WidenCommand)
             Map.entry("preset", "--preset"),

@@ -54,6 +54,10 @@ public final class TrainOptions {
     @Option(names = "--checkpoint-every", description = "Steps between checkpoints (default: " + CHECKPOINT_EVERY + ").")
     Integer checkpointEvery;
 
+    @Option(names = "--keep-checkpoints", description = "Checkpoints the run folder keeps: the newest and the ones before it, "
+            + "which --resume falls back to when the newest is damaged (default: 2).")
+    Integer keepCheckpoints;
+
     @Option(names = "--log-every", description = "Steps between log lines when output is not a terminal (default: " + LOG_EVERY + ").")
     Integer logEvery;
 
@@ -87,6 +91,9 @@ public final class TrainOptions {
         }
         if (checkpointEvery != null) {
             b.checkpointEvery(checkpointEvery);
+        }
+        if (keepCheckpoints != null) {
+            b.keepCheckpoints(keepCheckpoints);
         }
         if (steps != null) {
             b.steps(steps);
@@ -130,6 +137,7 @@ public final class TrainOptions {
                 .gradClip(clip != null ? clip : d.clip())
                 .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed())
                 .logEvery(logEvery != null ? logEvery : LOG_EVERY).checkpointEvery(checkpointEvery != null ? checkpointEvery : CHECKPOINT_EVERY)
-                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads()).build();
+                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads())
+                .keepCheckpoints(keepCheckpoints != null ? keepCheckpoints : TrainConfig.builder().build().keepCheckpoints()).build();
     }
 }

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Locale;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
+import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.ScheduleLockedException;
 import org.diffusion4j.train.Trainer;
@@ -74,6 +75,9 @@ final class TrainRunner {
         try (s) {
             Trainer.Result r;
             try (RunFolder folder = RunFolder.open(dir); Trainer trainer = new Trainer(s.task(), s.source(), s.config(), m)) {
+                if (c != null && c.fallback() != null) {
+                    System.err.println(c.fallback());
+                }
                 System.err.println(s.banner() != null ? s.banner() : c.describe());
                 folder.attach(trainer).addListener(TrainListeners.lossCurve(folder))
                         .addListener(TrainListeners.progress(Progress.Mode.AUTO));
@@ -83,7 +87,7 @@ final class TrainRunner {
                 try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
                     r = trainer.run();
                 } catch (TrainingDivergedException e) {
-                    throw new UserException(diverged(e, folder, f.command()), e);
+                    throw new UserException(diverged(e, folder, f.command(), m), e);
                 }
             }
             printSummary(r, s.config().steps(), dir);
@@ -95,8 +99,17 @@ final class TrainRunner {
         return f.finish(dir, m);
     }
 
-    private static String diverged(TrainingDivergedException e, RunFolder folder, String command) {
-        String saved = e.what() + "; the run stopped, and " + folder.checkpoint() + " holds the last good checkpoint: ";
+    private static String diverged(TrainingDivergedException e, RunFolder folder, String command, NDManager m) {
+        String saved;
+        try (NDManager check = m.newSubManager()) {
+            // read back: "good" only after its checksums and values are verified
+            long step = Checkpoint.read(folder.checkpoint(), check).step();
+            saved = e.what() + "; the run stopped, and " + folder.checkpoint() + " holds the state of step " + step
+                    + " (verified: checksums and finite values): ";
+        } catch (UserException damaged) {
+            saved = e.what() + "; the run stopped, and its newest checkpoint does not load (" + damaged.getMessage()
+                    + "), so --resume falls back to the one before: ";
+        }
         return saved + (e.replays()
                 ? "--resume would replay the same steps, so branch a new run from it with --init-from " + folder.dir()
                         + " --out NEW_DIR and a lower --lr or another --seed"

@@ -5,13 +5,15 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.function.BiFunction;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
 /**
  * A run folder: config.json (what is trained, how, from where), metrics.jsonl (a line per step),
- * checkpoint.bin (the full training state, written atomically), loss.png and samples/ (pictures).
+ * checkpoint.bin (the full training state, written atomically, safetensors: docs/model-files.md) and
+ * the previous ones (checkpoint.1.bin, ...: {@link CheckpointGenerations}), loss.png and samples/ (pictures).
  * While open it holds the folder's lock, so that no second trainer writes into it. It is one
  * listener's business: {@link #attach} gives a trainer the listeners that write the folder.
  * Its static methods hold the rules about starting, resuming and branching runs.
@@ -59,7 +61,7 @@ public final class RunFolder implements AutoCloseable {
                 writeConfig(t.header());
             }
         }).addListener(new MetricsListener(metrics()))
-                .addListener(new CheckpointListener(checkpoint()))
+                .addListener(new CheckpointListener(checkpoint(), trainer.config().keepCheckpoints()))
                 .addListener(new SampleListener(dir));
     }
 
@@ -73,9 +75,9 @@ public final class RunFolder implements AutoCloseable {
         lock.close();
     }
 
-    /** True if {@code dir} already holds a run (a checkpoint). */
+    /** True if {@code dir} already holds a run (a checkpoint, of any generation). */
     public static boolean holdsRun(Path dir) {
-        return Files.exists(dir.resolve(CHECKPOINT));
+        return !CheckpointGenerations.existing(dir.resolve(CHECKPOINT)).isEmpty();
     }
 
     /** Refuses to start a new run in a folder that already holds one. */
@@ -89,12 +91,14 @@ public final class RunFolder implements AutoCloseable {
      * A run to continue: the checkpoint whose state it starts from, its model description (JSON:
      * the task's {@link TrainingTask#describe()}), its training configuration, the step it is at,
      * the folder it trains into, and for a run branched from another where it came from (JSON;
-     * null for a plain resume).
+     * null for a plain resume). When the newest checkpoint was damaged, {@code fallback} says in
+     * one line which older one is used instead, and {@code damaged} lists the damaged files of
+     * the run's own folder, set aside by {@link #restoreInto}.
      */
     public record Continuation(Checkpoint checkpoint, String modelJson, TrainConfig config, long done, Path dir,
-            String originJson) {
+            String originJson, String fallback, List<Path> damaged) {
         public Continuation withConfig(TrainConfig c) {
-            return new Continuation(checkpoint, modelJson, c, done, dir, originJson);
+            return new Continuation(checkpoint, modelJson, c, done, dir, originJson, fallback, damaged);
         }
 
         /** One line saying what is continued from where. */
@@ -107,8 +111,12 @@ public final class RunFolder implements AutoCloseable {
                     + (o.has("weightsOnly") ? " (weights only: its EMA weights start weights and EMA, Adam starts afresh)" : "");
         }
 
-        /** Restores the trainer's state from the checkpoint and records where the run came from. */
+        /**
+         * Restores the trainer's state from the checkpoint and records where the run came from;
+         * damaged newer checkpoints of the run's folder are renamed to NAME.damaged first.
+         */
         public void restoreInto(Trainer trainer) {
+            CheckpointGenerations.setAside(damaged);
             trainer.restore(checkpoint);
             if (originJson != null) {
                 trainer.initFrom(originJson);
@@ -126,8 +134,8 @@ public final class RunFolder implements AutoCloseable {
         if (!Files.isDirectory(dir)) {
             throw new UserException(dir + ": no such run folder; give the folder of an earlier training run");
         }
-        Path file = dir.resolve(CHECKPOINT);
-        Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
+        CheckpointGenerations.Intact intact = CheckpointGenerations.readNewestIntact(dir.resolve(CHECKPOINT), kind, m);
+        Checkpoint c = intact.checkpoint();
         TrainConfig cfg = c.trainConfig();
         long done = c.step();
         boolean moved = (steps != null && steps != cfg.steps()) || (lrDecayFrom != null && lrDecayFrom != cfg.lrDecayFrom());
@@ -150,7 +158,7 @@ public final class RunFolder implements AutoCloseable {
         }
         cfg = b.build();
         requireAbove(cfg, done, dir);
-        return new Continuation(c, c.modelJson(), cfg, done, dir, null);
+        return new Continuation(c, c.modelJson(), cfg, done, dir, null, intact.note(), intact.damaged());
     }
 
     /**
@@ -164,8 +172,11 @@ public final class RunFolder implements AutoCloseable {
     public static Continuation branch(Path source, Path out, String kind, Long lrDecayFrom,
             BiFunction<TrainConfig, Long, TrainConfig> override, NDManager m) {
         requireFresh(out);
-        Path file = Checkpoint.fileOf(source);
-        Checkpoint c = Checkpoint.read(file, m).requireKind(kind, file);
+        CheckpointGenerations.Intact intact = Files.isDirectory(source)
+                ? CheckpointGenerations.readNewestIntact(source.resolve(CHECKPOINT), kind, m)
+                : new CheckpointGenerations.Intact(Checkpoint.read(source, m).requireKind(kind, source), source, List.of(), null);
+        Path file = intact.file();
+        Checkpoint c = intact.checkpoint();
         TrainConfig base = c.trainConfig();
         long done = c.step();
         if (base.decayStartedBefore(done) && lrDecayFrom == null) {
@@ -186,7 +197,7 @@ public final class RunFolder implements AutoCloseable {
         if (c.originJson() != null) {
             origin.add("initFrom", JsonParser.parseString(c.originJson()));
         }
-        return new Continuation(c, c.modelJson(), cfg, done, out, origin.toString());
+        return new Continuation(c, c.modelJson(), cfg, done, out, origin.toString(), intact.note(), List.of());
     }
 
     private static void requireAbove(TrainConfig cfg, long done, Path run) {

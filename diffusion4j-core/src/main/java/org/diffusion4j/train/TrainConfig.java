@@ -23,10 +23,12 @@ import org.diffusion4j.nn.Precision;
  * @param sampleEvery steps between sample pictures; 0: never
  * @param threads PyTorch intra-op threads; 0: leave as is
  * @param precision "fp32" or "fp16": what the network computes in (master weights stay float32)
+ * @param keepCheckpoints how many checkpoints a run folder keeps (the newest and the ones before
+ *     it, to fall back to when the newest is damaged)
  */
 public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps, long warmupFrom, long lrDecayFrom,
         double gradClip, double emaDecay, long seed, int logEvery, int checkpointEvery, int sampleEvery, int threads,
-        String precision) {
+        String precision, int keepCheckpoints) {
 
     public TrainConfig {
         require(steps >= 1, "steps", steps, "must be at least 1");
@@ -42,6 +44,7 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         require(checkpointEvery >= 1, "checkpointEvery", checkpointEvery, "must be >= 1");
         require(sampleEvery >= 0, "sampleEvery", sampleEvery, "must be >= 0 (0: never)");
         require(threads >= 0, "threads", threads, "must be >= 0 (0: all cores)");
+        require(keepCheckpoints >= 1 && keepCheckpoints <= 100, "keepCheckpoints", keepCheckpoints, "must be in 1..100");
         // configs written before the option existed have none
         precision = Precision.parse(precision == null ? "fp32" : precision).label();
     }
@@ -59,7 +62,8 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
     public Builder toBuilder() {
         return new Builder().steps(steps).batchSize(batchSize).lr(lr).warmupSteps(warmupSteps).warmupFrom(warmupFrom)
                 .lrDecayFrom(lrDecayFrom).gradClip(gradClip).emaDecay(emaDecay).seed(seed).logEvery(logEvery)
-                .checkpointEvery(checkpointEvery).sampleEvery(sampleEvery).threads(threads).precision(precision);
+                .checkpointEvery(checkpointEvery).sampleEvery(sampleEvery).threads(threads).precision(precision)
+                .keepCheckpoints(keepCheckpoints);
     }
 
     /**
@@ -117,6 +121,7 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         private int sampleEvery = 500;
         private int threads = 0;
         private String precision = "fp32";
+        private int keepCheckpoints = 2; // absent from configs written before the option: 2
 
         public Builder steps(long v) { steps = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
@@ -134,10 +139,12 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         public Builder sampleEvery(int v) { sampleEvery = v; return this; }
         public Builder threads(int v) { threads = v; return this; }
         public Builder precision(String v) { precision = v; return this; }
+        /** Checkpoints a run folder keeps: the newest and keepCheckpoints - 1 older ones. */
+        public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, lr, warmupSteps, warmupFrom, lrDecayFrom, gradClip, emaDecay, seed,
-                    logEvery, checkpointEvery, sampleEvery, threads, precision);
+                    logEvery, checkpointEvery, sampleEvery, threads, precision, keepCheckpoints);
         }
     }
 }

@@ -4,7 +4,8 @@ import org.diffusion4j.UserException;
 
 /**
  * The run stopped because training diverged: the loss was not finite, or the gradient was not
- * finite too many steps in a row. The last checkpoint written still holds the last good state.
+ * finite too many steps in a row. The last checkpoint was saved before, from finite values (its
+ * checksums and values are verified when it is loaded).
  * {@link #replays()} says whether resuming would only run into the same steps again (it replays
  * the same random numbers), so that a front end can suggest the way out in its own terms.
  */
@@ -17,7 +18,7 @@ public final class TrainingDivergedException extends UserException {
 
     /** @param what what happened, e.g. "the loss became NaN at step 11" */
     TrainingDivergedException(String what, long step, boolean replays) {
-        super(what + "; the run stopped, and its last checkpoint holds the last good state: " + (replays
+        super(what + "; the run stopped, and its last checkpoint holds the state saved before that: " + (replays
                 ? "resuming would replay the same steps, so start a new run from it with a lower learning rate or another seed"
                 : "resume it with a lower learning rate or with gradient clipping on"));
         this.what = what;
