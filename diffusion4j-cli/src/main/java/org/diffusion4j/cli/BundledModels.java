@@ -6,11 +6,11 @@ import org.diffusion4j.UserException;
 
 /** The trained models shipped in the repository's models/ folder. */
 final class BundledModels {
-    static final String DDPM_MNIST = "ddpm-mnist.bin";
-    static final String CLASSIFIER_MNIST = "classifier-mnist.bin";
-    static final String VAE_IWAE = "vae-iwae.bin";
+    static final String DDPM_MNIST = "ddpm-mnist.safetensors";
+    static final String CLASSIFIER_MNIST = "classifier-mnist.safetensors";
+    static final String VAE_IWAE = "vae-iwae.safetensors";
     /** The conv VAE with the PixelCNN decoder (given by path; not a default). */
-    static final String VAE_CONV_PIXEL = "vae-conv-pixel.bin";
+    static final String VAE_CONV_PIXEL = "vae-conv-pixel.safetensors";
 
     private BundledModels() {}
 

@@ -26,7 +26,7 @@ import picocli.CommandLine.Option;
 @Command(name = "classifier", mixinStandardHelpOptions = true,
         description = {"The small CNN digit classifier used by 'eval samples' (FID on its penultimate features, "
             + "Inception-Score analogue, confidence, class histogram).",
-            "A trained MNIST classifier is bundled (models/classifier-mnist.bin)."},
+            "A trained MNIST classifier is bundled (models/classifier-mnist.safetensors)."},
         subcommands = {ClassifierCommand.Train.class, ClassifierCommand.Test.class, CommandLine.HelpCommand.class})
 public final class ClassifierCommand implements Runnable {
     @CommandLine.Spec
@@ -43,7 +43,7 @@ public final class ClassifierCommand implements Runnable {
                 + "by softmax cross-entropy on a labelled image set with 10 classes (any 1x28x28 IDX set with labels), "
                 + "then report its accuracy on the test set with the EMA weights.",
                 "The run folder holds config.json, metrics.jsonl, loss.png, checkpoint.bin and classifier.bin "
-                    + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.bin to bundle it).",
+                    + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.safetensors to bundle it).",
                 "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
                 "Example: diffusion4j classifier train --out runs/classifier"})
     public static final class Train implements Callable<Integer>, TrainFamily {
@@ -208,7 +208,7 @@ public final class ClassifierCommand implements Runnable {
             description = {"Accuracy of a digit classifier (default: the bundled one) on a labelled image set.",
                 "Example: diffusion4j classifier test --classifier runs/classifier/classifier.bin"})
     public static final class Test implements Callable<Integer> {
-        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights, checkpoint or run folder (default: the bundled models/classifier-mnist.bin).")
+        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights, checkpoint or run folder (default: the bundled models/classifier-mnist.safetensors).")
         Path classifier;
 
         @Option(names = "--data", defaultValue = "mnist:test", description = "Labelled images (default: ${DEFAULT-VALUE}).")

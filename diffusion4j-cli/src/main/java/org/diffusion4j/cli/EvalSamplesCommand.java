@@ -55,7 +55,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
 
-    @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.bin).")
+    @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.safetensors).")
     Path classifier;
 
     @Option(names = "--reference", defaultValue = "mnist:test", description = "Real images FID is measured against (default: ${DEFAULT-VALUE}).")

@@ -17,7 +17,7 @@ import picocli.CommandLine.Option;
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write a weights-only model file (configuration + EMA weights, no optimizer state) from a run folder; "
             + "'sample --run FILE' and 'eval' read it like a run.",
-            "Example: diffusion4j export --run runs/mnist --out models/ddpm-mnist.bin --note \"train --preset mnist ...\""})
+            "Example: diffusion4j export --run runs/mnist --out models/ddpm-mnist.safetensors --note \"train --preset mnist ...\""})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The run folder (or its checkpoint.bin).")
     Path run;

@@ -7,7 +7,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Describes a U-Net configuration: fields, exact parameter count, FLOPs, feature-map sizes. */
-@Command(name = "model", mixinStandardHelpOptions = true, sortOptions = false,
+@Command(name = "model", mixinStandardHelpOptions = true, sortOptions = false, subcommands = ModelConvertCommand.class,
         description = {"Print a U-Net configuration (unet.md): its fields, exact parameter count, forward FLOPs per image "
             + "(counted from the layers) and the feature-map sizes per level.",
             "Example: diffusion4j model --preset cifar10 --size 32"})

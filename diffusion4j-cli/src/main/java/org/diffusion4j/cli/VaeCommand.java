@@ -554,7 +554,7 @@ public final class VaeCommand implements Runnable {
         @Option(names = "--n", defaultValue = "1000", description = "Samples per class (default: ${DEFAULT-VALUE}).")
         int n;
 
-        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.bin).")
+        @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.safetensors).")
         Path classifier;
 
         @Option(names = "--seed", defaultValue = "0", description = "Seed of the draws (default: ${DEFAULT-VALUE}).")

@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
             + "channels, copies of the old ones, set so that the wider net predicts (nearly) the same noise. Writes a "
             + "weights-only model file for 'train --init-from', so that the wider net trains on from what the smaller "
             + "one learned. Prints the loss of Algorithm 1 before and after on test images.",
-            "Example: diffusion4j widen --run models/ddpm-mnist.bin --ch-mult 1,2,4 --out runs/wide.bin"})
+            "Example: diffusion4j widen --run models/ddpm-mnist.safetensors --ch-mult 1,2,4 --out runs/wide.bin"})
 public final class WidenCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The trained model: a run folder or a model file.")
     Path run;

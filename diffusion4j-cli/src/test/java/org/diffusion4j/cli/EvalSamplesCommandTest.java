@@ -65,7 +65,7 @@ class EvalSamplesCommandTest {
 
     @Test
     void realDigitsScoreNearTheFloorAndNoiseFarAway(@TempDir Path dir) throws Exception {
-        assumeTrue(bundled(), "the bundled classifier models/classifier-mnist.bin is needed");
+        assumeTrue(bundled(), "the bundled classifier models/classifier-mnist.safetensors is needed");
         DataSet real = Mnist.test().subset(2000, 300);
         Path realNpy = dir.resolve("real.npy");
         Npy.write(realNpy, real.data(), new long[] {300, 28, 28});

@@ -306,7 +306,7 @@ class VaeCommandTest {
         assertTrue(Files.exists(out));
         r = run("vae", "eval", "--k", "5", "--subset", "10", "--threads", "1");
         assertEquals("0", r[0], r[2]);
-        assertTrue(r[1].contains("vae-iwae.bin on mnist:test"), r[1]);
+        assertTrue(r[1].contains("vae-iwae.safetensors on mnist:test"), r[1]);
     }
 
     /** The shipped PixelCNN-decoder VAE loads, draws, and scores its reported range on the first test digits. */

@@ -24,7 +24,7 @@ import org.diffusion4j.train.Trainer;
 /**
  * A digit classifier ready to use: its configuration and network with weights. Create a fresh
  * one to train, or load one from a run folder, a checkpoint or a weights-only file (the bundled
- * models/classifier-mnist.bin) to compute features and class probabilities of images in [0, 1].
+ * models/classifier-mnist.safetensors) to compute features and class probabilities of images in [0, 1].
  */
 public final class Classifier implements AutoCloseable {
     public static final String KIND = "classifier";

@@ -137,6 +137,24 @@ public final class Checkpoint {
         ModelFile.write(file, header, sections, storage);
     }
 
+    /**
+     * FLOAT16 if every value of every section is a float16 number (so storing it as float16
+     * loses nothing, as for the bundled models), else FLOAT32.
+     */
+    public DataType losslessStorage() {
+        for (NamedArrays a : sections.values()) {
+            for (ai.djl.ndarray.NDArray x : a.arrays()) {
+                try (ai.djl.ndarray.NDArray h = x.toType(DataType.FLOAT16, true);
+                        ai.djl.ndarray.NDArray back = h.toType(DataType.FLOAT32, true)) {
+                    if (!java.util.Arrays.equals(back.toFloatArray(), x.toFloatArray())) {
+                        return DataType.FLOAT32;
+                    }
+                }
+            }
+        }
+        return DataType.FLOAT16;
+    }
+
     /** The sections in order (package use: the writers). */
     Map<String, NamedArrays> sections() {
         return sections;

@@ -13,7 +13,7 @@ class DigitClassifierConfigTest {
         assertEquals(c, DigitClassifier.Config.fromJson(c.toJson()));
     }
 
-    /** The "config" in the header of models/classifier-mnist.bin, written by the class this record replaced. */
+    /** The "config" in the header of models/classifier-mnist.safetensors, written by the class this record replaced. */
     @Test
     void oldJsonStillParses() {
         DigitClassifier.Config c = DigitClassifier.Config.fromJson(

@@ -26,7 +26,7 @@ class DdpmSpecJsonTest {
         assertNotEquals(mlp, DdpmSpec.mlp(new MlpDenoiser.Config(3, 32, 2, 8), NoiseSchedule.linear(100, 1e-3, 0.3), LossType.L2));
     }
 
-    /** The "spec" in the header of models/ddpm-mnist.bin, written by the class this record replaced. */
+    /** The "spec" in the header of models/ddpm-mnist.safetensors, written by the class this record replaced. */
     @Test
     void oldUNetJsonStillParses() {
         DdpmSpec s = DdpmSpec.fromJson("{\"network\": \"unet\", \"config\": {\"inChannels\": 1, \"outChannels\": 1, \"ch\": 32,"

@@ -22,7 +22,7 @@ class VaeSpecJsonTest {
         assertEquals(3, back.pixelLayers);
     }
 
-    /** The "spec" in the header of models/vae-conv.bin: written before the PixelCNN decoder, so no pixel fields. */
+    /** The "spec" in the header of models/vae-conv.safetensors: written before the PixelCNN decoder, so no pixel fields. */
     @Test
     void oldJsonStillParses() {
         VaeSpec s = VaeSpec.fromJson("{\"rowShape\": [1, 28, 28], \"arch\": \"CONV\", \"hidden\": [256], \"channels\": [32, 64],"

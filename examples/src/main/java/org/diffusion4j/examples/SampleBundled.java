@@ -35,7 +35,7 @@ public final class SampleBundled {
     }
 
     public static void main(String[] args) {
-        Path model = Path.of(args.length > 0 ? args[0] : "models/ddpm-mnist.bin");
+        Path model = Path.of(args.length > 0 ? args[0] : "models/ddpm-mnist.safetensors");
         Path out = Path.of(args.length > 1 ? args[1] : "digits.png");
         int n = args.length > 2 ? Integer.parseInt(args[2]) : 64;
         run(model, out, n, 0);

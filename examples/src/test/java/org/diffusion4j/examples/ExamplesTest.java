@@ -15,7 +15,7 @@ class ExamplesTest {
     @Test
     void sampleBundledDrawsDigits(@TempDir Path dir) {
         Path png = dir.resolve("digits.png");
-        float[] x = SampleBundled.run(HOME.resolve("models/ddpm-mnist.bin"), png, 8, 0);
+        float[] x = SampleBundled.run(HOME.resolve("models/ddpm-mnist.safetensors"), png, 8, 0);
         assertTrue(Files.isRegularFile(png), "grid written");
         assertEquals(8 * 28 * 28, x.length);
         // MNIST digits are mostly background: about 13% ink on average. Pure noise would be near

@@ -78,7 +78,7 @@ class UNetConfigTest {
         assertEquals("preset", assertThrows(InvalidArgumentException.class, () -> UNetConfig.preset("huge", 1)).argument());
     }
 
-    /** The header of models/ddpm-mnist.bin, written by the class this record replaced. */
+    /** The header of models/ddpm-mnist.safetensors, written by the class this record replaced. */
     @Test
     void oldJsonStillParses() {
         String old = "{\"inChannels\": 1, \"outChannels\": 1, \"ch\": 32, \"chMult\": [1, 2, 4], \"numResBlocks\": 2,"
