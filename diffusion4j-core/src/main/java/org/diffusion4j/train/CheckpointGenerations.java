@@ -116,12 +116,18 @@ public final class CheckpointGenerations {
                 continue;
             }
             c.requireKind(kind, f);
-            String note = damaged.isEmpty() ? null : first.getMessage() + " -- falling back to " + f + " (step "
-                    + c.step() + ")";
+            String note = damaged.isEmpty() ? null : withoutAdvice(first.getMessage()) + "; falling back to " + f
+                    + " (step " + c.step() + ")";
             return new Intact(c, f, damaged, note);
         }
         throw new UserException(first.getMessage() + (files.size() > 1 ? " (and the older checkpoints are damaged too)"
                 : " (no older checkpoint to fall back to)"));
+    }
+
+    /** A damage message without its closing advice (to use an earlier copy), which the fallback follows. */
+    private static String withoutAdvice(String message) {
+        int cut = Math.max(message.lastIndexOf("; use an earlier"), message.lastIndexOf(": use an earlier"));
+        return cut > 0 ? message.substring(0, cut) : message;
     }
 
     /**
