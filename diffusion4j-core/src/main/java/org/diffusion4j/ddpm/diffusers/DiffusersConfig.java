@@ -178,7 +178,8 @@ public final class DiffusersConfig {
             int d = r.integer("attention_head_dim", 8);
             for (int i = 0; i < levels; i++) {
                 if ((attn.contains(height >> i) || i == levels - 1) && d != blockOut[i]) {
-                    throw r.refuse("attention_head_dim", "our attention has one head of all " + blockOut[i]
+                    throw r.refuseValue("attention_head_dim", head == null ? "absent (diffusers' default 8)"
+                            : head.toString(), "our attention has one head of all " + blockOut[i]
                             + " channels; use null (one head per block)");
                 }
             }
@@ -263,7 +264,7 @@ public final class DiffusersConfig {
             }
         }
 
-        private UserException refuseValue(String key, String value, String why) {
+        UserException refuseValue(String key, String value, String why) {
             return new UserException(source + ": " + key + " = " + value + " cannot be imported: " + why);
         }
 

@@ -295,7 +295,7 @@ public record UNetConfig(
 
     /** 1e-5 rather than 1.0E-5. */
     private static String epsText(float eps) {
-        return new java.math.BigDecimal(Float.toString(eps)).stripTrailingZeros().toString().replace("E", "e");
+        return Float.toString(eps).replace(".0E", "E").replace("E", "e");
     }
 
     private static String joinInts(int[] a) {
@@ -304,9 +304,18 @@ public record UNetConfig(
 
     // ----------------------------------------------------------------------------- JSON
 
-    /** The JSON form: the components by name (as the pre-record class wrote it). */
+    /**
+     * The JSON form: the components by name (as the pre-record class wrote it). {@code normEps} is
+     * left out when it is the default, so configurations that do not use it are written exactly as
+     * before the field existed (and older versions of diffusion4j still read them).
+     */
     public String toJson() {
-        return RecordJson.toJson(this);
+        if (normEps != DEFAULT_NORM_EPS) {
+            return RecordJson.toJson(this);
+        }
+        com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(RecordJson.toJson(this)).getAsJsonObject();
+        o.remove("normEps");
+        return RecordJson.toJson(o);
     }
 
     /**
