@@ -136,6 +136,11 @@ public final class DiffusersFolder {
                 || Files.isRegularFile(path.resolve(CONFIG)) && !Files.exists(path.resolve("checkpoint.bin")));
     }
 
+    /** The weights file of a diffusers folder (a pipeline's unet/ or a bare UNet2DModel's). */
+    public static Path weightsFile(Path dir) {
+        return (Files.isRegularFile(dir.resolve(MODEL_INDEX)) ? dir.resolve("unet") : dir).resolve(WEIGHTS);
+    }
+
     /**
      * Reads a diffusers folder (a DDPMPipeline or a bare UNet2DModel) into a new model.
      *
