@@ -45,7 +45,7 @@ class DiffusersFolderTest {
     Path tmp;
 
     /** A small U-Net with everything that maps: attention, 1x1 shortcuts, non-square images, eps 1e-6. */
-    private static DdpmSpec small() {
+    static DdpmSpec small() {
         UNetConfig c = UNetConfig.builder().inChannels(2).outChannels(2).ch(8).chMult(1, 2, 2).numResBlocks(1)
                 .attnResolutions(8).dropout(0.1f).groups(4).normEps(1e-6f).build();
         return DdpmSpec.unet(c, 2, 16, 12, NoiseSchedule.cosine(50), LossType.L1);
