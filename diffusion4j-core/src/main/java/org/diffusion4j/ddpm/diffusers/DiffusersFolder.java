@@ -130,10 +130,24 @@ public final class DiffusersFolder {
         return p;
     }
 
-    /** True if {@code path} is a folder holding a diffusers pipeline or a UNet2DModel. */
+    /**
+     * True if {@code path} is a folder holding a diffusers pipeline (model_index.json) or a
+     * UNet2DModel (a config.json whose _class_name says so; a run folder's config.json does not).
+     */
     public static boolean isDiffusersFolder(Path path) {
-        return Files.isDirectory(path) && (Files.isRegularFile(path.resolve(MODEL_INDEX))
-                || Files.isRegularFile(path.resolve(CONFIG)) && !Files.exists(path.resolve("checkpoint.bin")));
+        if (!Files.isDirectory(path)) {
+            return false;
+        }
+        if (Files.isRegularFile(path.resolve(MODEL_INDEX))) {
+            return true;
+        }
+        try {
+            JsonElement c = JsonParser.parseString(Files.readString(path.resolve(CONFIG), StandardCharsets.UTF_8));
+            return c.isJsonObject() && c.getAsJsonObject().has("_class_name")
+                    && "UNet2DModel".equals(c.getAsJsonObject().get("_class_name").getAsString());
+        } catch (IOException | RuntimeException e) {
+            return false; // not a readable diffusers configuration: let the other readers say what is wrong
+        }
     }
 
     /** The weights file of a diffusers folder (a pipeline's unet/ or a bare UNet2DModel's). */

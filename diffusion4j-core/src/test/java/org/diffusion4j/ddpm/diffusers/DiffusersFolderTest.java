@@ -301,6 +301,17 @@ class DiffusersFolderTest {
         }
     }
 
+    /** A run folder has a config.json of its own: not a diffusers folder. */
+    @Test
+    void runFoldersAreNotDiffusersFolders() throws IOException {
+        Path run = Files.createDirectories(tmp.resolve("run"));
+        Files.writeString(run.resolve("config.json"), "{\"kind\": \"ddpm\", \"model\": {}}");
+        assertFalse(DiffusersFolder.isDiffusersFolder(run));
+        Files.writeString(run.resolve("config.json"), "{\"_class_name\": \"UNet2DModel\"}");
+        assertTrue(DiffusersFolder.isDiffusersFolder(run));
+        assertFalse(DiffusersFolder.isDiffusersFolder(run.resolve("config.json")));
+    }
+
     @Test
     void canonicalNamesDropDjlOrdinals() {
         assertEquals("down0_res0_norm0_gamma", DiffusersKeys.canonical("03down0_res0_01norm0_gamma"));
