@@ -33,7 +33,7 @@ class ArchitectureTest {
     void theCoreHoldsOnlyLibraryPackages() {
         List<String> packages = CORE.stream().map(JavaClass::getPackageName).distinct().sorted().toList();
         for (String p : packages) {
-            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|vae|classifier|eval))?"),
+            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|ddpm\\.diffusers|vae|classifier|eval))?"),
                     "unexpected package in the core: " + p);
         }
         assertTrue(packages.contains("org.diffusion4j.ddpm.net"), "the class files were found: " + packages);

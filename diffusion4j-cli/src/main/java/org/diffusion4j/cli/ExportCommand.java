@@ -7,7 +7,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
+import java.util.Locale;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
+import org.diffusion4j.ddpm.net.UNet;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Trainer;
 import picocli.CommandLine.Command;
@@ -16,14 +20,23 @@ import picocli.CommandLine.Option;
 /** Writes the EMA weights of a run, with its configuration, as a small file to ship or share. */
 @Command(name = "export", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Write a weights-only model file (configuration + EMA weights, no optimizer state) from a run folder; "
-            + "'sample --run FILE' and 'eval' read it like a run.",
-            "Example: diffusion4j export --run runs/mnist --out models/ddpm-mnist.safetensors --note \"train --preset mnist ...\""})
+            + "'sample --run FILE' and 'eval' read it like a run. With --format diffusers, write a folder that diffusers' "
+            + "DDPMPipeline.from_pretrained reads (docs/diffusers.md).",
+            "Example: diffusion4j export --run runs/mnist --out models/ddpm-mnist.safetensors --note \"train --preset mnist ...\"",
+            "         diffusion4j export --format diffusers --run runs/cifar10 --out ddpm-cifar10-diffusers"})
 public final class ExportCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The run folder (or its checkpoint.bin).")
     Path run;
 
-    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The file to write.")
+    @Option(names = "--out", required = true, paramLabel = "FILE", description = "The file to write (the folder, with --format diffusers).")
     Path out;
+
+    /** What to write. */
+    enum Format { model, diffusers }
+
+    @Option(names = "--format", defaultValue = "model", description = "model: diffusion4j's model file; diffusers: a "
+            + "DDPMPipeline folder (model_index.json, unet/, scheduler/) of a U-Net DDPM (default: ${DEFAULT-VALUE}).")
+    Format format;
 
     @Option(names = "--note", description = "Free text stored with the weights (e.g. the command and wall time that made them).")
     String note;
@@ -35,6 +48,9 @@ public final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Runtime.init();
+        if (format == Format.diffusers) {
+            return exportDiffusers();
+        }
         Path file = Files.isDirectory(run) ? run.resolve(Trainer.CHECKPOINT) : run;
         try (NDManager m = Runtime.newManager()) {
             Checkpoint c = Checkpoint.read(file, m);
@@ -48,6 +64,18 @@ public final class ExportCommand implements Callable<Integer> {
             c.weightsOnly(p.toString()).write(out, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
             System.out.printf("wrote %s (%s model at step %s, %s, %.1f MB)%n", out, c.kind(), c.step(),
                     fp16 ? "float16" : "float32", out.toFile().length() / 1e6);
+        }
+        return 0;
+    }
+
+    private int exportDiffusers() {
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(run, true, m)) {
+            DiffusersFolder.export(ddpm, out, fp16, note);
+            long[] row = ddpm.spec().rowShape();
+            long params = ((UNet) ddpm.network()).parameterCount();
+            System.out.printf(Locale.ROOT, "wrote %s (diffusers DDPMPipeline: UNet2DModel %dx%dx%d, %,d parameters, %s, "
+                    + "%.1f MB; DDPMScheduler %s)%n", out, row[0], row[1], row[2], params, fp16 ? "float16" : "float32",
+                    DiffusersFolder.weightsFile(out).toFile().length() / 1e6, ddpm.spec().schedule());
         }
         return 0;
     }

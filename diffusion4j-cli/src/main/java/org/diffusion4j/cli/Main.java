@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
             DiffuseCommand.class,
             ModelCommand.class,
             ExportCommand.class,
+            ImportCommand.class,
             WidenCommand.class,
             BenchCommand.class,
             ScheduleCommand.class,

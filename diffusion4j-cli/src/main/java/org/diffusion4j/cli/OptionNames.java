@@ -35,6 +35,7 @@ final class OptionNames {
             Map.entry("attnResolutions", "--attn"),
             Map.entry("dropout", "--dropout"),
             Map.entry("groups", "--groups"),
+            Map.entry("normEps", "--norm-eps"),
             // VaeSpec (VaeCommand)
             Map.entry("arch", "--arch"),
             Map.entry("hidden", "--hidden"),

@@ -18,6 +18,7 @@ import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.io.GifWriter;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
 import org.diffusion4j.ddpm.SampleParts;
 import org.diffusion4j.ddpm.Pictures;
 import org.diffusion4j.ddpm.Trajectory;
@@ -34,7 +35,7 @@ import picocli.CommandLine.Option;
             "Example: diffusion4j sample --run runs/mnist --n 64 --out samples.png",
             "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif"})
 public final class SampleCommand implements Callable<Integer> {
-    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder or checkpoint file (default: the bundled MNIST model, if present).")
+    @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder, checkpoint file or diffusers DDPMPipeline/UNet2DModel folder (default: the bundled MNIST model, if present).")
     Path run;
 
     @Option(names = "--n", defaultValue = "64", description = "Number of samples (default: ${DEFAULT-VALUE}).")
@@ -106,7 +107,8 @@ public final class SampleCommand implements Callable<Integer> {
         Runtime.init();
         Runtime.setThreads(threads);
         Path source = run != null ? run : BundledModels.ddpmMnist();
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(source, !raw, m)) {
+        try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
+                ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             Sampler s = sampler(ddpm, run == null);
             boolean images = ddpm.spec().isImage();
             Trajectory traj = (trajectory != null || gif != null)
@@ -161,7 +163,8 @@ public final class SampleCommand implements Callable<Integer> {
 
     /** Everything that shapes the samples of this command: a resumed job must match it. */
     private String job(Path source, Sampler s) {
-        Path file = org.diffusion4j.train.Checkpoint.fileOf(source).toAbsolutePath().normalize();
+        Path file = (DiffusersFolder.isDiffusersFolder(source) ? DiffusersFolder.weightsFile(source)
+                : org.diffusion4j.train.Checkpoint.fileOf(source)).toAbsolutePath().normalize();
         try {
             return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
                     + (raw ? " raw" : " ema"), "sampler " + describe(s) + " " + s.networkCalls() + " calls, clip " + clip,

@@ -29,6 +29,10 @@ public final class UNetOptions {
     @Option(names = "--groups", description = "Override: GroupNorm groups.")
     Integer groups;
 
+    @Option(names = "--norm-eps", description = "Override: GroupNorm epsilon added to the variance (default 1e-5; "
+            + "the DDPM paper's TensorFlow code and google/ddpm-cifar10-32 use 1e-6).")
+    Float normEps;
+
     /** The preset given, or the default. */
     public String presetName() {
         return preset != null ? preset : DEFAULT_PRESET;
@@ -54,6 +58,9 @@ public final class UNetOptions {
         if (groups != null) {
             b.groups(groups);
         }
+        if (normEps != null) {
+            b.normEps(normEps);
+        }
         return b.build();
     }
 
@@ -66,6 +73,7 @@ public final class UNetOptions {
      */
     public UNetConfig onContinue(UNetConfig source) {
         if (preset != null || ch != null || chMult != null || numResBlocks != null || attn != null || groups != null
+                || normEps != null
                 || (source == null && dropout != null)) {
             throw new UserException("a run that goes on from another keeps its network: of the U-Net options only "
                     + "--dropout may be given with --resume or --init-from" + (source == null ? " (and only for a U-Net)" : ""));

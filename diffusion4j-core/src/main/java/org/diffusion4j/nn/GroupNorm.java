@@ -17,8 +17,8 @@ import org.diffusion4j.UserException;
 /**
  * Group normalisation (Wu &amp; He 2018) over an input [B, C, ...]: the C channels are split into
  * {@code groups} groups, each group of each sample is normalised to zero mean and unit (biased)
- * variance over its C/G channels and all spatial positions, with eps = {@value #EPS} added to the
- * variance, then a learned per-channel scale gamma (initialised to 1) and shift beta
+ * variance over its C/G channels and all spatial positions, with eps (default {@value #EPS}) added
+ * to the variance, then a learned per-channel scale gamma (initialised to 1) and shift beta
  * (initialised to 0) is applied.
  *
  * <p>Implementation: the input is viewed as [B, G, C/G * H * W] and normalised by PyTorch's fused
@@ -29,24 +29,35 @@ import org.diffusion4j.UserException;
  * all, forward and backward.
  */
 public final class GroupNorm extends AbstractBlock {
-    /** The variance epsilon, as in PyTorch's {@code nn.GroupNorm} default. */
+    /** The default variance epsilon, as in PyTorch's {@code nn.GroupNorm} default. */
     public static final float EPS = 1e-5f;
 
     private static final byte VERSION = 1;
 
     private final int groups;
+    private final float eps;
     private final Parameter gamma;
     private final Parameter beta;
 
     /** Identity affine for the layer-norm kernel, keyed by normalised length. */
     private final transient ConcurrentHashMap<Long, NDArray[]> identity = new ConcurrentHashMap<>();
 
+    /** GroupNorm with the default epsilon {@value #EPS}. */
     public GroupNorm(int groups) {
+        this(groups, EPS);
+    }
+
+    /** @param eps the variance epsilon (> 0) */
+    public GroupNorm(int groups, float eps) {
         super(VERSION);
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be >= 1");
         }
+        if (!(eps > 0f) || Float.isInfinite(eps)) {
+            throw new IllegalArgumentException("eps must be a finite number > 0, got " + eps);
+        }
         this.groups = groups;
+        this.eps = eps;
         gamma = addParameter(
                 Parameter.builder().setName("gamma").setType(Parameter.Type.GAMMA).build());
         beta = addParameter(
@@ -55,6 +66,11 @@ public final class GroupNorm extends AbstractBlock {
 
     public int groups() {
         return groups;
+    }
+
+    /** The variance epsilon. */
+    public float eps() {
+        return eps;
     }
 
     @Override
@@ -97,7 +113,7 @@ public final class GroupNorm extends AbstractBlock {
         NDArray[] id = identity(n, g);
         NDArray[] stats = identity(-c, g); // "running" mean 0 and variance 1 for the affine
         NDArrayEx ex = x.getNDArrayInternal();
-        NDArray y = ex.layerNorm(x.reshape(batch, groups, n), new Shape(n), id[0], id[1], EPS)
+        NDArray y = ex.layerNorm(x.reshape(batch, groups, n), new Shape(n), id[0], id[1], eps)
                 .singletonOrThrow()
                 .reshape(shape);
         // Inference-mode batch norm with mean 0, variance 1 and eps 0 is exactly y * gamma + beta

@@ -85,7 +85,7 @@ class AutogradLifetimeTest {
     void attentionAndVaeTermsGiveTheSameGradientsWhateverTheHeapDoes() {
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
-            SelfAttention attn = new SelfAttention(16, 4);
+            SelfAttention attn = new SelfAttention(16, 4, GroupNorm.EPS);
             Shape s = new Shape(2, 16, 7, 7);
             attn.initialize(m, DataType.FLOAT32, s);
             ParameterStore ps = new ParameterStore(m, false);

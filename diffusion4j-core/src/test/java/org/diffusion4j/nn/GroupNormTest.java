@@ -108,4 +108,28 @@ class GroupNormTest {
             return g;
         }
     }
+
+    /**
+     * The epsilon is the one given: one group of the values {1, 3} (mean 2, biased variance 1)
+     * normalises to -+1/sqrt(1 + eps): 0.8164966 for eps = 0.5, 0.9999995 for 1e-6 and 0.9999950
+     * for the default 1e-5 (float32 resolves the last two: they differ by 4.5e-6).
+     */
+    @Test
+    void epsilonIsHonoured() {
+        float[] eps = {0.5f, 1e-6f, GroupNorm.EPS};
+        double[] known = {0.8164966, 0.9999995, 0.9999950};
+        try (NDManager m = Runtime.newManager()) {
+            Shape shape = new Shape(1, 2, 1, 1);
+            ParameterStore ps = new ParameterStore(m, false);
+            for (int i = 0; i < eps.length; i++) {
+                GroupNorm gn = i == 2 ? new GroupNorm(1) : new GroupNorm(1, eps[i]);
+                assertEquals(eps[i], gn.eps());
+                gn.initialize(m, DataType.FLOAT32, shape);
+                float[] y = gn.forward(ps, new NDList(m.create(new float[] {1f, 3f}, shape)), false)
+                        .singletonOrThrow().toFloatArray();
+                assertEquals(-known[i], y[0], 3e-7, "eps " + eps[i]);
+                assertEquals(known[i], y[1], 3e-7, "eps " + eps[i]);
+            }
+        }
+    }
 }

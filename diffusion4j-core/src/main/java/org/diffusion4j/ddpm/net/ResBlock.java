@@ -35,15 +35,16 @@ public final class ResBlock extends AbstractBlock {
     private final Conv2d conv1;
     private final Conv2d shortcut;
 
-    public ResBlock(int inChannels, int outChannels, float dropout, int groups) {
+    /** @param normEps the GroupNorm variance epsilon */
+    public ResBlock(int inChannels, int outChannels, float dropout, int groups, float normEps) {
         super(VERSION);
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.dropout = dropout;
-        norm0 = addChildBlock("norm0", new GroupNorm(groups));
+        norm0 = addChildBlock("norm0", new GroupNorm(groups, normEps));
         conv0 = addChildBlock("conv0", Layers.conv3(outChannels));
         tembProj = addChildBlock("temb_proj", Layers.linear(outChannels));
-        norm1 = addChildBlock("norm1", new GroupNorm(groups));
+        norm1 = addChildBlock("norm1", new GroupNorm(groups, normEps));
         conv1 = addChildBlock("conv1", Layers.conv3(outChannels));
         shortcut = inChannels != outChannels
                 ? addChildBlock("nin_shortcut", Layers.nin(outChannels)) : null;

@@ -29,10 +29,11 @@ public final class SelfAttention extends AbstractBlock {
     private final Conv2d v;
     private final Conv2d proj;
 
-    public SelfAttention(int channels, int groups) {
+    /** @param normEps the GroupNorm variance epsilon */
+    public SelfAttention(int channels, int groups, float normEps) {
         super(VERSION);
         this.channels = channels;
-        norm = addChildBlock("norm", new GroupNorm(groups));
+        norm = addChildBlock("norm", new GroupNorm(groups, normEps));
         q = addChildBlock("q", Layers.nin(channels));
         k = addChildBlock("k", Layers.nin(channels));
         v = addChildBlock("v", Layers.nin(channels));

@@ -66,14 +66,15 @@ public final class UNet extends AbstractBlock {
         for (UNetGraph.Node n : UNetGraph.nodes(config, height, width)) {
             steps.add(new Step(n, addChildBlock(n.name(), block(n))));
         }
-        normOut = addChildBlock("norm_out", new GroupNorm(config.groups()));
+        normOut = addChildBlock("norm_out", new GroupNorm(config.groups(), config.normEps()));
         convOut = addChildBlock("conv_out", Layers.conv3(config.outChannels()));
     }
 
     private Block block(UNetGraph.Node n) {
         return switch (n.kind()) {
-            case DOWN_RES, MID_RES, UP_RES -> new ResBlock(n.inChannels(), n.outChannels(), config.dropout(), config.groups());
-            case DOWN_ATTN, MID_ATTN, UP_ATTN -> new SelfAttention(n.outChannels(), config.groups());
+            case DOWN_RES, MID_RES, UP_RES -> new ResBlock(n.inChannels(), n.outChannels(), config.dropout(), config.groups(),
+                    config.normEps());
+            case DOWN_ATTN, MID_ATTN, UP_ATTN -> new SelfAttention(n.outChannels(), config.groups(), config.normEps());
             case DOWNSAMPLE -> Layers.down(n.outChannels());
             case UPSAMPLE -> new Upsample(n.outChannels());
         };

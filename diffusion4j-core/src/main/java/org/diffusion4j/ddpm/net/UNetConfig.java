@@ -11,6 +11,7 @@ import java.util.stream.Collectors;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.diffusion4j.io.RecordJson;
+import org.diffusion4j.nn.GroupNorm;
 
 /**
  * The configuration of the DDPM noise-prediction U-Net ({@code docs/unet.md}). Use {@link
@@ -29,10 +30,15 @@ import org.diffusion4j.io.RecordJson;
  * @param attnResolutions feature-map heights that get self-attention (the middle block always has it)
  * @param dropout dropout inside the residual blocks, in [0, 1)
  * @param groups GroupNorm groups
+ * @param normEps the GroupNorm variance epsilon (> 0); 0 stands for the default {@value
+ *     #DEFAULT_NORM_EPS}, which is what a configuration saved before the field existed reads as
  */
 public record UNetConfig(
         int inChannels, int outChannels, int ch, int[] chMult, int numResBlocks, int[] attnResolutions,
-        float dropout, int groups) {
+        float dropout, int groups, float normEps) {
+
+    /** The GroupNorm epsilon of every configuration that does not set one (PyTorch's default). */
+    public static final float DEFAULT_NORM_EPS = GroupNorm.EPS;
 
     /** Preset names, in the order they are listed to the user. */
     private static final Map<String, UNetConfig> PRESETS = new LinkedHashMap<>();
@@ -80,6 +86,12 @@ public record UNetConfig(
         }
         if (groups < 1) {
             throw new InvalidArgumentException("groups", groups, "must be >= 1");
+        }
+        if (normEps == 0f) { // absent from JSON written before the field existed
+            normEps = DEFAULT_NORM_EPS;
+        }
+        if (!(normEps > 0f && normEps < 1f)) {
+            throw new InvalidArgumentException("normEps", normEps, "must be in (0, 1), e.g. 1e-5 or 1e-6");
         }
         if (Arrays.stream(attnResolutions).anyMatch(r -> r < 1)) {
             throw new InvalidArgumentException("attnResolutions", joinInts(attnResolutions),
@@ -266,8 +278,8 @@ public record UNetConfig(
                 inChannels, outChannels, ch, joinInts(chMult), numResBlocks,
                 attnResolutions.length == 0 ? "none (middle block only)" : joinInts(attnResolutions)
                         + " (+ middle block)"));
-        sb.append(String.format(Locale.ROOT, "  dropout %s, GroupNorm groups %d (eps 1e-5), time embedding %d -> %d%n",
-                dropout, groups, ch, tembDim()));
+        sb.append(String.format(Locale.ROOT, "  dropout %s, GroupNorm groups %d (eps %s), time embedding %d -> %d%n",
+                dropout, groups, epsText(normEps), ch, tembDim()));
         sb.append(String.format(Locale.ROOT, "  parameters: %,d%n", parameterCount(height, width)));
         sb.append(String.format(Locale.ROOT, "  forward: %.3f GFLOPs per image (multiply-add = 2 FLOPs)%n",
                 forwardFlops(height, width) / 1e9));
@@ -281,15 +293,29 @@ public record UNetConfig(
         return sb.toString();
     }
 
+    /** 1e-5 rather than 1.0E-5. */
+    private static String epsText(float eps) {
+        return Float.toString(eps).replace(".0E", "E").replace("E", "e");
+    }
+
     private static String joinInts(int[] a) {
         return Arrays.stream(a).mapToObj(String::valueOf).collect(Collectors.joining(","));
     }
 
     // ----------------------------------------------------------------------------- JSON
 
-    /** The JSON form: the components by name (as the pre-record class wrote it). */
+    /**
+     * The JSON form: the components by name (as the pre-record class wrote it). {@code normEps} is
+     * left out when it is the default, so configurations that do not use it are written exactly as
+     * before the field existed (and older versions of diffusion4j still read them).
+     */
     public String toJson() {
-        return RecordJson.toJson(this);
+        if (normEps != DEFAULT_NORM_EPS) {
+            return RecordJson.toJson(this);
+        }
+        com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(RecordJson.toJson(this)).getAsJsonObject();
+        o.remove("normEps");
+        return RecordJson.toJson(o);
     }
 
     /**
@@ -308,21 +334,21 @@ public record UNetConfig(
         return o instanceof UNetConfig c && inChannels == c.inChannels && outChannels == c.outChannels && ch == c.ch
                 && Arrays.equals(chMult, c.chMult) && numResBlocks == c.numResBlocks
                 && Arrays.equals(attnResolutions, c.attnResolutions) && Float.compare(dropout, c.dropout) == 0
-                && groups == c.groups;
+                && groups == c.groups && Float.compare(normEps, c.normEps) == 0;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {inChannels, outChannels, ch, Arrays.hashCode(chMult), numResBlocks,
-            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups});
+            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups, Float.hashCode(normEps)});
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d}",
+                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d, normEps=%s}",
                 inChannels, outChannels, ch, Arrays.toString(chMult), numResBlocks, Arrays.toString(attnResolutions),
-                dropout, groups);
+                dropout, groups, normEps);
     }
 
     // ----------------------------------------------------------------------------- builder
@@ -334,7 +360,7 @@ public record UNetConfig(
 
     public Builder toBuilder() {
         return new Builder().inChannels(inChannels).outChannels(outChannels).ch(ch).chMult(chMult)
-                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups);
+                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups).normEps(normEps);
     }
 
     /** Builder for {@link UNetConfig}: the defaults, then the record's constructor checks the values. */
@@ -347,6 +373,7 @@ public record UNetConfig(
         private int[] attnResolutions = {16};
         private float dropout = 0.1f;
         private int groups = 32;
+        private float normEps = DEFAULT_NORM_EPS;
 
         private Builder() {}
 
@@ -366,8 +393,10 @@ public record UNetConfig(
 
         public Builder groups(int v) { groups = v; return this; }
 
+        public Builder normEps(float v) { normEps = v; return this; }
+
         public UNetConfig build() {
-            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups);
+            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups, normEps);
         }
     }
 }

@@ -103,6 +103,24 @@ class UNetConfigTest {
         assertEquals("ch", e.argument());
     }
 
+    /** normEps: absent reads as 1e-5 (above), is left out when default, is written and read back otherwise. */
+    @Test
+    void normEpsIsOptionalInJson() {
+        UNetConfig mnist = UNetConfig.preset("mnist", 1);
+        assertEquals(1e-5f, mnist.normEps());
+        assertTrue(!mnist.toJson().contains("normEps"), mnist.toJson());
+        UNetConfig fine = mnist.toBuilder().normEps(1e-6f).build();
+        assertTrue(fine.toJson().contains("\"normEps\": 1.0E-6"), fine.toJson());
+        assertEquals(fine, UNetConfig.fromJson(fine.toJson()));
+        assertNotEquals(mnist, fine);
+        assertTrue(fine.describe(28, 28).contains("(eps 1e-6)"), fine.describe(28, 28));
+        assertTrue(mnist.describe(28, 28).contains("(eps 1e-5)"), mnist.describe(28, 28));
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class,
+                () -> mnist.toBuilder().normEps(-1e-6f).build());
+        assertEquals("normEps", e.argument());
+        assertThrows(InvalidArgumentException.class, () -> mnist.toBuilder().normEps(Float.NaN).build());
+    }
+
     @Test
     void featureMapsFlopsAndDescription() {
         UNetConfig c = UNetConfig.preset("cifar10", 3);
