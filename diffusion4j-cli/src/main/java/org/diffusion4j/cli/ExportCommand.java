@@ -7,6 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Trainer;
@@ -34,6 +35,7 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.requireWritableFile("--out", out);
         Runtime.init();
         Path file = Files.isDirectory(run) ? run.resolve(Trainer.CHECKPOINT) : run;
         try (NDManager m = Runtime.newManager()) {

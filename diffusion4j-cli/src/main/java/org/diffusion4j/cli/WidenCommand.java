@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
@@ -53,6 +54,7 @@ public final class WidenCommand implements Callable<Integer> {
         if (check < 0) {
             throw new UserException("--check must be >= 0, got " + check);
         }
+        OutputPaths.requireWritableFile("--out", out);
         Runtime.init();
         Path file = Checkpoint.fileOf(run);
         try (NDManager m = Runtime.newManager()) {
