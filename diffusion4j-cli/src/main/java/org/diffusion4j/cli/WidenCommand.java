@@ -67,7 +67,8 @@ public final class WidenCommand implements Callable<Integer> {
                 UNetConfig wide = spec.unetConfig().toBuilder().chMult(chMult).build();
                 UNetWidener.checkWidening(spec.unetConfig(), wide);
                 long[] row = spec.rowShape();
-                DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss());
+                DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss())
+                        .withObjective(spec.objective());
                 try (Ddpm big = Ddpm.create(wideSpec, m, seed)) {
                     UNetWidener.widen((UNet) small.network(), (UNet) big.network(), seed);
                     JsonObject h = JsonParser.parseString(c.header()).getAsJsonObject();
