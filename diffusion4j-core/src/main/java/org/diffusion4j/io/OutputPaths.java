@@ -52,6 +52,9 @@ public final class OutputPaths {
 
     /** "access denied", "read-only file system"...: the system's reason, or the exception's kind. */
     private static String reason(Exception e) {
+        if (e instanceof java.nio.file.NoSuchFileException) {
+            return "creating a file there fails"; // /proc and similar: the kernel answers ENOENT
+        }
         if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
             return f.getReason().replace('\n', ' ');
         }
