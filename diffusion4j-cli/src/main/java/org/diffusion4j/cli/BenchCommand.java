@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.ToLongFunction;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
@@ -70,6 +71,7 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        OutputPaths.requireWritableFile("--profile", profile);
         Runtime.init();
         if (threads > 0) {
             Runtime.setThreads(threads);

@@ -41,7 +41,12 @@ public final class DataOptions {
         if (imageSize < 4 || imageSize > 1024) {
             throw new UserException("--image-size must be in 4..1024, got " + imageSize);
         }
-        Datasets.Options o = new Datasets.Options().n(toyN).seed(seed).imageSize(imageSize).channels(channels);
+        Datasets.Options o = new Datasets.Options().n(toyN).seed(seed).imageSize(imageSize).channels(channels)
+                .imageReport(r -> {
+                    if (!r.clean()) {
+                        System.err.println(r.describe());
+                    }
+                });
         if (labels != null) {
             o.labels(labels);
         }

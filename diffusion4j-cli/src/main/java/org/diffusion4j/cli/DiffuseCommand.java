@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
@@ -59,6 +60,8 @@ public final class DiffuseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.requireWritableFile("--out", out);
+        OutputPaths.requireWritableFile("--gif", gif);
         boolean toy = image == null && data.toLowerCase(java.util.Locale.ROOT).startsWith("toy:");
         NoiseSchedule s = schedule.build(toy);
         if (ts == null) {

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
@@ -88,6 +89,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         if (leastN < 1) {
             throw new UserException("--least-n must be >= 1");
         }
+        OutputPaths.requireWritableFile("--least-confident", leastConfident);
         DataSet samples = input.npy != null ? readNpy(input.npy) : readDir(input.dir);
         String what = input.npy != null ? input.npy.toString() : input.dir.toString();
         if (samples.size() < 2) {

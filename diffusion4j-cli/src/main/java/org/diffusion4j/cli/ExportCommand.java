@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.Locale;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
@@ -47,6 +48,11 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (format == Format.diffusers) {
+            OutputPaths.requireWritableFolder("--out", out);
+        } else {
+            OutputPaths.requireWritableFile("--out", out);
+        }
         Runtime.init();
         if (format == Format.diffusers) {
             return exportDiffusers();

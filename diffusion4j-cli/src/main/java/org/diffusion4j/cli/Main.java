@@ -66,6 +66,15 @@ public final class Main implements Runnable {
      */
     static CommandLine configure(CommandLine cl, PrintWriter errors) {
         cl.setErr(errors);
+        // picocli lets an Error (OutOfMemoryError...) fly past its handlers: catch it here, after the command.
+        CommandLine.IExecutionStrategy last = new CommandLine.RunLast();
+        cl.setExecutionStrategy(parsed -> {
+            try {
+                return last.execute(parsed);
+            } catch (Error e) {
+                return fatal(parsed.commandSpec().commandLine().getErr(), e);
+            }
+        });
         cl.setCaseInsensitiveEnumValuesAllowed(true);
         cl.setParameterExceptionHandler((ex, a) -> {
             PrintWriter err = ex.getCommandLine().getErr();
@@ -93,6 +102,9 @@ public final class Main implements Runnable {
                 err.flush();
                 return EXIT_USER_ERROR;
             }
+            if (outOfMemory(ex) != null) {
+                return fatal(err, outOfMemory(ex));
+            }
             if (ex instanceof IllegalArgumentException) {
                 err.println("diffusion4j: " + oneLine(ex.getMessage()));
                 err.flush();
@@ -104,6 +116,51 @@ public final class Main implements Runnable {
             return EXIT_INTERNAL;
         });
         return cl;
+    }
+
+    /**
+     * One line for an Error that reached the top: what happened and what to do. Out of memory (the
+     * Java heap, or PyTorch's native allocator) is the usual one, and the user can fix it.
+     */
+    static int fatal(PrintWriter err, Throwable e) {
+        if (System.getenv("DIFFUSION4J_DEBUG") != null) {
+            e.printStackTrace(err);
+        }
+        if (e instanceof OutOfMemoryError || e instanceof NativeOutOfMemory) {
+            err.println("diffusion4j: out of memory (" + oneLine(e.getMessage()) + "); ask for less at once "
+                    + "(a smaller --batch or --n) or give the JVM more memory (DIFFUSION4J_JAVA_OPTS=-Xmx8g), "
+                    + "and close other programs");
+            err.flush();
+            return EXIT_USER_ERROR;
+        }
+        err.println("diffusion4j: fatal error: " + e.getClass().getSimpleName() + ": " + oneLine(e.getMessage())
+                + " (set DIFFUSION4J_DEBUG=1 for details, and please report it)");
+        err.flush();
+        return EXIT_INTERNAL;
+    }
+
+    /** PyTorch's CPU allocator failing ("DefaultCPUAllocator: can't allocate memory"), as a throwable to report. */
+    static final class NativeOutOfMemory extends Error {
+        private static final long serialVersionUID = 1L;
+
+        NativeOutOfMemory(String message) {
+            super(message);
+        }
+    }
+
+    /** The out-of-memory condition somewhere in {@code e}'s causes, or null. */
+    static Throwable outOfMemory(Throwable e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof OutOfMemoryError) {
+                return c;
+            }
+            String m = c.getMessage();
+            if (m != null && m.contains("can't allocate memory")) {
+                int at = m.indexOf("you tried to allocate");
+                return new NativeOutOfMemory(at >= 0 ? m.substring(at).split("\\.", 2)[0].strip() : "native memory");
+            }
+        }
+        return null;
     }
 
     static String oneLine(String s) {

@@ -26,6 +26,9 @@ final class OptionNames {
             Map.entry("checkpointEvery", "--checkpoint-every"),
             Map.entry("keepCheckpoints", "--keep-checkpoints"),
             Map.entry("sampleEvery", "--sample-every"),
+            // Objective (TrainCommand)
+            Map.entry("prediction", "--prediction"),
+            Map.entry("minSnrGamma", "--min-snr-gamma"),
             // UNetConfig (UNetOptions, ModelCommand, WidenCommand)
             Map.entry("preset", "--preset"),
             Map.entry("inChannels", "--in-channels"),

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
@@ -104,6 +105,12 @@ public final class SampleCommand implements Callable<Integer> {
             throw new UserException("--batch must be >= 1, got " + batch);
         }
         Precision prec = precision.requireSupported();
+        // Refused now, not after all the sampling (issue 39).
+        OutputPaths.requireWritableFile("--out", out);
+        OutputPaths.requireWritableFile("--npy", npy);
+        OutputPaths.requireWritableFolder("--each", each);
+        OutputPaths.requireWritableFile("--trajectory", trajectory);
+        OutputPaths.requireWritableFile("--gif", gif);
         Runtime.init();
         Runtime.setThreads(threads);
         Path source = run != null ? run : BundledModels.ddpmMnist();

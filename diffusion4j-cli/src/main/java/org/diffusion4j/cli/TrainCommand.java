@@ -8,6 +8,8 @@ import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.diffusion.Objective;
+import org.diffusion4j.diffusion.Prediction;
 import org.diffusion4j.ddpm.net.MlpDenoiser;
 import org.diffusion4j.nn.Precision;
 import org.diffusion4j.ddpm.net.UNetConfig;
@@ -50,6 +52,15 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Option(names = "--loss", defaultValue = "l2", description = "l2 (default) or l1: the loss of Algorithm 1.")
     String loss;
 
+    @Option(names = "--prediction", description = "What the network predicts: eps (the noise, as in the paper; default), "
+            + "x0 (the clean data) or v = sqrt(alphaBar) eps - sqrt(1 - alphaBar) x0 (Salimans & Ho 2022). Stored in the model; "
+            + "every sampler reads it. docs/training.md")
+    String prediction;
+
+    @Option(names = "--min-snr-gamma", paramLabel = "G", description = "Weight the loss of step t by min(SNR(t), G) on the "
+            + "x0 scale (Hang et al. 2023; they use 5); 0: unweighted (default).")
+    Double minSnrGamma;
+
     @Mixin
     TrainOptions train;
 
@@ -76,6 +87,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Override
     public Session start(NDManager m) {
         LossType lossType = parseLoss(loss);
+        Objective objective = objective();
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
         Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
@@ -93,6 +105,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         TrainConfig cfg = withPrecision(train.build(vectors ? new TrainOptions.Defaults(1500, 256, 1e-3, 1.0, 1)
                 : TrainOptions.Defaults.of(2e-4, 1.0)));
         requireBatchFits(cfg, d);
+        spec = spec.withObjective(objective);
         Ddpm ddpm = Ddpm.create(spec, m, train.seed());
         return session(ddpm, d, data.describe(train.seed()).toString(), cfg, dir,
                 "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
@@ -104,11 +117,16 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         com.google.gson.JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
         DataSet d = DataOptions.reopen(model.getAsJsonObject("data"));
         DdpmSpec spec = DdpmSpec.fromJson(model.getAsJsonObject("spec").toString());
+        if ((prediction != null || minSnrGamma != null) && !objective(spec.objective()).equals(spec.objective())) {
+            throw new UserException("the run was trained with " + spec.objective() + "; --prediction and --min-snr-gamma "
+                    + "cannot change on --resume or --init-from: start a new run");
+        }
         UNetConfig net = unet.onContinue(spec.unetConfig());
         if (net != null && net.dropout() != spec.unetConfig().dropout()) {
             System.err.println("dropout " + net.dropout() + " from here on (was " + spec.unetConfig().dropout() + ")");
             long[] chw = spec.rowShape();
-            spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss());
+            spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss())
+                    .withObjective(spec.objective());
         }
         return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), withPrecision(r.config()),
                 r.dir(), null);
@@ -130,6 +148,22 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
 
     private TrainConfig withPrecision(TrainConfig cfg) {
         return precision == null ? cfg : cfg.toBuilder().precision(Precision.parse(precision).label()).build();
+    }
+
+    /** The prediction type and loss weighting asked for, over the defaults of {@code base}. */
+    private Objective objective(Objective base) {
+        Prediction p = base.prediction();
+        if (prediction != null) {
+            p = Prediction.parse(prediction);
+            if (p == null) {
+                throw new UserException("--prediction must be eps, x0 or v, got '" + prediction + "'");
+            }
+        }
+        return new Objective(p, minSnrGamma != null ? minSnrGamma : base.minSnrGamma());
+    }
+
+    private Objective objective() {
+        return objective(Objective.EPS);
     }
 
     static LossType parseLoss(String s) {

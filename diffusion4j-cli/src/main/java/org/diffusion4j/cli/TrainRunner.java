@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.train.Checkpoint;
@@ -36,6 +37,7 @@ final class TrainRunner {
 
     /** Refuses to start a new run in a folder that already holds one. */
     static void requireFresh(Path dir, String command) {
+        OutputPaths.requireWritableFolder("--out", dir);
         if (RunFolder.holdsRun(dir)) {
             throw new UserException(dir + " already holds a run; continue it with " + command + " --resume "
                     + dir + " or choose another --out");

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
@@ -67,6 +68,15 @@ public final class VaeCommand implements Runnable {
                     + " " + Arrays.toString(spec.rowShape));
         }
         return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? Binarize.fixed(d, binarizeSeed) : d;
+    }
+
+    /** Refuses an --out (a PNG file or a folder) that cannot be written, before any work. */
+    static void requireWritableOut(Path out) {
+        if (out != null && out.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+            OutputPaths.requireWritableFile("--out", out);
+        } else {
+            OutputPaths.requireWritableFolder("--out", out);
+        }
     }
 
     static Path output(Path out, Path run, String name) {
@@ -316,6 +326,7 @@ public final class VaeCommand implements Runnable {
             if (perClass < 1 || perClass > 1000) {
                 throw new UserException("--per-class must be in 1..1000, got " + perClass);
             }
+            requireWritableOut(out);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 if (cls != null) {
@@ -432,6 +443,7 @@ public final class VaeCommand implements Runnable {
             if (n < 1) {
                 throw new UserException("--n must be at least 1, got " + n);
             }
+            requireWritableOut(out);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 DataSet d = data.open(vae);
@@ -483,6 +495,7 @@ public final class VaeCommand implements Runnable {
             if (steps < 2 || steps > 200) {
                 throw new UserException("--steps must be in 2..200, got " + steps);
             }
+            requireWritableOut(out);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 DataSet d = data.open(vae);
                 for (int i : new int[] {from, to}) {

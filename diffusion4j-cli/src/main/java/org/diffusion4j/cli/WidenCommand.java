@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
@@ -53,6 +54,7 @@ public final class WidenCommand implements Callable<Integer> {
         if (check < 0) {
             throw new UserException("--check must be >= 0, got " + check);
         }
+        OutputPaths.requireWritableFile("--out", out);
         Runtime.init();
         Path file = Checkpoint.fileOf(run);
         try (NDManager m = Runtime.newManager()) {
@@ -65,7 +67,8 @@ public final class WidenCommand implements Callable<Integer> {
                 UNetConfig wide = spec.unetConfig().toBuilder().chMult(chMult).build();
                 UNetWidener.checkWidening(spec.unetConfig(), wide);
                 long[] row = spec.rowShape();
-                DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss());
+                DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss())
+                        .withObjective(spec.objective());
                 try (Ddpm big = Ddpm.create(wideSpec, m, seed)) {
                     UNetWidener.widen((UNet) small.network(), (UNet) big.network(), seed);
                     JsonObject h = JsonParser.parseString(c.header()).getAsJsonObject();

@@ -41,8 +41,23 @@ class BundledDdpmTest {
         assertTrue(!Files.exists(tmp.resolve("whole.npy.parts")), "the parts go once the output is written");
 
         Path cut = tmp.resolve("cut.npy");
-        Files.createDirectories(cut); // the output cannot be written: the job fails at its very end
+        // The output is checked before any work, so it becomes unwritable (a folder) only once the
+        // first batch is kept: then the job fails at its very end.
+        Path firstPart = tmp.resolve("cut.npy.parts").resolve("batch-00000.npy");
+        Thread spoiler = new Thread(() -> {
+            try {
+                while (!Files.exists(firstPart)) {
+                    Thread.sleep(1);
+                }
+                Files.createDirectories(cut);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        spoiler.start();
         CliErrorsTest.Outcome failed = run(concat(job, cut.toString()));
+        spoiler.interrupt();
+        assertTrue(Files.isDirectory(cut), "the output was spoiled during the job");
         assertTrue(failed.code() != 0, failed.err());
         assertTrue(Files.isRegularFile(tmp.resolve("cut.npy.parts").resolve("batch-00001.npy")), "both batches kept");
         Files.delete(cut);

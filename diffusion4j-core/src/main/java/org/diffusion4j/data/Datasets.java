@@ -39,6 +39,8 @@ public final class Datasets {
         public int channels = 3;
         /** Explicit IDX labels file, or null. */
         public Path labelsPath;
+        /** Told what reading an image folder resized or skipped (default: nobody). */
+        public java.util.function.Consumer<ImageFolder.Report> imageReport = r -> { };
 
         public Options n(int v) {
             n = v;
@@ -62,6 +64,11 @@ public final class Datasets {
 
         public Options labels(Path v) {
             labelsPath = v;
+            return this;
+        }
+
+        public Options imageReport(java.util.function.Consumer<ImageFolder.Report> v) {
+            imageReport = v;
             return this;
         }
     }
@@ -93,7 +100,9 @@ public final class Datasets {
         }
         Path p = Paths.get(s);
         if (Files.isDirectory(p)) {
-            return ImageFolder.read(p, o.imageSize, o.channels);
+            ImageFolder.Result r = ImageFolder.readReporting(p, o.imageSize, o.channels);
+            o.imageReport.accept(r.report());
+            return r.data();
         }
         if (!Files.exists(p)) {
             throw new UserException(s + ": no such file or folder, and not a known data name; use one of: " + FORMS);

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 import org.diffusion4j.UserException;
@@ -116,7 +117,7 @@ public final class IdxReader {
             }
             int nd = magic & 0xff;
             int[] dims = new int[nd];
-            long total = 1;
+            long[] longDims = new long[nd];
             StringBuilder sb = new StringBuilder();
             for (int i = 0; i < nd; i++) {
                 try {
@@ -129,18 +130,21 @@ public final class IdxReader {
                     throw new UserException(file + ": corrupt IDX header (dimension " + i + " is " + dims[i]
                             + "); re-download or re-create the file");
                 }
-                total *= dims[i];
+                longDims[i] = dims[i];
                 sb.append(i == 0 ? "" : "x").append(dims[i]);
             }
+            // Checked before anything is allocated: a corrupt header must not become an OutOfMemoryError.
+            long total = DeclaredSize.product(file, longDims, 1, sb.toString());
+            DeclaredSize.requireAvailable(file, 4L + 4L * nd, total, "IDX dimensions " + sb);
             if (total > Integer.MAX_VALUE - 16) {
                 throw new UserException(file + ": IDX dimensions " + sb + " are too large (" + total
                         + " bytes); split the file or use a smaller one");
             }
-            byte[] data = new byte[(int) total];
-            int got = readFully(in, data);
-            if (got < total) {
+            DeclaredSize.requireHeap(file, 5 * total, "IDX dimensions " + sb + " (as bytes and floats)");
+            byte[] data = readGrowing(in, total, DeclaredSize.gzipped(file));
+            if (data.length < total) {
                 throw new UserException(file + ": truncated IDX data (header says " + sb + " = " + total
-                        + " bytes, found only " + got + "); re-download or re-create the file");
+                        + " bytes, found only " + data.length + "); re-download or re-create the file");
             }
             long extra = 0;
             byte[] skip = new byte[8192];
@@ -164,11 +168,19 @@ public final class IdxReader {
         }
     }
 
-    /** Reads until the array is full or the stream ends; a truncated gzip stream counts as its end. */
-    private static int readFully(InputStream in, byte[] b) throws IOException {
+    /**
+     * Reads up to {@code total} bytes: into one array from a plain file (its size was checked), in
+     * a doubling array from a gzip stream, so that memory follows what the stream really delivers.
+     * Returns fewer bytes if the stream ends early; a truncated gzip stream counts as its end.
+     */
+    private static byte[] readGrowing(InputStream in, long total, boolean gzipped) throws IOException {
+        byte[] b = new byte[DeclaredSize.firstCapacity(gzipped, total)];
         int off = 0;
         try {
-            while (off < b.length) {
+            while (off < total) {
+                if (off == b.length) {
+                    b = Arrays.copyOf(b, DeclaredSize.grown(b.length, total));
+                }
                 int r = in.read(b, off, b.length - off);
                 if (r < 0) {
                     break;
@@ -178,7 +190,7 @@ public final class IdxReader {
         } catch (EOFException e) {
             // gzip stream cut short: report as truncated data with the count read so far
         }
-        return off;
+        return off == b.length ? b : Arrays.copyOf(b, off);
     }
 
     static String oneLine(Throwable e) {

@@ -28,10 +28,58 @@ import org.diffusion4j.UserException;
  * composited over black.
  */
 public final class ImageFolder {
+    /** How many names a {@link Report} keeps of each kind. */
+    public static final int NAMES_KEPT = 5;
+
     private ImageFolder() {}
 
-    /** Reads all images of {@code dir}; channels is 1 (grayscale) or 3 (RGB). */
+    /**
+     * What reading a folder did besides reading: images that were not side x side (centre-cropped
+     * and resized), and entries that were skipped (files that are not images by their name,
+     * sub-folders beside images, class sub-folders without images), each with a count and the
+     * first {@link #NAMES_KEPT} names in reading order.
+     */
+    public record Report(Path dir, int images, int side, int resized, List<String> resizedNames, int skipped,
+            List<String> skippedNames) {
+        public Report {
+            resizedNames = List.copyOf(resizedNames);
+            skippedNames = List.copyOf(skippedNames);
+        }
+
+        /** True if every image had the size asked for and nothing was skipped. */
+        public boolean clean() {
+            return resized == 0 && skipped == 0;
+        }
+
+        /** One line for the user, e.g. "imgs: 3 of 120 images resized to 32x32 (a.png, ...); 2 entries skipped ...". */
+        public String describe() {
+            StringBuilder b = new StringBuilder(dir + ": " + images + " images read");
+            if (resized > 0) {
+                b.append("; ").append(resized).append(" of them were not ").append(side).append('x').append(side)
+                        .append(" and were centre-cropped and resized (").append(names(resizedNames, resized)).append(')');
+            }
+            if (skipped > 0) {
+                b.append("; ").append(skipped).append(skipped == 1 ? " entry" : " entries")
+                        .append(" skipped, not PNG/JPEG/GIF/BMP images (").append(names(skippedNames, skipped)).append(')');
+            }
+            return b.toString();
+        }
+
+        private static String names(List<String> kept, int total) {
+            return String.join(", ", kept) + (total > kept.size() ? ", ..." : "");
+        }
+    }
+
+    /** A folder's images and the report of what was resized or skipped. */
+    public record Result(DataSet data, Report report) {}
+
+    /** Reads all images of {@code dir}; channels is 1 (grayscale) or 3 (RGB). See {@link #readReporting}. */
     public static DataSet read(Path dir, int side, int channels) {
+        return readReporting(dir, side, channels).data();
+    }
+
+    /** Reads all images of {@code dir} as {@link #read} does, with the report of what was resized or skipped. */
+    public static Result readReporting(Path dir, int side, int channels) {
         if (channels != 1 && channels != 3) {
             throw new InvalidArgumentException("imageChannels", channels, "must be 1 (grayscale) or 3 (RGB)");
         }
@@ -47,12 +95,17 @@ public final class ImageFolder {
         List<Path> files = new ArrayList<>();
         List<Integer> labels = null;
         List<String> classes = List.of();
+        List<String> skipped = new ArrayList<>();
         if (images.isEmpty() && !subdirs.isEmpty()) {
             labels = new ArrayList<>();
             classes = new ArrayList<>();
+            entries.stream().filter(p -> !Files.isDirectory(p)).forEach(p -> skipped.add(p.getFileName().toString()));
             for (Path sub : subdirs) {
-                List<Path> imgs = list(sub).stream().filter(ImageFolder::isImage).toList();
+                List<Path> inSub = list(sub);
+                List<Path> imgs = inSub.stream().filter(ImageFolder::isImage).toList();
+                inSub.stream().filter(p -> !isImage(p)).forEach(p -> skipped.add(dir.relativize(p).toString()));
                 if (imgs.isEmpty()) {
+                    skipped.add(sub.getFileName() + "/");
                     continue;
                 }
                 int cls = classes.size();
@@ -64,6 +117,8 @@ public final class ImageFolder {
             }
         } else {
             files.addAll(images);
+            entries.stream().filter(p -> !isImage(p)).forEach(p -> skipped.add(p.getFileName()
+                    + (Files.isDirectory(p) ? "/" : "")));
         }
         if (files.isEmpty()) {
             throw new UserException(dir + ": no PNG or JPEG images found (nor sub-folders of them); "
@@ -71,17 +126,32 @@ public final class ImageFolder {
         }
         int rs = channels * side * side;
         float[] data = new float[files.size() * rs];
+        List<String> resized = new ArrayList<>();
         for (int i = 0; i < files.size(); i++) {
-            float[] img = load(files.get(i), side, channels);
-            System.arraycopy(img, 0, data, i * rs, rs);
+            BufferedImage img = readImage(files.get(i));
+            if (img.getWidth() != side || img.getHeight() != side) {
+                resized.add(dir.relativize(files.get(i)).toString());
+            }
+            float[] row = resize(planes(img, channels), img.getWidth(), img.getHeight(), side);
+            System.arraycopy(row, 0, data, i * rs, rs);
         }
         int[] l = labels == null ? null : labels.stream().mapToInt(Integer::intValue).toArray();
-        return new DataSet(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString(), data,
+        DataSet d = new DataSet(dir.getFileName() == null ? dir.toString() : dir.getFileName().toString(), data,
                 files.size(), new long[] {channels, side, side}, l, l == null ? 0 : classes.size());
+        return new Result(d, new Report(dir, files.size(), side, resized.size(), first(resized), skipped.size(), first(skipped)));
+    }
+
+    private static List<String> first(List<String> names) {
+        return names.subList(0, Math.min(NAMES_KEPT, names.size()));
     }
 
     /** Loads one image as a [C, side, side] float array in [0, 1]. */
     public static float[] load(Path file, int side, int channels) {
+        BufferedImage img = readImage(file);
+        return resize(planes(img, channels), img.getWidth(), img.getHeight(), side);
+    }
+
+    private static BufferedImage readImage(Path file) {
         BufferedImage img;
         try {
             img = ImageIO.read(file.toFile());
@@ -92,7 +162,7 @@ public final class ImageFolder {
         if (img == null) {
             throw new UserException(file + ": not a readable image; remove it or convert it to PNG");
         }
-        return resize(planes(img, channels), img.getWidth(), img.getHeight(), side);
+        return img;
     }
 
     /** Converts an image to C float planes [C][H*W] in [0, 1]. */

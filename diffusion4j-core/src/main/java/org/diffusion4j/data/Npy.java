@@ -147,16 +147,19 @@ public final class Npy {
             }
             long[] shape = parseShape(file, ms.group(1));
             String descr = md.group(1);
-            long count = 1;
-            for (long d : shape) {
-                count *= d;
-            }
+            int item = itemSize(file, descr);
+            String declared = "shape " + Arrays.toString(shape) + " of " + descr;
+            // Checked before anything is allocated: a corrupt header must not become an OutOfMemoryError.
+            long count = DeclaredSize.product(file, shape, 1, Arrays.toString(shape));
+            long bytes = DeclaredSize.product(file, shape, item, Arrays.toString(shape));
+            DeclaredSize.requireAvailable(file, 10L + (major == 1 ? 0 : 2) + headerLen, bytes, declared);
             if (count > Integer.MAX_VALUE - 16) {
                 throw new UserException(file + ": " + count + " values are too many to load; use a smaller array");
             }
-            int item = itemSize(file, descr);
+            DeclaredSize.requireHeap(file, 4 * count, declared);
+            boolean gzipped = DeclaredSize.gzipped(file);
             ByteOrder order = descr.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
-            float[] out = new float[(int) count];
+            float[] out = new float[DeclaredSize.firstCapacity(gzipped, count)];
             byte[] buf = new byte[item * 8192];
             int done = 0;
             while (done < count) {
@@ -166,6 +169,9 @@ public final class Npy {
                     throw new UserException(file + ": truncated data (shape " + Arrays.toString(shape) + " of "
                             + descr + " needs " + count * item + " bytes, found " + ((long) done * item + got)
                             + "); re-create the file");
+                }
+                if (done + want > out.length) {
+                    out = Arrays.copyOf(out, Math.max(done + want, DeclaredSize.grown(out.length, count)));
                 }
                 ByteBuffer bb = ByteBuffer.wrap(buf, 0, got).order(order);
                 convert(descr, bb, out, done, want);

@@ -12,6 +12,7 @@ import org.diffusion4j.Runtime;
 import org.diffusion4j.diffusion.BlockDenoiser;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.PredictionDenoiser;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.nn.CastingParameterStore;
@@ -32,6 +33,7 @@ public final class Ddpm implements AutoCloseable {
     private final NDManager manager;
     private final Block network;
     private final GaussianDiffusion diffusion;
+    private final Denoiser networkOutput;
     private final Denoiser denoiser;
 
     private Ddpm(DdpmSpec spec, NDManager parent, long seed) {
@@ -40,7 +42,9 @@ public final class Ddpm implements AutoCloseable {
         Runtime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
-        this.denoiser = new BlockDenoiser(network, new CastingParameterStore(manager));
+        this.networkOutput = new BlockDenoiser(network, new CastingParameterStore(manager));
+        // The samplers work with eps: a network predicting x0 or v is read through the conversion.
+        this.denoiser = PredictionDenoiser.of(networkOutput, spec.objective().prediction(), diffusion);
     }
 
     /** A new model with weights initialised from {@code seed}. */
@@ -75,8 +79,14 @@ public final class Ddpm implements AutoCloseable {
         return diffusion;
     }
 
+    /** The noise predictor eps_theta(x_t, t), whatever the network predicts (for samplers and bounds). */
     public Denoiser denoiser() {
         return denoiser;
+    }
+
+    /** The network itself, whose output is a prediction of the spec's type (what Algorithm 1 trains). */
+    public Denoiser networkOutput() {
+        return networkOutput;
     }
 
     /**

@@ -15,6 +15,8 @@ import org.diffusion4j.ddpm.net.MlpDenoiser;
 import org.diffusion4j.ddpm.net.UNet;
 import org.diffusion4j.ddpm.net.UNetConfig;
 import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.Objective;
+import org.diffusion4j.diffusion.Prediction;
 
 /**
  * Everything that defines a DDPM apart from its weights: the noise-prediction network (a U-Net
@@ -27,12 +29,20 @@ import org.diffusion4j.diffusion.NoiseSchedule;
  * @param rowShape the shape of one data row: [C, H, W] or [D]
  * @param schedule the noise schedule
  * @param loss the training loss
+ * @param objective what the network predicts (eps, x0 or v) and the loss weighting; null: eps, unweighted
  */
 public record DdpmSpec(
-        UNetConfig unetConfig, MlpDenoiser.Config mlpConfig, long[] rowShape, NoiseSchedule schedule, LossType loss) {
+        UNetConfig unetConfig, MlpDenoiser.Config mlpConfig, long[] rowShape, NoiseSchedule schedule, LossType loss,
+        Objective objective) {
+
+    /** An eps-predicting DDPM trained with the paper's unweighted loss. */
+    public DdpmSpec(UNetConfig unetConfig, MlpDenoiser.Config mlpConfig, long[] rowShape, NoiseSchedule schedule, LossType loss) {
+        this(unetConfig, mlpConfig, rowShape, schedule, loss, Objective.EPS);
+    }
 
     /** Exactly one network; the row shape is copied (a record's components are otherwise shared). */
     public DdpmSpec {
+        objective = objective == null ? Objective.EPS : objective;
         if ((unetConfig == null) == (mlpConfig == null)) {
             throw new IllegalArgumentException("a DDPM has exactly one network: a U-Net or an MLP");
         }
@@ -61,6 +71,11 @@ public record DdpmSpec(
     /** An MLP DDPM for vectors of dimension D (2-D points: D = 2). */
     public static DdpmSpec mlp(MlpDenoiser.Config config, NoiseSchedule s, LossType loss) {
         return new DdpmSpec(null, config, new long[] {config.dim()}, s, loss);
+    }
+
+    /** This specification with another prediction type and loss weighting. */
+    public DdpmSpec withObjective(Objective o) {
+        return new DdpmSpec(unetConfig, mlpConfig, rowShape, schedule, loss, o);
     }
 
     public boolean isImage() {
@@ -113,6 +128,13 @@ public record DdpmSpec(
         s.addProperty("betaEnd", schedule.betaEnd());
         o.add("schedule", s);
         o.addProperty("loss", loss.name());
+        // Written only when not the default, so that eps models keep their descriptions byte for byte.
+        if (objective.prediction() != Prediction.EPS) {
+            o.addProperty("prediction", objective.prediction().toString());
+        }
+        if (!objective.unweighted()) {
+            o.addProperty("minSnrGamma", objective.minSnrGamma());
+        }
         return o;
     }
 
@@ -130,10 +152,17 @@ public record DdpmSpec(
             }
             LossType loss = LossType.valueOf(o.get("loss").getAsString());
             String config = o.get("config").toString();
-            if ("unet".equals(o.get("network").getAsString())) {
-                return unet(UNetConfig.fromJson(config), (int) shape[0], (int) shape[1], (int) shape[2], schedule, loss);
+            // Descriptions older than prediction types hold eps models trained unweighted.
+            Prediction prediction = o.has("prediction") ? Prediction.parse(o.get("prediction").getAsString()) : Prediction.EPS;
+            if (prediction == null) {
+                throw new IllegalArgumentException("unknown prediction type " + o.get("prediction"));
             }
-            return mlp(MlpDenoiser.Config.fromJson(config), schedule, loss);
+            Objective objective = new Objective(prediction, o.has("minSnrGamma") ? o.get("minSnrGamma").getAsDouble() : 0);
+            if ("unet".equals(o.get("network").getAsString())) {
+                return unet(UNetConfig.fromJson(config), (int) shape[0], (int) shape[1], (int) shape[2], schedule, loss)
+                        .withObjective(objective);
+            }
+            return mlp(MlpDenoiser.Config.fromJson(config), schedule, loss).withObjective(objective);
         } catch (UserException e) {
             throw e;
         } catch (RuntimeException e) {
@@ -147,12 +176,12 @@ public record DdpmSpec(
     public boolean equals(Object o) {
         return o instanceof DdpmSpec d && java.util.Objects.equals(unetConfig, d.unetConfig)
                 && java.util.Objects.equals(mlpConfig, d.mlpConfig) && Arrays.equals(rowShape, d.rowShape)
-                && scheduleKey().equals(d.scheduleKey()) && loss == d.loss;
+                && scheduleKey().equals(d.scheduleKey()) && loss == d.loss && objective.equals(d.objective);
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(unetConfig, mlpConfig, Arrays.hashCode(rowShape), scheduleKey(), loss);
+        return java.util.Objects.hash(unetConfig, mlpConfig, Arrays.hashCode(rowShape), scheduleKey(), loss, objective);
     }
 
     /** What defines a schedule (NoiseSchedule has no equals of its own). */
@@ -162,6 +191,7 @@ public record DdpmSpec(
 
     @Override
     public String toString() {
-        return (isImage() ? "unet " + unetConfig : "mlp " + mlpConfig) + " on " + Arrays.toString(rowShape) + ", " + schedule;
+        return (isImage() ? "unet " + unetConfig : "mlp " + mlpConfig) + " on " + Arrays.toString(rowShape) + ", " + schedule
+                + (objective.equals(Objective.EPS) ? "" : ", " + objective);
     }
 }

@@ -50,7 +50,7 @@ public final class DdpmTask implements TrainingTask {
 
     @Override
     public NDArray loss(Batch batch) {
-        return ddpm.diffusion().trainingLoss(ddpm.denoiser(), batch.x(), ddpm.spec().loss());
+        return ddpm.diffusion().trainingLoss(ddpm.networkOutput(), batch.x(), ddpm.spec().loss(), ddpm.spec().objective());
     }
 
     @Override

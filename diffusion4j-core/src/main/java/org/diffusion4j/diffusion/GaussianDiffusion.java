@@ -55,11 +55,7 @@ public final class GaussianDiffusion implements AutoCloseable {
     }
 
     private NDArray table(double[] v) {
-        float[] f = new float[v.length];
-        for (int i = 0; i < v.length; i++) {
-            f[i] = (float) v[i];
-        }
-        return tables.create(f);
+        return tables.create(toFloats(v));
     }
 
     public NoiseSchedule schedule() {
@@ -79,6 +75,16 @@ public final class GaussianDiffusion implements AutoCloseable {
         NDArray c = table.get(t.toType(DataType.INT64, false));
         c.attach(like.getManager());
         return c.toType(like.getDataType(), false).reshape(new Shape(dims));
+    }
+
+    /** sqrt(alphaBar_t) per row, shaped to broadcast over x (for the conversions of {@link Parameterization}). */
+    public NDArray sqrtAlphaBar(NDArray t, NDArray like) {
+        return extract(sqrtAlphaBar, t, like);
+    }
+
+    /** sqrt(1 - alphaBar_t) per row, shaped to broadcast over x. */
+    public NDArray sqrtOneMinusAlphaBar(NDArray t, NDArray like) {
+        return extract(sqrtOneMinusAlphaBar, t, like);
     }
 
     /** q(x_t | x_0) in closed form: x_t = sqrt(alphaBar_t) x_0 + sqrt(1 - alphaBar_t) eps. */
@@ -119,13 +125,44 @@ public final class GaussianDiffusion implements AutoCloseable {
      * from PyTorch's global generator (seeded by the caller).
      */
     public NDArray trainingLoss(Denoiser model, NDArray x0, LossType type) {
+        return trainingLoss(model, x0, type, Objective.EPS);
+    }
+
+    /**
+     * Algorithm 1 for a network of any prediction type, min-SNR-gamma weighted (math.md,
+     * "Prediction types"): t ~ U{1..T}, eps ~ N(0, I), x_t = sqrt(alphaBar_t) x_0 + sqrt(1 - alphaBar_t) eps,
+     * loss = mean over rows of w(t) * mean over the row of |target - network(x_t, t)|^p, with the
+     * target of the prediction type and w(t) = {@link Objective#weight}. eps-prediction without
+     * weighting is the paper's loss, computed as before to the bit.
+     *
+     * @param network the network, whose output is a prediction of {@code objective.prediction()}
+     */
+    public NDArray trainingLoss(Denoiser network, NDArray x0, LossType type, Objective objective) {
         NDManager m = x0.getManager();
         long b = x0.getShape().get(0);
         NDArray t = m.randomInteger(1, schedule.steps() + 1, new Shape(b), DataType.INT32);
         NDArray eps = m.randomNormal(x0.getShape(), x0.getDataType());
         NDArray xt = qSample(x0, t, eps);
-        NDArray diff = model.predictEps(xt, t, true).sub(eps);
-        return type == LossType.L1 ? diff.abs().mean() : diff.square().mean();
+        NDArray target = objective.prediction().target(x0, eps, sqrtAlphaBar(t, x0), sqrtOneMinusAlphaBar(t, x0));
+        NDArray diff = network.predictEps(xt, t, true).sub(target);
+        NDArray err = type == LossType.L1 ? diff.abs() : diff.square();
+        if (objective.unweighted()) {
+            return err.mean();
+        }
+        double[] w = new double[schedule.steps() + 1];
+        for (int s = 1; s <= schedule.steps(); s++) {
+            w[s] = objective.weight(schedule, s);
+        }
+        NDArray weights = m.create(toFloats(w)).get(t.toType(DataType.INT64, false)).toType(x0.getDataType(), false);
+        return err.reshape(b, -1).mean(new int[] {1}).mul(weights).mean();
+    }
+
+    private static float[] toFloats(double[] v) {
+        float[] f = new float[v.length];
+        for (int i = 0; i < v.length; i++) {
+            f[i] = (float) v[i];
+        }
+        return f;
     }
 
     @Override
