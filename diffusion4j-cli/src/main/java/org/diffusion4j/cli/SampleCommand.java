@@ -26,13 +26,15 @@ import picocli.CommandLine.Option;
 
 /** Turns a trained DDPM into samples, pictures of the denoising, and arrays for other tools. */
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm) or DDIM.",
+        description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm, also respaced), DDIM, "
+                + "DPM-Solver++(2M) or Heun; the output names the count of network calls.",
             "Reproducible: the same --seed and --batch give the same samples (the batch size changes "
                 + "how the noise is drawn, so a different --batch gives different samples).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
             "Example: diffusion4j sample --run runs/mnist --n 64 --out samples.png",
-            "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif"})
+            "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif",
+            "         diffusion4j sample --sampler dpm++2m --steps 15"})
 public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder or checkpoint file (default: the bundled MNIST model, if present).")
     Path run;
