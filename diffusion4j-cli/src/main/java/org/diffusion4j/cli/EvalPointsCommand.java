@@ -11,10 +11,10 @@ import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
 import org.diffusion4j.data.Npy;
-import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.eval.PointDistances;
 import org.diffusion4j.ddpm.Ddpm;
 import picocli.CommandLine.Command;
@@ -46,12 +46,17 @@ public final class EvalPointsCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "2000", description = "Points per set (default: ${DEFAULT-VALUE}; O(n^2) time).")
     int n;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", description = "The sampler (${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 "
-            + "(all T steps), ddim takes --steps steps (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sampler", defaultValue = "ddpm", converter = SamplerKind.Converter.class, description = "The sampler "
+            + "(${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m and heun "
+            + "take --steps steps, as in 'sample' (default: ${DEFAULT-VALUE}).")
     SamplerKind sampler;
 
-    @Option(names = "--steps", defaultValue = "50", description = "DDIM steps (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, heun 10, ddpm all T).")
+    Integer steps;
+
+    @Option(names = "--spacing", description = "Layout of the steps of dpm++2m, heun and respaced ddpm (${COMPLETION-CANDIDATES}; "
+            + "default as in 'sample').")
+    Timesteps.Spacing spacing;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling noise; fresh data use seed+1 and seed+2 (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -80,7 +85,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
             JsonObject described = DataOptions.describedIn(run);
             dataSpec = data != null ? data : described.get("spec").getAsString();
             samples = sample();
-            source = run + " (" + sampler + (isDdim() ? " " + steps + " steps" : "") + ", seed " + seed + ")";
+            source = run + " (" + samplerText + ", seed " + seed + ")";
         } else {
             dataSpec = data;
             DataSet s = Npy.read(npy);
@@ -104,9 +109,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
         return 0;
     }
 
-    private boolean isDdim() {
-        return sampler == SamplerKind.DDIM;
-    }
+    private String samplerText = "";
 
     private float[] sample() {
         Runtime.init();
@@ -115,15 +118,11 @@ public final class EvalPointsCommand implements Callable<Integer> {
             if (ddpm.spec().isImage() || ddpm.spec().rowShape()[0] != 2) {
                 throw new UserException(run + " is not a model of 2-D points; eval points needs one trained on toy:* or a .csv");
             }
-            Sampler s;
-            if (isDdim()) {
-                if (steps < 1 || steps > ddpm.spec().schedule().steps()) {
-                    throw new UserException("--steps must be in 1.." + ddpm.spec().schedule().steps() + " (T), got " + steps);
-                }
-                s = new DdimSampler(ddpm.spec().schedule(), steps, 0, false);
-            } else {
-                s = new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE, false);
-            }
+            // Points are not bounded by [-1, 1]: no clipping; deterministic DDIM (eta 0) as before.
+            SamplerChoice.Built built = SamplerChoice.build(sampler, ddpm.spec().schedule(), steps, spacing, 0.0,
+                    DdpmSampler.Variance.BETA_TILDE, false);
+            Sampler s = built.sampler();
+            samplerText = built.description() + ", " + s.networkCalls() + " network calls";
             return ddpm.sample(n, n, s, seed, StepListener.NONE, m).toFloatArray();
         }
     }

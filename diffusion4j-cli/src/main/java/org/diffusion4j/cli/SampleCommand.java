@@ -12,10 +12,10 @@ import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.nn.Precision;
 import org.diffusion4j.data.Npy;
-import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.io.GifWriter;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.ddpm.Ddpm;
@@ -28,13 +28,15 @@ import picocli.CommandLine.Option;
 
 /** Turns a trained DDPM into samples, pictures of the denoising, and arrays for other tools. */
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm) or DDIM.",
+        description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm, also respaced), DDIM, "
+                + "DPM-Solver++(2M) or Heun; the output names the count of network calls.",
             "Reproducible: the same --seed and --batch give the same samples (the batch size changes "
                 + "how the noise is drawn, so a different --batch gives different samples).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
             "Example: diffusion4j sample --run runs/mnist --n 64 --out samples.png",
-            "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif"})
+            "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif",
+            "         diffusion4j sample --sampler dpm++2m --steps 15"})
 public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder, checkpoint file or diffusers DDPMPipeline/UNet2DModel folder (default: the bundled MNIST model, if present).")
     Path run;
@@ -45,12 +47,18 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Samples per network call (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--sampler", description = "The sampler (${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps), ddim takes "
-            + "--steps steps (default: ddpm with --run, ddim for the bundled model).")
+    @Option(names = "--sampler", converter = SamplerKind.Converter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
+            + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), "
+            + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run, ddim for the bundled model).")
     SamplerKind sampler;
 
-    @Option(names = "--steps", defaultValue = "50", description = "DDIM steps S, evenly spaced (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, heun 10, ddpm all T; fewer respace DDPM).")
+    Integer steps;
+
+    @Option(names = "--spacing", description = "How dpm++2m, heun and respaced ddpm lay out their S steps (${COMPLETION-CANDIDATES}): "
+            + "linspace (uniform in t from 1 to T), trailing (uniform in t ending at T), logsnr (uniform in log-SNR), "
+            + "karras (rho = 7) (default: logsnr for dpm++2m, karras for heun, linspace for ddpm).")
+    Timesteps.Spacing spacing;
 
     @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "
             + "sqrt(1 - alphaBar_prev)) (default: 0 with --run; 1 for the bundled model).")
@@ -116,14 +124,15 @@ public final class SampleCommand implements Callable<Integer> {
         Path source = run != null ? run : BundledModels.ddpmMnist();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
-            Sampler s = sampler(ddpm, run == null);
+            SamplerChoice.Built built = sampler(ddpm, run == null);
+            Sampler s = built.sampler();
             boolean images = ddpm.spec().isImage();
             Trajectory traj = (trajectory != null || gif != null)
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
             long batches = (n + batch - 1) / batch;
             // Long jobs keep their finished batches until the end, so the same command resumes them.
             SampleParts parts = npy != null && batches > 1 && traj == null
-                    ? SampleParts.open(npy.resolveSibling(npy.getFileName() + ".parts"), job(source, s)) : null;
+                    ? SampleParts.open(npy.resolveSibling(npy.getFileName() + ".parts"), job(source, built)) : null;
             if (parts != null && parts.found() > 0) {
                 System.err.printf(Locale.ROOT, "resuming: %d of %d batches were finished earlier (%s)%n", parts.found(), batches,
                         npy.getFileName() + ".parts");
@@ -163,18 +172,19 @@ public final class SampleCommand implements Callable<Integer> {
                 GifWriter.write(gif, traj.frames(), 60, 1500, true);
             }
             System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per batch of %d) -> %s%n",
-                    n, seconds, describe(s), s.networkCalls(), Math.min(batch, n), out);
+                    n, seconds, built.description(), s.networkCalls(), Math.min(batch, n), out);
             return 0;
         }
     }
 
     /** Everything that shapes the samples of this command: a resumed job must match it. */
-    private String job(Path source, Sampler s) {
+    private String job(Path source, SamplerChoice.Built built) {
+        Sampler s = built.sampler();
         Path file = (DiffusersFolder.isDiffusersFolder(source) ? DiffusersFolder.weightsFile(source)
                 : org.diffusion4j.train.Checkpoint.fileOf(source)).toAbsolutePath().normalize();
         try {
             return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
-                    + (raw ? " raw" : " ema"), "sampler " + describe(s) + " " + s.networkCalls() + " calls, clip " + clip,
+                    + (raw ? " raw" : " ema"), "sampler " + built.description() + " " + s.networkCalls() + " calls, clip " + clip,
                     "seed " + seed, "batch " + batch, "n " + n, "precision " + precision) + "\n";
         } catch (java.io.IOException e) {
             throw new UserException(file + ": cannot read it (" + e.getMessage() + ")");
@@ -186,28 +196,10 @@ public final class SampleCommand implements Callable<Integer> {
         return eta != null ? eta : run == null ? 1.0 : 0.0;
     }
 
-    private Sampler sampler(Ddpm ddpm, boolean bundled) {
-        double eta = eta();
+    private SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
         SamplerKind kind = sampler != null ? sampler : (bundled ? SamplerKind.DDIM : SamplerKind.DDPM);
         boolean clipX0 = clip && ddpm.spec().isImage();
-        switch (kind) {
-            case DDPM:
-                return new DdpmSampler(ddpm.spec().schedule(), variance, clipX0);
-            case DDIM:
-                if (steps < 1 || steps > ddpm.spec().schedule().steps()) {
-                    throw new UserException("--steps must be in 1.." + ddpm.spec().schedule().steps() + " (T), got " + steps);
-                }
-                if (!(eta >= 0 && Double.isFinite(eta))) {
-                    throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
-                }
-                return new DdimSampler(ddpm.spec().schedule(), steps, eta, clipX0);
-            default:
-                throw new IllegalStateException("sampler " + kind);
-        }
-    }
-
-    private String describe(Sampler s) {
-        return s instanceof DdimSampler ? "DDIM, eta " + eta() : "DDPM, sigma^2 = " + variance;
+        return SamplerChoice.build(kind, ddpm.spec().schedule(), steps, spacing, eta(), variance, clipX0);
     }
 
     private void writeEach(float[] display, long[] shape) {

@@ -43,6 +43,15 @@ class ChoiceOptionsTest {
         assertEquals(Precision.FP16, s.precision);
         assertEquals(Precision.FP32, parse(new SampleCommand()).precision);
         assertEquals(SamplerKind.DDPM, parse(new EvalPointsCommand()).sampler);
+        for (String dpm : new String[] {"dpm++2m", "DPM++2M", "dpmpp2m", "dpm-solver++"}) {
+            assertEquals(SamplerKind.DPMPP_2M, parse(new SampleCommand(), "--sampler", dpm).sampler, dpm);
+            assertEquals(SamplerKind.DPMPP_2M, parse(new EvalPointsCommand(), "--sampler", dpm).sampler, dpm);
+        }
+        SampleCommand heun = parse(new SampleCommand(), "--sampler", "heun", "--steps", "10", "--spacing", "KARRAS");
+        assertEquals(SamplerKind.HEUN, heun.sampler);
+        assertEquals(10, heun.steps);
+        assertEquals(org.diffusion4j.diffusion.Timesteps.Spacing.KARRAS, heun.spacing);
+        assertEquals(null, parse(new SampleCommand()).steps, "each sampler has its own default steps");
         assertEquals(NoiseSchedule.Kind.COSINE, parse(new ScheduleCommand(), "--schedule", "cosine").schedule.kind);
         assertEquals(NoiseSchedule.Kind.LINEAR, parse(new ScheduleCommand()).schedule.kind);
     }
@@ -51,7 +60,8 @@ class ChoiceOptionsTest {
     void helpListsTheCandidatesInTheirTextSpelling() {
         String sample = new CommandLine(new SampleCommand()).getUsageMessage();
         assertTrue(sample.contains("beta-tilde, beta"), sample);
-        assertTrue(sample.contains("ddpm, ddim"), sample);
+        assertTrue(sample.contains("ddpm, ddim, dpm++2m, heun"), sample);
+        assertTrue(sample.contains("linspace, trailing, logsnr, karras"), sample);
         assertTrue(sample.contains("fp32, fp16, bf16"), sample);
         String nll = new CommandLine(new EvalNllCommand()).getUsageMessage();
         assertTrue(nll.contains("beta-tilde, beta"), nll);

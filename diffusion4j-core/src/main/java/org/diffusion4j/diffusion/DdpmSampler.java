@@ -8,7 +8,8 @@ import org.diffusion4j.diffusion.NoiseSchedule;
 /**
  * Algorithm 2 of the DDPM paper: for t = T..1,
  * x_{t-1} = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alphaBar_t) eps_theta(x_t, t)) + sigma_t z,
- * z ~ N(0, I) for t > 1 and z = 0 at the last step.
+ * z ~ N(0, I) for t > 1 and z = 0 at the last step. {@link #respaced} runs the same algorithm on
+ * S of the T steps (Nichol &amp; Dhariwal 2021; sampling.md, "Respaced DDPM").
  */
 public final class DdpmSampler implements Sampler {
     /**
@@ -26,6 +27,8 @@ public final class DdpmSampler implements Sampler {
     }
 
     private final NoiseSchedule schedule;
+    // The network's step for each step i = 1..S of the schedule (index i - 1); 1..T unless respaced.
+    private final int[] networkStep;
     private final Variance variance;
     private final boolean clipX0;
 
@@ -35,9 +38,37 @@ public final class DdpmSampler implements Sampler {
      *     range (cleaner images) but is wrong for data that are not bounded by [-1, 1]
      */
     public DdpmSampler(NoiseSchedule schedule, Variance variance, boolean clipX0) {
+        this(schedule, identity(schedule.steps()), variance, clipX0);
+    }
+
+    private DdpmSampler(NoiseSchedule schedule, int[] networkStep, Variance variance, boolean clipX0) {
         this.schedule = schedule;
+        this.networkStep = networkStep;
         this.variance = variance;
         this.clipX0 = clipX0;
+    }
+
+    /**
+     * Algorithm 2 on the kept steps t_1 &lt; ... &lt; t_S only: over the respaced schedule
+     * ({@link NoiseSchedule#respaced}, beta_i = 1 - alphaBar_{t_i} / alphaBar_{t_{i-1}}), with the
+     * network called at the original t_i. S network calls; all T steps give the plain sampler.
+     */
+    public static DdpmSampler respaced(NoiseSchedule schedule, int[] kept, Variance variance, boolean clipX0) {
+        int[] steps = DpmSolverSampler.checkedSteps(schedule, kept);
+        return new DdpmSampler(schedule.respaced(steps), steps, variance, clipX0);
+    }
+
+    private static int[] identity(int steps) {
+        int[] t = new int[steps];
+        for (int i = 0; i < steps; i++) {
+            t[i] = i + 1;
+        }
+        return t;
+    }
+
+    /** The network's steps, ascending (1..T unless respaced). */
+    public int[] timesteps() {
+        return networkStep.clone();
     }
 
     @Override
@@ -52,7 +83,7 @@ public final class DdpmSampler implements Sampler {
         for (int k = steps; k >= 1; k--) {
             final int t = k;
             x = Sampler.scoped(x, xT, (xt, sub) -> {
-                NDArray tt = sub.full(new Shape(xt.getShape().get(0)), t, DataType.INT32);
+                NDArray tt = sub.full(new Shape(xt.getShape().get(0)), networkStep[t - 1], DataType.INT32);
                 NDArray eps = model.predictEps(xt, tt, false);
                 double ab = schedule.alphaBar(t);
                 NDArray x0Hat = xt.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab));
@@ -66,7 +97,7 @@ public final class DdpmSampler implements Sampler {
                     // mu_theta = 1/sqrt(alpha_t) (x_t - beta_t / sqrt(1 - alphaBar_t) eps)
                     mean = xt.sub(eps.mul(schedule.epsCoef(t))).div(Math.sqrt(schedule.alpha(t)));
                 }
-                listener.onStep(steps - t, steps, t, xt, x0Hat);
+                listener.onStep(steps - t, steps, networkStep[t - 1], xt, x0Hat);
                 if (t == 1) {
                     return mean; // z = 0 at the last step
                 }

@@ -163,6 +163,44 @@ public final class NoiseSchedule {
         return beta(t) / Math.sqrt(1.0 - alphaBar(t));
     }
 
+    /**
+     * lambda_t = log(alpha_t / sigma_t) with alpha_t = sqrt(alphaBar_t), sigma_t = sqrt(1 - alphaBar_t):
+     * half the log signal-to-noise ratio, the time variable of DPM-Solver (sampling.md); +infinity at t = 0.
+     */
+    public double lambda(int t) {
+        double ab = alphaBar(t);
+        return 0.5 * (Math.log(ab) - Math.log1p(-ab));
+    }
+
+    /** The noise level of Karras et al. (2022), sigma = sqrt((1 - alphaBar_t) / alphaBar_t): x_t / sqrt(alphaBar_t) = x_0 + sigma eps. */
+    public double karrasSigma(int t) {
+        double ab = alphaBar(t);
+        return Math.sqrt((1 - ab) / ab);
+    }
+
+    /**
+     * The schedule respaced to the S kept steps t_1 &lt; ... &lt; t_S (Nichol &amp; Dhariwal 2021):
+     * step i of the result has alphaBar_i = alphaBar_{t_i} and beta_i = 1 - alphaBar_{t_i} /
+     * alphaBar_{t_{i-1}} (alphaBar_{t_0} = 1), so that a DDPM over it jumps between the kept steps
+     * with the forward process's own marginals. For sampling only: it has no description of its own.
+     */
+    public NoiseSchedule respaced(int[] kept) {
+        if (kept.length < 1) {
+            throw new IllegalArgumentException("respacing needs at least one step");
+        }
+        double[] b = new double[kept.length + 1];
+        double prev = 1.0;
+        for (int i = 0; i < kept.length; i++) {
+            check(kept[i], 1);
+            if (i > 0 && kept[i] <= kept[i - 1]) {
+                throw new IllegalArgumentException("kept steps must increase, got " + kept[i - 1] + " then " + kept[i]);
+            }
+            b[i + 1] = 1.0 - alphaBar[kept[i]] / prev;
+            prev = alphaBar[kept[i]];
+        }
+        return new NoiseSchedule(kind, kept.length, b[1], b[kept.length], b);
+    }
+
     /** The whole schedule as CSV, one row per t = 1..T, with a header. */
     public String toCsv() {
         StringBuilder sb = new StringBuilder(

@@ -1,0 +1,92 @@
+package org.diffusion4j.cli;
+
+import java.util.Locale;
+import org.diffusion4j.UserException;
+import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.DdpmSampler;
+import org.diffusion4j.diffusion.DpmSolverSampler;
+import org.diffusion4j.diffusion.HeunSampler;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.Timesteps;
+
+/**
+ * Builds the sampler the options of a command ask for, with the defaults of sampling.md: DDPM
+ * on all T steps unless --steps respaces it, DDIM 50 steps, DPM-Solver++(2M) 20 steps uniform in
+ * log-SNR (first order into the last step below 15 steps, as diffusers does), Heun 10 steps (19
+ * calls) on Karras et al.'s spacing.
+ */
+final class SamplerChoice {
+    /** The sampler and one phrase that names it with its settings, for the output. */
+    record Built(Sampler sampler, String description) {
+    }
+
+    private SamplerChoice() {
+    }
+
+    static int defaultSteps(SamplerKind kind, int T) {
+        switch (kind) {
+            case DDPM:
+                return T;
+            case DDIM:
+                return 50;
+            case DPMPP_2M:
+                return 20;
+            case HEUN:
+                return 10;
+            default:
+                throw new IllegalStateException("sampler " + kind);
+        }
+    }
+
+    static Timesteps.Spacing defaultSpacing(SamplerKind kind) {
+        switch (kind) {
+            case DPMPP_2M:
+                return Timesteps.Spacing.LOGSNR;
+            case HEUN:
+                return Timesteps.Spacing.KARRAS;
+            default:
+                return Timesteps.Spacing.LINSPACE;
+        }
+    }
+
+    /**
+     * @param steps null for the sampler's default
+     * @param spacing null for the sampler's default; refused for DDIM (its steps are fixed)
+     */
+    static Built build(SamplerKind kind, NoiseSchedule schedule, Integer steps, Timesteps.Spacing spacing, double eta,
+            DdpmSampler.Variance variance, boolean clipX0) {
+        int T = schedule.steps();
+        int s = steps != null ? steps : defaultSteps(kind, T);
+        if (s < 1 || s > T) {
+            throw new UserException("--steps must be in 1.." + T + " (T), got " + s);
+        }
+        if (spacing != null && kind == SamplerKind.DDIM) {
+            throw new UserException("--spacing applies to dpm++2m, heun and ddpm with --steps; DDIM takes the steps 1 + floor(i T / S)");
+        }
+        Timesteps.Spacing sp = spacing != null ? spacing : defaultSpacing(kind);
+        switch (kind) {
+            case DDPM:
+                if (s == T) {
+                    return new Built(new DdpmSampler(schedule, variance, clipX0), "DDPM, sigma^2 = " + variance);
+                }
+                return new Built(DdpmSampler.respaced(schedule, Timesteps.of(schedule, s, sp), variance, clipX0),
+                        String.format(Locale.ROOT, "DDPM respaced to %d steps (%s), sigma^2 = %s", s, sp, variance));
+            case DDIM:
+                if (!(eta >= 0 && Double.isFinite(eta))) {
+                    throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
+                }
+                return new Built(new DdimSampler(schedule, s, eta, clipX0), "DDIM, eta " + eta);
+            case DPMPP_2M: {
+                boolean lowerOrderFinal = s < 15;
+                return new Built(new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal),
+                        String.format(Locale.ROOT, "DPM-Solver++(2M), %d steps (%s)%s", s, sp, lowerOrderFinal ? ", lower order final" : ""));
+            }
+            case HEUN:
+                return new Built(new HeunSampler(schedule, s, sp, clipX0),
+                        String.format(Locale.ROOT, "Heun, %d steps (%s)", s, sp));
+            default:
+                throw new IllegalStateException("sampler " + kind);
+        }
+    }
+}

@@ -1,0 +1,51 @@
+package org.diffusion4j.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.diffusion4j.UserException;
+import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.DdpmSampler;
+import org.diffusion4j.diffusion.DpmSolverSampler;
+import org.diffusion4j.diffusion.HeunSampler;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.Timesteps;
+import org.junit.jupiter.api.Test;
+
+/** The options build the documented samplers with the documented network calls; old flags keep their meaning. */
+class SamplerChoiceTest {
+    private final NoiseSchedule schedule = NoiseSchedule.ddpm();
+
+    private SamplerChoice.Built build(SamplerKind k, Integer steps, Timesteps.Spacing spacing) {
+        return SamplerChoice.build(k, schedule, steps, spacing, 1.0, DdpmSampler.Variance.BETA_TILDE, true);
+    }
+
+    @Test
+    void defaultsAndCalls() {
+        assertEquals(1000, build(SamplerKind.DDPM, null, null).sampler().networkCalls());
+        assertEquals("DDPM, sigma^2 = beta-tilde", build(SamplerKind.DDPM, null, null).description());
+        assertEquals(50, build(SamplerKind.DDIM, null, null).sampler().networkCalls());
+        assertTrue(build(SamplerKind.DDIM, null, null).sampler() instanceof DdimSampler);
+        SamplerChoice.Built dpm = build(SamplerKind.DPMPP_2M, null, null);
+        assertTrue(dpm.sampler() instanceof DpmSolverSampler);
+        assertEquals(20, dpm.sampler().networkCalls());
+        assertArrayEquals(Timesteps.of(schedule, 20, Timesteps.Spacing.LOGSNR), ((DpmSolverSampler) dpm.sampler()).timesteps());
+        assertTrue(build(SamplerKind.DPMPP_2M, 10, null).description().contains("lower order final"));
+        SamplerChoice.Built heun = build(SamplerKind.HEUN, null, null);
+        assertTrue(heun.sampler() instanceof HeunSampler);
+        assertEquals(19, heun.sampler().networkCalls());
+        SamplerChoice.Built respaced = build(SamplerKind.DDPM, 25, Timesteps.Spacing.TRAILING);
+        assertEquals(25, respaced.sampler().networkCalls());
+        assertArrayEquals(Timesteps.of(schedule, 25, Timesteps.Spacing.TRAILING), ((DdpmSampler) respaced.sampler()).timesteps());
+    }
+
+    @Test
+    void badValuesAreOneLine() {
+        UserException e = assertThrows(UserException.class, () -> build(SamplerKind.DPMPP_2M, 0, null));
+        assertEquals("--steps must be in 1..1000 (T), got 0", e.getMessage());
+        assertThrows(UserException.class, () -> build(SamplerKind.HEUN, 1001, null));
+        assertThrows(UserException.class, () -> build(SamplerKind.DDIM, 20, Timesteps.Spacing.LOGSNR));
+    }
+}

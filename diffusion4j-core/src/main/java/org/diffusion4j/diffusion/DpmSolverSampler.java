@@ -1,0 +1,130 @@
+package org.diffusion4j.diffusion;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", Algorithm 2): the multistep second-order
+ * solver of the probability-flow ODE in its data-prediction form, one network call per step.
+ * With alpha_t = sqrt(alphaBar_t), sigma_t = sqrt(1 - alphaBar_t), lambda_t = log(alpha_t / sigma_t),
+ * D_i = x0Hat at step t_i and h = lambda_{t_{i-1}} - lambda_{t_i}, a step from t_i to t_{i-1} is
+ * (sampling.md, "DPM-Solver++(2M)"):
+ * <pre>
+ * x_{t_{i-1}} = sigma_{t_{i-1}} / sigma_{t_i} x_{t_i} + alpha_{t_{i-1}} (1 - e^{-h}) D
+ * D = D_i                                        (the first step: first order, no history yet)
+ * D = (1 + 1/(2r)) D_i - 1/(2r) D_{i+1},  r = (lambda_{t_i} - lambda_{t_{i+1}}) / h   (the others)
+ * </pre>
+ * The last step goes from t_1 to alphaBar = 1, where sigma = 0 and h is infinite: it is first
+ * order and returns D_1 (diffusers' final_sigmas_type "zero"). With {@code lowerOrderFinal} the step
+ * into t_1 is first order too (diffusers' lower_order_final, which it turns on below 15 steps): on
+ * grids that end at t = 1, that step is long in lambda and the linear extrapolation of D over it
+ * overshoots. S steps make exactly S network calls.
+ */
+public final class DpmSolverSampler implements Sampler {
+    private final NoiseSchedule schedule;
+    private final int[] tau;
+    private final boolean clipX0;
+    private final boolean lowerOrderFinal;
+
+    /**
+     * @param timesteps the steps visited, ascending, distinct, in 1..T (see {@link Timesteps})
+     * @param clipX0 clip each D_i to [-1, 1] (images; the static thresholding of the paper)
+     * @param lowerOrderFinal take the step into the smallest step t_1 with first order
+     */
+    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal) {
+        this.schedule = schedule;
+        this.tau = checkedSteps(schedule, timesteps);
+        this.clipX0 = clipX0;
+        this.lowerOrderFinal = lowerOrderFinal;
+    }
+
+    /** S steps laid out by {@code spacing}. */
+    public DpmSolverSampler(NoiseSchedule schedule, int steps, Timesteps.Spacing spacing, boolean clipX0, boolean lowerOrderFinal) {
+        this(schedule, Timesteps.of(schedule, steps, spacing), clipX0, lowerOrderFinal);
+    }
+
+    static int[] checkedSteps(NoiseSchedule schedule, int[] timesteps) {
+        if (timesteps.length < 1) {
+            throw new IllegalArgumentException("a sampler needs at least one step");
+        }
+        for (int i = 0; i < timesteps.length; i++) {
+            if (timesteps[i] < 1 || timesteps[i] > schedule.steps() || (i > 0 && timesteps[i] <= timesteps[i - 1])) {
+                throw new IllegalArgumentException("timesteps must increase within 1.." + schedule.steps()
+                        + ", got " + java.util.Arrays.toString(timesteps));
+            }
+        }
+        return timesteps.clone();
+    }
+
+    /** The steps visited, ascending. */
+    public int[] timesteps() {
+        return tau.clone();
+    }
+
+    @Override
+    public String toString() {
+        return "DPM-Solver++(2M)" + (lowerOrderFinal ? ", lower order final" : "");
+    }
+
+    @Override
+    public int networkCalls() {
+        return tau.length;
+    }
+
+    @Override
+    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+        NDManager out = xT.getManager();
+        NDArray x = xT;
+        NDArray dPrev = null; // D at the previous (larger) step, kept for the multistep update
+        double lambdaPrev = 0;
+        for (int i = tau.length - 1; i >= 0; i--) {
+            int t = tau[i];
+            int target = i > 0 ? tau[i - 1] : 0;
+            NDArray next;
+            NDArray d;
+            try (NDManager scope = out.newSubManager()) {
+                scope.tempAttachAll(x);
+                if (dPrev != null) {
+                    scope.tempAttachAll(dPrev);
+                }
+                NDArray tt = scope.full(new Shape(x.getShape().get(0)), t, DataType.INT32);
+                NDArray eps = model.predictEps(x, tt, false);
+                double ab = schedule.alphaBar(t);
+                d = x.sub(eps.mul(Math.sqrt(1 - ab))).div(Math.sqrt(ab));
+                if (clipX0) {
+                    d = d.clip(-1, 1);
+                }
+                listener.onStep(tau.length - 1 - i, tau.length, t, x, d);
+                if (target == 0) {
+                    next = d.duplicate(); // sigma = 0: x_0 = D_1
+                } else {
+                    double lambda = schedule.lambda(t);
+                    double h = schedule.lambda(target) - lambda;
+                    NDArray dm = d;
+                    if (dPrev != null && !(lowerOrderFinal && i == 1)) {
+                        double r = (lambda - lambdaPrev) / h;
+                        dm = d.mul(1 + 0.5 / r).sub(dPrev.mul(0.5 / r));
+                    }
+                    double abTarget = schedule.alphaBar(target);
+                    // sigma_target / sigma_t and alpha_target (1 - e^{-h}), with expm1 for small h.
+                    next = x.mul(Math.sqrt((1 - abTarget) / (1 - ab))).add(dm.mul(-Math.sqrt(abTarget) * Math.expm1(-h)));
+                    lambdaPrev = lambda;
+                }
+                next.attach(out);
+                d.attach(out);
+            }
+            if (x != xT) {
+                x.close();
+            }
+            if (dPrev != null) {
+                dPrev.close();
+            }
+            x = next;
+            dPrev = d;
+        }
+        dPrev.close();
+        return x;
+    }
+}
