@@ -176,7 +176,7 @@ public final class SampleCommand implements Callable<Integer> {
         return eta != null ? eta : run == null ? 1.0 : 0.0;
     }
 
-    private Sampler sampler(Ddpm ddpm, boolean bundled) {
+    Sampler sampler(Ddpm ddpm, boolean bundled) {
         double eta = eta();
         SamplerKind kind = sampler != null ? sampler : (bundled ? SamplerKind.DDIM : SamplerKind.DDPM);
         boolean clipX0 = clip && ddpm.spec().isImage();
@@ -196,7 +196,7 @@ public final class SampleCommand implements Callable<Integer> {
         }
     }
 
-    private String describe(Sampler s) {
+    String describe(Sampler s) {
         return s instanceof DdimSampler ? "DDIM, eta " + eta() : "DDPM, sigma^2 = " + variance;
     }
 
