@@ -276,7 +276,9 @@ async function vaeModel() {
       + p.dims[0] + ' and ' + p.dims[1] + ', the two most active (largest variance of mu over the test digits), '
       + 'each over its mean +- 3 standard deviations, with the other ' + (p.latent - 2) + ' dimensions held at the mean of mu.'
       + (m.autoregressive ? ' This decoder draws pixel by pixel: decoding is slow.' : '');
-  vaeScatter(null);
+  const centre = [(p.lo[0] + p.hi[0]) / 2, (p.lo[1] + p.hi[1]) / 2];
+  vaeScatter(centre);
+  vaeDecode(centre);
   const leg = $('vae-legend');
   leg.innerHTML = '';
   COLORS.forEach((c, i) => { const s = document.createElement('span'); s.style.color = c; s.textContent = '\u25cf ' + i; leg.appendChild(s); });
