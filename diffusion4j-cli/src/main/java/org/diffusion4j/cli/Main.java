@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
         subcommands = {
             TrainCommand.class,
             SampleCommand.class,
+            ServeCommand.class,
             VaeCommand.class,
             DiffuseCommand.class,
             ModelCommand.class,

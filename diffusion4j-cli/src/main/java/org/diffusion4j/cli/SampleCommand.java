@@ -196,7 +196,7 @@ public final class SampleCommand implements Callable<Integer> {
         return eta != null ? eta : run == null ? 1.0 : 0.0;
     }
 
-    private SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
+    SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
         SamplerKind kind = sampler != null ? sampler : (bundled ? SamplerKind.DDIM : SamplerKind.DDPM);
         boolean clipX0 = clip && ddpm.spec().isImage();
         return SamplerChoice.build(kind, ddpm.spec().schedule(), steps, spacing, eta(), variance, clipX0);

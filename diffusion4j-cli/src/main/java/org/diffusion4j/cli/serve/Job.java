@@ -1,0 +1,204 @@
+package org.diffusion4j.cli.serve;
+
+import com.google.gson.JsonObject;
+
+/**
+ * One Draw request as it waits, runs and ends; its state changes wake the streams that follow it.
+ * The latest frame (x_t and x0Hat as PNG data URLs) is kept, with a version so each stream sends
+ * it once.
+ */
+public final class Job {
+    public enum State {
+        QUEUED, RUNNING, DONE, FAILED, CANCELLED;
+
+        boolean terminal() {
+            return this == DONE || this == FAILED || this == CANCELLED;
+        }
+    }
+
+    /** Thrown by the step listener of a cancelled job, to leave the sampler at once. */
+    static final class Cancelled extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Cancelled() {
+            super("cancelled", null, false, false);
+        }
+    }
+
+    private final String id;
+    private final String model;
+    private final String description;
+    private final int n;
+    private volatile boolean cancelRequested;
+    private State state = State.QUEUED;
+    private int position;
+    private int step;
+    private int count;
+    private int t;
+    private long started;
+    private double seconds;
+    private String error;
+    private String xt;
+    private String x0Hat;
+    private int frame;
+    private String grid;
+    private byte[] gridPng;
+    private byte[] npy;
+    private int version;
+
+    Job(String id, String model, String description, int n, int count) {
+        this.id = id;
+        this.model = model;
+        this.description = description;
+        this.n = n;
+        this.count = count;
+    }
+
+    public String id() {
+        return id;
+    }
+
+    /** Asks the job to stop: a queued job never runs, a running one stops at its next step. */
+    public void cancel() {
+        cancelRequested = true;
+        synchronized (this) {
+            if (state == State.QUEUED) {
+                state = State.CANCELLED;
+                changed();
+            }
+        }
+    }
+
+    public boolean cancelRequested() {
+        return cancelRequested;
+    }
+
+    /** The step listener's check: leaves the sampler when the job was cancelled. */
+    void checkCancelled() {
+        if (cancelRequested) {
+            throw new Cancelled();
+        }
+    }
+
+    synchronized State state() {
+        return state;
+    }
+
+    synchronized int stepsDone() {
+        return step;
+    }
+
+    synchronized void queuedAt(int place) {
+        if (state == State.QUEUED && place != position) {
+            position = place;
+            changed();
+        }
+    }
+
+    /** Starts running unless cancelled meanwhile; returns whether it did. */
+    synchronized boolean start() {
+        if (state != State.QUEUED || cancelRequested) {
+            state = State.CANCELLED;
+            changed();
+            return false;
+        }
+        state = State.RUNNING;
+        started = System.nanoTime();
+        changed();
+        return true;
+    }
+
+    synchronized void progress(int done, int total, int timestep, String xtUrl, String x0Url) {
+        step = done;
+        count = total;
+        t = timestep;
+        seconds = elapsed();
+        if (xtUrl != null) {
+            xt = xtUrl;
+            x0Hat = x0Url;
+            frame++;
+        }
+        changed();
+    }
+
+    synchronized void finish(String gridUrl, byte[] png, byte[] samples) {
+        grid = gridUrl;
+        gridPng = png;
+        npy = samples;
+        end(State.DONE, null);
+    }
+
+    synchronized void end(State s, String reason) {
+        state = s;
+        error = reason;
+        seconds = started == 0 ? 0 : elapsed();
+        changed();
+    }
+
+    private double elapsed() {
+        return (System.nanoTime() - started) / 1e9;
+    }
+
+    private void changed() {
+        version++;
+        notifyAll();
+    }
+
+    synchronized byte[] gridPng() {
+        return gridPng;
+    }
+
+    synchronized byte[] npy() {
+        return npy;
+    }
+
+    /** A state as a stream sends it. */
+    record Snapshot(int version, int frame, boolean terminal, JsonObject json) {}
+
+    /**
+     * Waits up to {@code millis} for a version after {@code seen}, then describes the job; the
+     * frame's pictures are included when {@code lastFrame} is older than the job's.
+     */
+    synchronized Snapshot await(int seen, int lastFrame, long millis) throws InterruptedException {
+        long end = System.currentTimeMillis() + millis;
+        for (long left = millis; version == seen && left > 0; left = end - System.currentTimeMillis()) {
+            wait(left);
+        }
+        JsonObject o = describe();
+        if (frame != lastFrame && xt != null) {
+            o.addProperty("xt", xt);
+            o.addProperty("x0Hat", x0Hat);
+        }
+        if (state == State.DONE) {
+            o.addProperty("grid", grid);
+        }
+        return new Snapshot(version, frame, state.terminal(), o);
+    }
+
+    synchronized JsonObject describe() {
+        JsonObject o = new JsonObject();
+        o.addProperty("id", id);
+        o.addProperty("model", model);
+        o.addProperty("state", state.name().toLowerCase(java.util.Locale.ROOT));
+        if (state == State.QUEUED) {
+            o.addProperty("position", position);
+        }
+        if (cancelRequested && !state.terminal()) {
+            o.addProperty("cancelling", true);
+        }
+        o.addProperty("description", description);
+        o.addProperty("n", n);
+        o.addProperty("step", step);
+        o.addProperty("count", count);
+        o.addProperty("t", t);
+        o.addProperty("seconds", Math.round(seconds * 100) / 100.0);
+        if (error != null) {
+            o.addProperty("error", error);
+        }
+        if (state == State.DONE) {
+            o.addProperty("gridUrl", "/api/jobs/" + id + "/grid.png");
+            o.addProperty("npyUrl", "/api/jobs/" + id + "/samples.npy");
+        }
+        return o;
+    }
+}
