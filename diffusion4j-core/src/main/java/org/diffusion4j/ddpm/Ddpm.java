@@ -9,7 +9,11 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.UserException;
 import org.diffusion4j.diffusion.BlockDenoiser;
+import org.diffusion4j.diffusion.ClassifierFreeGuidance;
+import org.diffusion4j.diffusion.ConditionalDenoiser;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.Sampler;
@@ -32,7 +36,7 @@ public final class Ddpm implements AutoCloseable {
     private final NDManager manager;
     private final Block network;
     private final GaussianDiffusion diffusion;
-    private final Denoiser denoiser;
+    private final BlockDenoiser denoiser;
 
     private Ddpm(DdpmSpec spec, NDManager parent, long seed) {
         this.spec = spec;
@@ -40,7 +44,7 @@ public final class Ddpm implements AutoCloseable {
         Runtime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
-        this.denoiser = new BlockDenoiser(network, new CastingParameterStore(manager));
+        this.denoiser = new BlockDenoiser(network, new CastingParameterStore(manager), spec.numClasses());
     }
 
     /** A new model with weights initialised from {@code seed}. */
@@ -75,7 +79,26 @@ public final class Ddpm implements AutoCloseable {
         return diffusion;
     }
 
+    /** eps(x, t); for a class-conditional model, with the null class. */
     public Denoiser denoiser() {
+        return denoiser;
+    }
+
+    /** Whether the network takes a class label. */
+    public boolean isConditional() {
+        return spec.numClasses() > 0;
+    }
+
+    /**
+     * eps(x, t, y) of a class-conditional model.
+     *
+     * @throws UserException if the model is not class-conditional
+     */
+    public ConditionalDenoiser conditionalDenoiser() {
+        if (!isConditional()) {
+            throw new UserException("this model is not class-conditional: it was trained without labels; "
+                    + "sample it without a class");
+        }
         return denoiser;
     }
 
@@ -94,6 +117,18 @@ public final class Ddpm implements AutoCloseable {
      */
     public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
             Precision precision, BatchStore store) {
+        return sample(n, batch, sampler, seed, listener, out, precision, store, null);
+    }
+
+    /**
+     * As above, each sample i of a class-conditional model drawn for class {@code guide.labels()[i]}
+     * with classifier-free guidance {@code guide.guidance()} (null: unconditional, the null class).
+     */
+    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
+            Precision precision, BatchStore store, Guide guide) {
+        if (guide != null) {
+            guide.check(n, conditionalDenoiser().numClasses());
+        }
         NDArray[] parts = new NDArray[(n + batch - 1) / batch];
         try (NDManager weights = out.newSubManager();
                 LowPrecision scope = LowPrecision.enter(network, precision, weights, false)) {
@@ -107,7 +142,9 @@ public final class Ddpm implements AutoCloseable {
                 // the batches before it were drawn in this process.
                 Runtime.seed(batchSeed(seed, i));
                 try (NDManager sub = out.newSubManager()) {
-                    NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
+                    Denoiser d = guide == null ? denoiser : new ClassifierFreeGuidance(denoiser,
+                            sub.create(java.util.Arrays.copyOfRange(guide.labels, i * batch, i * batch + b)), guide.guidance);
+                    NDArray x = sampler.sample(d, spec.batchShape(b), sub, listener);
                     x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
                     x.attach(out);
                     parts[i] = x;
@@ -121,6 +158,51 @@ public final class Ddpm implements AutoCloseable {
     /** The seed of batch i of a job seeded with {@code seed}: the seed itself for the first batch. */
     public static long batchSeed(long seed, int i) {
         return seed + i * 0x9E3779B97F4A7C15L; // odd 64-bit golden-ratio step: distinct for every i
+    }
+
+    /**
+     * What a class-conditional model is asked for: the class of each sample (0..K-1, or K: the null
+     * class, unconditional) and the guidance weight w of {@link ClassifierFreeGuidance}.
+     */
+    public record Guide(int[] labels, double guidance) {
+        public Guide {
+            labels = labels.clone();
+            ClassifierFreeGuidance.check(guidance);
+        }
+
+        /** n samples in classes 0..K-1, the same number of each (n / K rows of each class, in class order; the rest cycle). */
+        public static Guide balanced(int n, int numClasses, double guidance) {
+            int[] y = new int[n];
+            int per = Math.max(1, n / numClasses);
+            for (int i = 0; i < n; i++) {
+                y[i] = i < per * numClasses ? i / per : i % numClasses;
+            }
+            return new Guide(y, guidance);
+        }
+
+        /** n samples of one class. */
+        public static Guide of(int n, int label, double guidance) {
+            int[] y = new int[n];
+            java.util.Arrays.fill(y, label);
+            return new Guide(y, guidance);
+        }
+
+        @Override
+        public int[] labels() {
+            return labels.clone();
+        }
+
+        void check(int n, int numClasses) {
+            if (labels.length != n) {
+                throw new IllegalArgumentException(labels.length + " labels for " + n + " samples");
+            }
+            for (int y : labels) {
+                if (y < 0 || y > numClasses) {
+                    throw new InvalidArgumentException("label", y, "is not a class of this model: give 0.."
+                            + (numClasses - 1) + " (or " + numClasses + ", the null class)");
+                }
+            }
+        }
     }
 
     /** Where finished batches of a sampling job are kept between runs. */

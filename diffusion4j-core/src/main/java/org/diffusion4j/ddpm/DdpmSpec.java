@@ -63,6 +63,11 @@ public record DdpmSpec(
         return new DdpmSpec(null, config, new long[] {config.dim()}, s, loss);
     }
 
+    /** The classes of a class-conditional network (0: unconditional). */
+    public int numClasses() {
+        return isImage() ? unetConfig.numClasses() : 0;
+    }
+
     public boolean isImage() {
         return unetConfig != null;
     }

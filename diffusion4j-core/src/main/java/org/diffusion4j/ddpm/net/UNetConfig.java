@@ -29,10 +29,13 @@ import org.diffusion4j.io.RecordJson;
  * @param attnResolutions feature-map heights that get self-attention (the middle block always has it)
  * @param dropout dropout inside the residual blocks, in [0, 1)
  * @param groups GroupNorm groups
+ * @param numClasses classes of a class-conditional net (0: unconditional); a conditional net has
+ *     a class embedding of numClasses + 1 rows, the last the null class (docs/unet.md). A
+ *     configuration saved before this field existed reads as 0.
  */
 public record UNetConfig(
         int inChannels, int outChannels, int ch, int[] chMult, int numResBlocks, int[] attnResolutions,
-        float dropout, int groups) {
+        float dropout, int groups, int numClasses) {
 
     /** Preset names, in the order they are listed to the user. */
     private static final Map<String, UNetConfig> PRESETS = new LinkedHashMap<>();
@@ -80,6 +83,9 @@ public record UNetConfig(
         }
         if (groups < 1) {
             throw new InvalidArgumentException("groups", groups, "must be >= 1");
+        }
+        if (numClasses < 0) {
+            throw new InvalidArgumentException("numClasses", numClasses, "must be >= 0 (0: an unconditional net)");
         }
         if (Arrays.stream(attnResolutions).anyMatch(r -> r < 1)) {
             throw new InvalidArgumentException("attnResolutions", joinInts(attnResolutions),
@@ -137,6 +143,16 @@ public record UNetConfig(
     /** Whether a feature map of this height gets self-attention (outside the middle block). */
     public boolean hasAttention(long height) {
         return Arrays.stream(attnResolutions).anyMatch(r -> r == height);
+    }
+
+    /** Whether the net takes a class label (numClasses > 0). */
+    public boolean isConditional() {
+        return numClasses > 0;
+    }
+
+    /** The label of the null class (no class given): numClasses. */
+    public int nullClass() {
+        return numClasses;
     }
 
     /** Time-embedding width 4 * ch. */
@@ -212,7 +228,8 @@ public record UNetConfig(
             }
             last = b;
         }
-        return total + 2 * last + convParams(last, outChannels, 3);
+        long classEmbedding = isConditional() ? (numClasses + 1L) * t : 0;
+        return total + 2 * last + convParams(last, outChannels, 3) + classEmbedding;
     }
 
     /**
@@ -268,6 +285,10 @@ public record UNetConfig(
                         + " (+ middle block)"));
         sb.append(String.format(Locale.ROOT, "  dropout %s, GroupNorm groups %d (eps 1e-5), time embedding %d -> %d%n",
                 dropout, groups, ch, tembDim()));
+        if (isConditional()) {
+            sb.append(String.format(Locale.ROOT, "  class-conditional: %d classes + the null class, embedded in %d%n",
+                    numClasses, tembDim()));
+        }
         sb.append(String.format(Locale.ROOT, "  parameters: %,d%n", parameterCount(height, width)));
         sb.append(String.format(Locale.ROOT, "  forward: %.3f GFLOPs per image (multiply-add = 2 FLOPs)%n",
                 forwardFlops(height, width) / 1e9));
@@ -308,21 +329,21 @@ public record UNetConfig(
         return o instanceof UNetConfig c && inChannels == c.inChannels && outChannels == c.outChannels && ch == c.ch
                 && Arrays.equals(chMult, c.chMult) && numResBlocks == c.numResBlocks
                 && Arrays.equals(attnResolutions, c.attnResolutions) && Float.compare(dropout, c.dropout) == 0
-                && groups == c.groups;
+                && groups == c.groups && numClasses == c.numClasses;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {inChannels, outChannels, ch, Arrays.hashCode(chMult), numResBlocks,
-            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups});
+            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups, numClasses});
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d}",
+                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d%s}",
                 inChannels, outChannels, ch, Arrays.toString(chMult), numResBlocks, Arrays.toString(attnResolutions),
-                dropout, groups);
+                dropout, groups, isConditional() ? ", classes=" + numClasses : "");
     }
 
     // ----------------------------------------------------------------------------- builder
@@ -334,7 +355,7 @@ public record UNetConfig(
 
     public Builder toBuilder() {
         return new Builder().inChannels(inChannels).outChannels(outChannels).ch(ch).chMult(chMult)
-                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups);
+                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups).numClasses(numClasses);
     }
 
     /** Builder for {@link UNetConfig}: the defaults, then the record's constructor checks the values. */
@@ -347,6 +368,7 @@ public record UNetConfig(
         private int[] attnResolutions = {16};
         private float dropout = 0.1f;
         private int groups = 32;
+        private int numClasses = 0;
 
         private Builder() {}
 
@@ -366,8 +388,11 @@ public record UNetConfig(
 
         public Builder groups(int v) { groups = v; return this; }
 
+        public Builder numClasses(int v) { numClasses = v; return this; }
+
         public UNetConfig build() {
-            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups);
+            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups,
+                    numClasses);
         }
     }
 }
