@@ -21,8 +21,8 @@ public final class ConditionalSampling {
     static final int PER_CLASS = 8;
 
     /**
-     * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)), chosen by the scan
-     * in docs/bundled-model.md#the-bundled-conditional-model.
+     * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)): provisional, until
+     * the scan of docs/bundled-model.md#the-bundled-conditional-model has a finished model to choose on.
      */
     static final double DEFAULT_GUIDANCE = 1.0;
 

@@ -308,9 +308,11 @@ public record UNetConfig(
 
     // ----------------------------------------------------------------------------- JSON
 
-    /** The JSON form: the components by name (as the pre-record class wrote it). */
+    /** The JSON form: the components by name (as the pre-record class wrote it; numClasses only when > 0). */
     public String toJson() {
-        return RecordJson.toJson(this);
+        String json = RecordJson.toJson(this);
+        // an unconditional net writes exactly what it wrote before numClasses existed (its last field)
+        return isConditional() ? json : json.replaceFirst(",\\s*\"numClasses\": 0\\s*}$", "\n}");
     }
 
     /**
