@@ -22,6 +22,7 @@ import org.diffusion4j.data.Datasets;
 import org.diffusion4j.data.ImageFolder;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.eval.ClassScores;
+import org.diffusion4j.eval.RequestedClasses;
 import org.diffusion4j.eval.SampleQuality;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.classifier.Classifier;
@@ -78,6 +79,11 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             + "least first, each labelled with its predicted class and confidence (to see what the model gets wrong).")
     Path leastConfident;
 
+    @Option(names = "--labels", paramLabel = "FILE", description = "The class each sample was drawn for (.npy of N integers, "
+            + "what 'sample --npy' writes beside a class-conditional model's samples); adds the per-class accuracy against "
+            + "them and the confident-and-correct fraction (default: FILE.labels.npy beside --npy, if it is there).")
+    Path labels;
+
     @Option(names = "--least-n", defaultValue = "64", description = "How many samples --least-confident shows (default: ${DEFAULT-VALUE}).")
     int leastN;
 
@@ -113,6 +119,10 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             SampleQuality.Scores s = q.score(samples);
             SampleQuality.Scores f = real == null ? null : q.floor(real, samples.size(), seed);
             print(what, source, s, f, q.referenceCount(), (System.nanoTime() - t0) / 1e9);
+            int[] requested = requestedLabels(samples.size());
+            if (requested != null) {
+                printRequested(RequestedClasses.of(s.probabilities(), requested));
+            }
             if (leastConfident != null) {
                 writeLeastConfident(samples, s, leastConfident, leastN);
             }
@@ -142,6 +152,48 @@ public final class EvalSamplesCommand implements Callable<Integer> {
                     100.0 * s.histogram()[k] / s.count(), bar(s.histogram()[k], s.count()), 100 * sc[k],
                     f == null ? "" : String.format(Locale.ROOT, " | %6d %5.1f%% conf %5.1f%%", f.histogram()[k],
                             100.0 * f.histogram()[k] / f.count(), 100 * fc[k]));
+        }
+    }
+
+    /** --labels, else FILE.labels.npy beside --npy if present, else null. */
+    private int[] requestedLabels(int n) {
+        Path file = labels != null ? labels
+                : input.npy != null && Files.isRegularFile(ConditionalSampling.labelsFile(input.npy))
+                        ? ConditionalSampling.labelsFile(input.npy) : null;
+        if (file == null) {
+            return null;
+        }
+        Npy.Array a = Npy.readArray(file);
+        if (a.shape().length != 1 || a.shape()[0] != n) {
+            throw new UserException(file + ": shape " + Arrays.toString(a.shape()) + " does not give one label to each of the "
+                    + n + " samples; give the labels written with them ([" + n + "])");
+        }
+        int[] y = new int[n];
+        for (int i = 0; i < n; i++) {
+            float v = a.data()[i];
+            if (v != Math.rint(v) || v < 0) {
+                throw new UserException(file + ": label " + v + " at row " + i + " is not a class (an integer >= 0)");
+            }
+            y[i] = (int) v;
+        }
+        System.out.println("requested classes from " + file);
+        return y;
+    }
+
+    private static void printRequested(RequestedClasses r) {
+        if (r.total() == 0) {
+            System.out.println("no sample was drawn for a class (all null class): no per-class accuracy");
+            return;
+        }
+        System.out.printf(Locale.ROOT, "%-24s %11.1f%%%n", "classified as requested", 100 * r.accuracy());
+        System.out.printf(Locale.ROOT, "%-24s %11.1f%%   (worst class %.1f%%)%n", "... and with p >= 0.9",
+                100 * r.confidentCorrect(), 100 * r.worstConfidentCorrect());
+        System.out.println("per requested class: samples, classified as requested, and with confidence >= 0.9");
+        for (int c = 0; c < r.count().length; c++) {
+            if (r.count()[c] > 0) {
+                System.out.printf(Locale.ROOT, "  %d %6d %6.1f%% %6.1f%%%n", c, r.count()[c], 100 * r.accuracy(c),
+                        100 * r.confidentCorrect(c));
+            }
         }
     }
 

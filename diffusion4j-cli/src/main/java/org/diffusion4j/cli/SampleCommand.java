@@ -34,6 +34,10 @@ import picocli.CommandLine.Option;
                 + "how the noise is drawn, so a different --batch gives different samples).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
+            "A class-conditional model (train --classes) draws --class K with classifier-free guidance --guidance W; "
+                + "without --class, the same number of each class, one row per class in the grid (default --n: "
+                + ConditionalSampling.PER_CLASS + " per class). --npy FILE then also writes the requested classes "
+                + "to FILE.labels.npy, for eval samples' per-class accuracy.",
             "Example: diffusion4j sample --run runs/mnist --n 64 --out samples.png",
             "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif",
             "         diffusion4j sample --sampler dpm++2m --steps 15"})
@@ -104,6 +108,12 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
+    @picocli.CommandLine.Mixin
+    ConditionalSampling conditional;
+
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec commandSpec;
+
     @Override
     public Integer call() {
         if (n < 1 || n > 1_000_000) {
@@ -126,6 +136,10 @@ public final class SampleCommand implements Callable<Integer> {
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             SamplerChoice.Built built = sampler(ddpm, run == null);
             Sampler s = built.sampler();
+            if (ddpm.isConditional() && conditional.classValue == null && !commandSpec.commandLine().getParseResult().hasMatchedOption("--n")) {
+                n = ConditionalSampling.PER_CLASS * ddpm.spec().numClasses();
+            }
+            Ddpm.Guide guide = conditional.guide(ddpm, n);
             boolean images = ddpm.spec().isImage();
             Trajectory traj = (trajectory != null || gif != null)
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
@@ -148,16 +162,19 @@ public final class SampleCommand implements Callable<Integer> {
                     }
                     p.update(++calls[0], "t=" + t);
                 };
-                x = ddpm.sample(n, batch, s, seed, listener, m, prec, parts != null ? parts : Ddpm.BatchStore.NONE);
+                x = ddpm.sample(n, batch, s, seed, listener, m, prec, parts != null ? parts : Ddpm.BatchStore.NONE, guide);
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));
-            Pictures.save(out, Pictures.samples(ddpm.spec(), x, reference, "samples"));
+            Pictures.save(out, guide != null ? ConditionalSampling.grid(ddpm, x, guide) : Pictures.samples(ddpm.spec(), x, reference, "samples"));
             float[] display = Pictures.toDisplay(ddpm.spec(), x);
             long[] shape = x.getShape().getShape();
             if (npy != null) {
                 long[] npyShape = images && shape[1] == 1 ? new long[] {shape[0], shape[2], shape[3]} : shape;
                 Npy.write(npy, display, npyShape);
+                if (guide != null) {
+                    ConditionalSampling.writeLabels(npy, guide);
+                }
                 if (parts != null) {
                     parts.finish();
                 }
@@ -171,8 +188,8 @@ public final class SampleCommand implements Callable<Integer> {
             if (traj != null && gif != null) {
                 GifWriter.write(gif, traj.frames(), 60, 1500, true);
             }
-            System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per batch of %d) -> %s%n",
-                    n, seconds, built.description(), s.networkCalls(), Math.min(batch, n), out);
+            System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per batch of %d%s) -> %s%n",
+                    n, seconds, built.description(), s.networkCalls(), Math.min(batch, n), ConditionalSampling.describe(guide), out);
             return 0;
         }
     }
@@ -185,7 +202,8 @@ public final class SampleCommand implements Callable<Integer> {
         try {
             return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
                     + (raw ? " raw" : " ema"), "sampler " + built.description() + " " + s.networkCalls() + " calls, clip " + clip,
-                    "seed " + seed, "batch " + batch, "n " + n, "precision " + precision) + "\n";
+                    "seed " + seed, "batch " + batch, "n " + n, "precision " + precision) + "\n"
+                    + conditional.jobLine();
         } catch (java.io.IOException e) {
             throw new UserException(file + ": cannot read it (" + e.getMessage() + ")");
         }

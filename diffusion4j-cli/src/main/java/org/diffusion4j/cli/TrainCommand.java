@@ -64,6 +64,12 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Mixin
     TrainOptions train;
 
+    @Option(names = "--label-dropout", paramLabel = "P", description = "Class-conditional models (--classes): the "
+            + "probability with which a training label is replaced by the null class, so that one net learns the "
+            + "conditional and the unconditional prediction of classifier-free guidance (default: 0.1; on --resume or "
+            + "--init-from: the run's own).")
+    Double labelDropout;
+
     @Option(names = "--precision", description = "fp32 (default) or fp16: the network computes on float16 copies of "
             + "float32 master weights with dynamic loss scaling; on CPUs without fast float16 kernels it is much "
             + "slower (measure with bench; docs/performance.md). bf16 is refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
@@ -106,8 +112,9 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                 : TrainOptions.Defaults.of(2e-4, 1.0)));
         requireBatchFits(cfg, d);
         spec = spec.withObjective(objective);
+        requireLabels(spec, d);
         Ddpm ddpm = Ddpm.create(spec, m, train.seed());
-        return session(ddpm, d, data.describe(train.seed()).toString(), cfg, dir,
+        return session(ddpm, d, data.describe(train.seed()).toString(), labelDropout(null), cfg, dir,
                 "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
     }
 
@@ -128,12 +135,38 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             spec = DdpmSpec.unet(net, (int) chw[0], (int) chw[1], (int) chw[2], spec.schedule(), spec.loss())
                     .withObjective(spec.objective());
         }
-        return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), withPrecision(r.config()),
-                r.dir(), null);
+        requireLabels(spec, d);
+        return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), labelDropout(model),
+                withPrecision(r.config()), r.dir(), null);
     }
 
-    private static Session session(Ddpm ddpm, DataSet d, String dataDesc, TrainConfig cfg, Path dir, String banner) {
-        DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d);
+    /** --label-dropout, else the run's own (saved with its model description), else the default. */
+    private double labelDropout(com.google.gson.JsonObject model) {
+        if (labelDropout != null) {
+            return labelDropout;
+        }
+        return model != null && model.has("labelDropout") ? model.get("labelDropout").getAsDouble()
+                : DdpmTask.DEFAULT_LABEL_DROPOUT;
+    }
+
+    /** A class-conditional model needs labels in 0..K-1. */
+    private static void requireLabels(DdpmSpec spec, DataSet d) {
+        if (spec.numClasses() == 0) {
+            return;
+        }
+        if (!d.hasLabels()) {
+            throw new UserException("a class-conditional model (" + spec.numClasses() + " classes) trains on labelled "
+                    + "data, and " + d.name() + " has no labels; give labelled data (mnist; IDX images with --labels)");
+        }
+        if (d.numClasses() > spec.numClasses()) {
+            throw new UserException(d.name() + " has " + d.numClasses() + " classes but the model only "
+                    + spec.numClasses() + "; give --classes " + d.numClasses());
+        }
+    }
+
+    private static Session session(Ddpm ddpm, DataSet d, String dataDesc, double labelDropout, TrainConfig cfg, Path dir,
+            String banner) {
+        DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d, labelDropout);
         BatcherSource source = new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true)
                 .dropLast(true).scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
         return new Session(ddpm, task, source, cfg, dir, banner);

@@ -33,6 +33,10 @@ public final class UNetOptions {
             + "the DDPM paper's TensorFlow code and google/ddpm-cifar10-32 use 1e-6).")
     Float normEps;
 
+    @Option(names = "--classes", description = "A class-conditional U-Net for this many classes (labels 0..N-1; "
+            + "classifier-free guidance, docs/sampling.md#class-conditional-sampling); 0: unconditional (default).")
+    Integer classes;
+
     /** The preset given, or the default. */
     public String presetName() {
         return preset != null ? preset : DEFAULT_PRESET;
@@ -61,6 +65,9 @@ public final class UNetOptions {
         if (normEps != null) {
             b.normEps(normEps);
         }
+        if (classes != null) {
+            b.numClasses(classes);
+        }
         return b.build();
     }
 
@@ -77,6 +84,12 @@ public final class UNetOptions {
                 || (source == null && dropout != null)) {
             throw new UserException("a run that goes on from another keeps its network: of the U-Net options only "
                     + "--dropout may be given with --resume or --init-from" + (source == null ? " (and only for a U-Net)" : ""));
+        }
+        if (classes != null && (source == null || classes != source.numClasses())) {
+            throw new UserException("a run that goes on from another keeps its network, and --classes " + classes
+                    + " differs from its " + (source == null ? 0 : source.numClasses()) + "; to make a class-conditional"
+                    + " model from an unconditional one, write its start with: diffusion4j widen --run MODEL --classes "
+                    + classes + " --out FILE, then train --init-from FILE");
         }
         return dropout == null ? source : source.toBuilder().dropout(dropout).build();
     }

@@ -32,13 +32,19 @@ import picocli.CommandLine.Option;
             + "channels, copies of the old ones, set so that the wider net predicts (nearly) the same noise. Writes a "
             + "weights-only model file for 'train --init-from', so that the wider net trains on from what the smaller "
             + "one learned. Prints the loss of Algorithm 1 before and after on test images.",
-            "Example: diffusion4j widen --run models/ddpm-mnist.safetensors --ch-mult 1,2,4 --out runs/wide.bin"})
+            "With --classes N, the net also becomes class-conditional: a class embedding of N + 1 rows (the last the "
+            + "null class), zero, so it starts as exactly the same function (docs/sampling.md#class-conditional-sampling).",
+            "Example: diffusion4j widen --run models/ddpm-mnist.safetensors --ch-mult 1,2,4 --out runs/wide.bin",
+            "         diffusion4j widen --run models/ddpm-mnist.safetensors --classes 10 --out runs/cond-start.bin"})
 public final class WidenCommand implements Callable<Integer> {
     @Option(names = "--run", required = true, paramLabel = "RUN_DIR", description = "The trained model: a run folder or a model file.")
     Path run;
 
-    @Option(names = "--ch-mult", required = true, split = ",", description = "The wider net's channel multipliers, each a whole multiple of the old one's (e.g. 1,2,4 from 1,2,2).")
+    @Option(names = "--ch-mult", split = ",", description = "The wider net's channel multipliers, each a whole multiple of the old one's (e.g. 1,2,4 from 1,2,2; default: the same).")
     int[] chMult;
+
+    @Option(names = "--classes", description = "Make the net class-conditional for this many classes, with a zero class embedding (default: as it is).")
+    Integer classes;
 
     @Option(names = "--out", required = true, paramLabel = "FILE", description = "The model file to write.")
     Path out;
@@ -64,7 +70,17 @@ public final class WidenCommand implements Callable<Integer> {
                 if (!spec.isImage()) {
                     throw new UserException(file + " holds an MLP denoiser; only a U-Net can be widened");
                 }
-                UNetConfig wide = spec.unetConfig().toBuilder().chMult(chMult).build();
+                if (spec.unetConfig().isConditional()) {
+                    throw new UserException(file + " is already class-conditional; only an unconditional U-Net can be widened");
+                }
+                if (chMult == null && classes == null) {
+                    throw new UserException("give --ch-mult (a wider net) or --classes (a class-conditional one), or both");
+                }
+                if (classes != null && classes < 1) {
+                    throw new UserException("--classes must be >= 1, got " + classes);
+                }
+                UNetConfig wide = spec.unetConfig().toBuilder().chMult(chMult != null ? chMult : spec.unetConfig().chMult())
+                        .numClasses(classes != null ? classes : 0).build();
                 UNetWidener.checkWidening(spec.unetConfig(), wide);
                 long[] row = spec.rowShape();
                 DdpmSpec wideSpec = DdpmSpec.unet(wide, (int) row[0], (int) row[1], (int) row[2], spec.schedule(), spec.loss())

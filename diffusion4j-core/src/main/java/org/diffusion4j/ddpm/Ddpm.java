@@ -9,9 +9,14 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.UserException;
 import org.diffusion4j.diffusion.BlockDenoiser;
+import org.diffusion4j.diffusion.ClassifierFreeGuidance;
+import org.diffusion4j.diffusion.ConditionalDenoiser;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.GaussianDiffusion;
+import org.diffusion4j.diffusion.Prediction;
 import org.diffusion4j.diffusion.PredictionDenoiser;
 import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.StepListener;
@@ -33,7 +38,7 @@ public final class Ddpm implements AutoCloseable {
     private final NDManager manager;
     private final Block network;
     private final GaussianDiffusion diffusion;
-    private final Denoiser networkOutput;
+    private final BlockDenoiser networkOutput;
     private final Denoiser denoiser;
 
     private Ddpm(DdpmSpec spec, NDManager parent, long seed) {
@@ -42,7 +47,7 @@ public final class Ddpm implements AutoCloseable {
         Runtime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
-        this.networkOutput = new BlockDenoiser(network, new CastingParameterStore(manager));
+        this.networkOutput = new BlockDenoiser(network, new CastingParameterStore(manager), spec.numClasses());
         // The samplers work with eps: a network predicting x0 or v is read through the conversion.
         this.denoiser = PredictionDenoiser.of(networkOutput, spec.objective().prediction(), diffusion);
     }
@@ -79,7 +84,7 @@ public final class Ddpm implements AutoCloseable {
         return diffusion;
     }
 
-    /** The noise predictor eps_theta(x_t, t), whatever the network predicts (for samplers and bounds). */
+    /** The noise predictor eps_theta(x_t, t), whatever the network predicts; for a class-conditional model, with the null class. */
     public Denoiser denoiser() {
         return denoiser;
     }
@@ -87,6 +92,39 @@ public final class Ddpm implements AutoCloseable {
     /** The network itself, whose output is a prediction of the spec's type (what Algorithm 1 trains). */
     public Denoiser networkOutput() {
         return networkOutput;
+    }
+
+    /** The network itself with class labels: the conditional counterpart of {@link #networkOutput()}. */
+    public ConditionalDenoiser conditionalNetworkOutput() {
+        requireConditional();
+        return networkOutput;
+    }
+
+    /** Whether the network takes a class label. */
+    public boolean isConditional() {
+        return spec.numClasses() > 0;
+    }
+
+    /**
+     * eps(x, t, y) of a class-conditional model.
+     *
+     * @throws UserException if the model is not class-conditional, or predicts x0 or v (guidance
+     *     combines eps predictions)
+     */
+    public ConditionalDenoiser conditionalDenoiser() {
+        requireConditional();
+        if (spec.objective().prediction() != Prediction.EPS) {
+            throw new UserException("class-conditional sampling needs a model that predicts eps; this one predicts "
+                    + spec.objective().prediction());
+        }
+        return networkOutput;
+    }
+
+    private void requireConditional() {
+        if (!isConditional()) {
+            throw new UserException("this model is not class-conditional: it was trained without labels; "
+                    + "sample it without a class");
+        }
     }
 
     /**
@@ -104,6 +142,18 @@ public final class Ddpm implements AutoCloseable {
      */
     public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
             Precision precision, BatchStore store) {
+        return sample(n, batch, sampler, seed, listener, out, precision, store, null);
+    }
+
+    /**
+     * As above, each sample i of a class-conditional model drawn for class {@code guide.labels()[i]}
+     * with classifier-free guidance {@code guide.guidance()} (null: unconditional, the null class).
+     */
+    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
+            Precision precision, BatchStore store, Guide guide) {
+        if (guide != null) {
+            guide.check(n, conditionalDenoiser().numClasses());
+        }
         NDArray[] parts = new NDArray[(n + batch - 1) / batch];
         try (NDManager weights = out.newSubManager();
                 LowPrecision scope = LowPrecision.enter(network, precision, weights, false)) {
@@ -117,7 +167,9 @@ public final class Ddpm implements AutoCloseable {
                 // the batches before it were drawn in this process.
                 Runtime.seed(batchSeed(seed, i));
                 try (NDManager sub = out.newSubManager()) {
-                    NDArray x = sampler.sample(denoiser, spec.batchShape(b), sub, listener);
+                    Denoiser d = guide == null ? denoiser : new ClassifierFreeGuidance(conditionalDenoiser(),
+                            sub.create(java.util.Arrays.copyOfRange(guide.labels, i * batch, i * batch + b)), guide.guidance);
+                    NDArray x = sampler.sample(d, spec.batchShape(b), sub, listener);
                     x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
                     x.attach(out);
                     parts[i] = x;
@@ -131,6 +183,51 @@ public final class Ddpm implements AutoCloseable {
     /** The seed of batch i of a job seeded with {@code seed}: the seed itself for the first batch. */
     public static long batchSeed(long seed, int i) {
         return seed + i * 0x9E3779B97F4A7C15L; // odd 64-bit golden-ratio step: distinct for every i
+    }
+
+    /**
+     * What a class-conditional model is asked for: the class of each sample (0..K-1, or K: the null
+     * class, unconditional) and the guidance weight w of {@link ClassifierFreeGuidance}.
+     */
+    public record Guide(int[] labels, double guidance) {
+        public Guide {
+            labels = labels.clone();
+            ClassifierFreeGuidance.check(guidance);
+        }
+
+        /** n samples in classes 0..K-1, the same number of each (n / K rows of each class, in class order; the rest cycle). */
+        public static Guide balanced(int n, int numClasses, double guidance) {
+            int[] y = new int[n];
+            int per = Math.max(1, n / numClasses);
+            for (int i = 0; i < n; i++) {
+                y[i] = i < per * numClasses ? i / per : i % numClasses;
+            }
+            return new Guide(y, guidance);
+        }
+
+        /** n samples of one class. */
+        public static Guide of(int n, int label, double guidance) {
+            int[] y = new int[n];
+            java.util.Arrays.fill(y, label);
+            return new Guide(y, guidance);
+        }
+
+        @Override
+        public int[] labels() {
+            return labels.clone();
+        }
+
+        void check(int n, int numClasses) {
+            if (labels.length != n) {
+                throw new IllegalArgumentException(labels.length + " labels for " + n + " samples");
+            }
+            for (int y : labels) {
+                if (y < 0 || y > numClasses) {
+                    throw new InvalidArgumentException("label", y, "is not a class of this model: give 0.."
+                            + (numClasses - 1) + " (or " + numClasses + ", the null class)");
+                }
+            }
+        }
     }
 
     /** Where finished batches of a sampling job are kept between runs. */

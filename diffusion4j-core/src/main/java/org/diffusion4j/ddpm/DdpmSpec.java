@@ -78,6 +78,11 @@ public record DdpmSpec(
         return new DdpmSpec(unetConfig, mlpConfig, rowShape, schedule, loss, o);
     }
 
+    /** The classes of a class-conditional network (0: unconditional). */
+    public int numClasses() {
+        return isImage() ? unetConfig.numClasses() : 0;
+    }
+
     public boolean isImage() {
         return unetConfig != null;
     }

@@ -9,7 +9,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Locale;
 import org.diffusion4j.data.DataSet;
+import org.diffusion4j.UserException;
+import org.diffusion4j.diffusion.ConditionalDenoiser;
 import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.Denoiser;
+import org.diffusion4j.diffusion.LabelDropout;
 import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.train.Batch;
@@ -24,18 +28,36 @@ public final class DdpmTask implements TrainingTask {
     /** Seed of the progress pictures: the same noise at every snapshot. */
     public static final long SNAPSHOT_SEED = 1234;
 
+    /** Label dropout of a class-conditional model (Ho &amp; Salimans 2022 use 0.1 or 0.2). */
+    public static final double DEFAULT_LABEL_DROPOUT = 0.1;
+
     private final Ddpm ddpm;
     private final String data;
     private final DataSet reference;
+    private final double labelDropout;
 
     /**
      * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
      * @param reference real data to draw beside samples of 2-D points (may be null)
      */
     public DdpmTask(Ddpm ddpm, String data, DataSet reference) {
+        this(ddpm, data, reference, DEFAULT_LABEL_DROPOUT);
+    }
+
+    /**
+     * As above; a class-conditional model trains on the batches' labels, each replaced by the
+     * null class with probability {@code labelDropout} (classifier-free guidance, {@link LabelDropout}).
+     */
+    public DdpmTask(Ddpm ddpm, String data, DataSet reference, double labelDropout) {
         this.ddpm = ddpm;
         this.data = data;
         this.reference = reference;
+        this.labelDropout = LabelDropout.check(labelDropout);
+    }
+
+    /** The probability with which a label is dropped to the null class in training. */
+    public double labelDropout() {
+        return labelDropout;
     }
 
     @Override
@@ -50,7 +72,20 @@ public final class DdpmTask implements TrainingTask {
 
     @Override
     public NDArray loss(Batch batch) {
-        return ddpm.diffusion().trainingLoss(ddpm.networkOutput(), batch.x(), ddpm.spec().loss(), ddpm.spec().objective());
+        return ddpm.diffusion().trainingLoss(denoiserFor(batch), batch.x(), ddpm.spec().loss(), ddpm.spec().objective());
+    }
+
+    /** The network of an unconditional model; with the batch's labels, some dropped, of a conditional one. */
+    private Denoiser denoiserFor(Batch batch) {
+        if (!ddpm.isConditional()) {
+            return ddpm.networkOutput();
+        }
+        if (batch.labels() == null) {
+            throw new UserException("a class-conditional model trains on labelled data, and these data have no labels; "
+                    + "give a data set with labels (e.g. mnist, or IDX images with --labels)");
+        }
+        ConditionalDenoiser model = ddpm.conditionalNetworkOutput();
+        return model.given(LabelDropout.apply(batch.labels(), labelDropout, model.nullClass()));
     }
 
     @Override
@@ -59,6 +94,9 @@ public final class DdpmTask implements TrainingTask {
         o.add("spec", JsonParser.parseString(ddpm.spec().toJson()));
         if (data != null) {
             o.add("data", JsonParser.parseString(data));
+        }
+        if (ddpm.isConditional()) {
+            o.addProperty("labelDropout", labelDropout);
         }
         return o.toString();
     }
@@ -69,8 +107,10 @@ public final class DdpmTask implements TrainingTask {
         int n = spec.isImage() ? 64 : 2000;
         int ddimSteps = Math.min(50, spec.schedule().steps());
         try (NDManager m = ddpm.network().getParameters().valueAt(0).getArray().getManager().newSubManager()) {
+            // a class-conditional model shows every class, n / K of each, with guidance w = 1
+            Ddpm.Guide guide = ddpm.isConditional() ? Ddpm.Guide.balanced(n, spec.numClasses(), 1.0) : null;
             NDArray x = ddpm.sample(n, n, new DdimSampler(spec.schedule(), ddimSteps, 0, spec.isImage()),
-                    SNAPSHOT_SEED, StepListener.NONE, m);
+                    SNAPSHOT_SEED, StepListener.NONE, m, org.diffusion4j.nn.Precision.FP32, Ddpm.BatchStore.NONE, guide);
             String name = String.format(Locale.ROOT, "samples/step-%07d.png", step);
             Pictures.save(runDir.resolve(name), Pictures.samples(spec, x, reference, "step " + step));
         }

@@ -28,7 +28,14 @@ import org.diffusion4j.UserException;
  * fixed image size (the size decides which levels get self-attention).
  *
  * <p>Input: {@code NDList(x [B, inChannels, H, W] float32, tIndex [B])} with tIndex the 0-based
- * step (int or float). Output: {@code NDList(eps [B, outChannels, H, W])}.
+ * step (int or float), and for a class-conditional net ({@link UNetConfig#numClasses()} > 0)
+ * optionally labels {@code y [B]} in 0..K (K, or no y at all: the null class). Output: {@code
+ * NDList(eps [B, outChannels, H, W])}.
+ *
+ * <p>A conditional net adds its {@link ClassEmbedding} E[y] to the time-embedding MLP's output,
+ * before the SiLU that feeds the residual blocks; E starts at zero, so with E = 0 it computes
+ * exactly the function of the unconditional net with the same other weights. The class
+ * embedding is registered last, so the other parameters keep the unconditional net's order.
  *
  * <p>Parameters use DJL's defaults (Xavier/He-normal weights, zero biases, GroupNorm scale 1 and
  * shift 0); nothing is zero-initialised so every parameter receives gradient from the start.
@@ -49,6 +56,7 @@ public final class UNet extends AbstractBlock {
     private final List<Step> steps = new ArrayList<>();
     private final GroupNorm normOut;
     private final Conv2d convOut;
+    private final ClassEmbedding classEmb;
 
     /**
      * Builds the U-Net for images of the given size.
@@ -68,6 +76,8 @@ public final class UNet extends AbstractBlock {
         }
         normOut = addChildBlock("norm_out", new GroupNorm(config.groups(), config.normEps()));
         convOut = addChildBlock("conv_out", Layers.conv3(config.outChannels()));
+        classEmb = config.isConditional()
+                ? addChildBlock("class_emb", new ClassEmbedding(config.numClasses(), config.tembDim())) : null;
     }
 
     private Block block(UNetGraph.Node n) {
@@ -131,7 +141,7 @@ public final class UNet extends AbstractBlock {
         NDArray x = LowPrecision.toCompute(inputs.get(0));
         checkInput(x.getShape());
         NDArray t = inputs.get(1);
-        NDArray actTemb = Layers.silu(temb.forward(ps, new NDList(t), training).head());
+        NDArray actTemb = Layers.silu(conditioned(ps, temb.forward(ps, new NDList(t), training).head(), inputs, training));
         List<NDArray> hs = new ArrayList<>();
         hs.add(convIn.forward(ps, new NDList(x), training).head());
         NDArray h = null;
@@ -169,6 +179,16 @@ public final class UNet extends AbstractBlock {
         return convOut.forward(ps, new NDList(h), training);
     }
 
+    /** The time embedding plus, for a conditional net, E[y] (y absent: the null class). */
+    private NDArray conditioned(ParameterStore ps, NDArray embedding, NDList inputs, boolean training) {
+        if (classEmb == null) {
+            return embedding;
+        }
+        NDArray y = inputs.size() > 2 ? inputs.get(2)
+                : embedding.getManager().full(new Shape(embedding.getShape().get(0)), config.nullClass(), DataType.INT32);
+        return embedding.add(classEmb.forward(ps, new NDList(y), training).head());
+    }
+
     @Override
     public Shape[] getOutputShapes(Shape[] inputShapes) {
         Shape x = inputShapes[0];
@@ -191,6 +211,9 @@ public final class UNet extends AbstractBlock {
         }
         h = init(normOut, manager, dataType, h);
         init(convOut, manager, dataType, h);
+        if (classEmb != null) {
+            classEmb.initialize(manager, dataType, new Shape(batch));
+        }
     }
 
     private static Shape init(Block b, NDManager manager, DataType dataType, Shape... shapes) {

@@ -32,10 +32,13 @@ import org.diffusion4j.nn.GroupNorm;
  * @param groups GroupNorm groups
  * @param normEps the GroupNorm variance epsilon (> 0); 0 stands for the default {@value
  *     #DEFAULT_NORM_EPS}, which is what a configuration saved before the field existed reads as
+ * @param numClasses classes of a class-conditional net (0: unconditional); a conditional net has
+ *     a class embedding of numClasses + 1 rows, the last the null class (docs/unet.md). A
+ *     configuration saved before this field existed reads as 0.
  */
 public record UNetConfig(
         int inChannels, int outChannels, int ch, int[] chMult, int numResBlocks, int[] attnResolutions,
-        float dropout, int groups, float normEps) {
+        float dropout, int groups, float normEps, int numClasses) {
 
     /** The GroupNorm epsilon of every configuration that does not set one (PyTorch's default). */
     public static final float DEFAULT_NORM_EPS = GroupNorm.EPS;
@@ -93,6 +96,9 @@ public record UNetConfig(
         if (!(normEps > 0f && normEps < 1f)) {
             throw new InvalidArgumentException("normEps", normEps, "must be in (0, 1), e.g. 1e-5 or 1e-6");
         }
+        if (numClasses < 0) {
+            throw new InvalidArgumentException("numClasses", numClasses, "must be >= 0 (0: an unconditional net)");
+        }
         if (Arrays.stream(attnResolutions).anyMatch(r -> r < 1)) {
             throw new InvalidArgumentException("attnResolutions", joinInts(attnResolutions),
                     "must be feature-map heights >= 1");
@@ -149,6 +155,16 @@ public record UNetConfig(
     /** Whether a feature map of this height gets self-attention (outside the middle block). */
     public boolean hasAttention(long height) {
         return Arrays.stream(attnResolutions).anyMatch(r -> r == height);
+    }
+
+    /** Whether the net takes a class label (numClasses > 0). */
+    public boolean isConditional() {
+        return numClasses > 0;
+    }
+
+    /** The label of the null class (no class given): numClasses. */
+    public int nullClass() {
+        return numClasses;
     }
 
     /** Time-embedding width 4 * ch. */
@@ -224,7 +240,8 @@ public record UNetConfig(
             }
             last = b;
         }
-        return total + 2 * last + convParams(last, outChannels, 3);
+        long classEmbedding = isConditional() ? (numClasses + 1L) * t : 0;
+        return total + 2 * last + convParams(last, outChannels, 3) + classEmbedding;
     }
 
     /**
@@ -280,6 +297,10 @@ public record UNetConfig(
                         + " (+ middle block)"));
         sb.append(String.format(Locale.ROOT, "  dropout %s, GroupNorm groups %d (eps %s), time embedding %d -> %d%n",
                 dropout, groups, epsText(normEps), ch, tembDim()));
+        if (isConditional()) {
+            sb.append(String.format(Locale.ROOT, "  class-conditional: %d classes + the null class, embedded in %d%n",
+                    numClasses, tembDim()));
+        }
         sb.append(String.format(Locale.ROOT, "  parameters: %,d%n", parameterCount(height, width)));
         sb.append(String.format(Locale.ROOT, "  forward: %.3f GFLOPs per image (multiply-add = 2 FLOPs)%n",
                 forwardFlops(height, width) / 1e9));
@@ -306,15 +327,17 @@ public record UNetConfig(
 
     /**
      * The JSON form: the components by name (as the pre-record class wrote it). {@code normEps} is
-     * left out when it is the default, so configurations that do not use it are written exactly as
-     * before the field existed (and older versions of diffusion4j still read them).
+     * left out when it is the default and {@code numClasses} when it is 0, so configurations that do
+     * not use them are written exactly as before the fields existed (and older versions still read them).
      */
     public String toJson() {
-        if (normEps != DEFAULT_NORM_EPS) {
-            return RecordJson.toJson(this);
-        }
         com.google.gson.JsonObject o = com.google.gson.JsonParser.parseString(RecordJson.toJson(this)).getAsJsonObject();
-        o.remove("normEps");
+        if (normEps == DEFAULT_NORM_EPS) {
+            o.remove("normEps");
+        }
+        if (!isConditional()) {
+            o.remove("numClasses");
+        }
         return RecordJson.toJson(o);
     }
 
@@ -334,21 +357,21 @@ public record UNetConfig(
         return o instanceof UNetConfig c && inChannels == c.inChannels && outChannels == c.outChannels && ch == c.ch
                 && Arrays.equals(chMult, c.chMult) && numResBlocks == c.numResBlocks
                 && Arrays.equals(attnResolutions, c.attnResolutions) && Float.compare(dropout, c.dropout) == 0
-                && groups == c.groups && Float.compare(normEps, c.normEps) == 0;
+                && groups == c.groups && Float.compare(normEps, c.normEps) == 0 && numClasses == c.numClasses;
     }
 
     @Override
     public int hashCode() {
         return Arrays.hashCode(new int[] {inChannels, outChannels, ch, Arrays.hashCode(chMult), numResBlocks,
-            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups, Float.hashCode(normEps)});
+            Arrays.hashCode(attnResolutions), Float.hashCode(dropout), groups, Float.hashCode(normEps), numClasses});
     }
 
     @Override
     public String toString() {
         return String.format(Locale.ROOT,
-                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d, normEps=%s}",
+                "UNetConfig{in=%d, out=%d, ch=%d, chMult=%s, numResBlocks=%d, attn=%s, dropout=%s, groups=%d, normEps=%s%s}",
                 inChannels, outChannels, ch, Arrays.toString(chMult), numResBlocks, Arrays.toString(attnResolutions),
-                dropout, groups, normEps);
+                dropout, groups, normEps, isConditional() ? ", classes=" + numClasses : "");
     }
 
     // ----------------------------------------------------------------------------- builder
@@ -360,7 +383,8 @@ public record UNetConfig(
 
     public Builder toBuilder() {
         return new Builder().inChannels(inChannels).outChannels(outChannels).ch(ch).chMult(chMult)
-                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups).normEps(normEps);
+                .numResBlocks(numResBlocks).attnResolutions(attnResolutions).dropout(dropout).groups(groups).normEps(normEps)
+                .numClasses(numClasses);
     }
 
     /** Builder for {@link UNetConfig}: the defaults, then the record's constructor checks the values. */
@@ -374,6 +398,7 @@ public record UNetConfig(
         private float dropout = 0.1f;
         private int groups = 32;
         private float normEps = DEFAULT_NORM_EPS;
+        private int numClasses = 0;
 
         private Builder() {}
 
@@ -395,8 +420,11 @@ public record UNetConfig(
 
         public Builder normEps(float v) { normEps = v; return this; }
 
+        public Builder numClasses(int v) { numClasses = v; return this; }
+
         public UNetConfig build() {
-            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups, normEps);
+            return new UNetConfig(inChannels, outChannels, ch, chMult, numResBlocks, attnResolutions, dropout, groups, normEps,
+                    numClasses);
         }
     }
 }
