@@ -86,7 +86,8 @@ final class ServeSampling implements DrawOptions {
         c.run = source;
         SamplerChoice.Built built = c.sampler(ddpm, source == null);
         Sampler s = built.sampler();
+        Ddpm.Guide guide = c.conditional.guide(ddpm, c.n);
         return new Draw(c.n, c.seed, s, c.precision.requireSupported(), built.description() + ", " + s.networkCalls()
-                + " network calls, seed " + c.seed);
+                + " network calls, seed " + c.seed + ConditionalSampling.describe(guide), guide);
     }
 }

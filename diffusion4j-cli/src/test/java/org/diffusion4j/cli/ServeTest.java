@@ -123,7 +123,7 @@ class ServeTest {
                     });
                 }
             };
-            return new Draw(d.n(), d.seed(), held, d.precision(), d.description());
+            return new Draw(d.n(), d.seed(), held, d.precision(), d.description(), d.guide());
         }
     }
 

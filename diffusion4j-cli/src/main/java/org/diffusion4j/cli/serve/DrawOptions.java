@@ -16,7 +16,8 @@ public interface DrawOptions {
     record Option(String name, String type, List<String> choices, String defaultValue, String description) {}
 
     /** What a Draw request turns into. */
-    record Draw(int n, long seed, Sampler sampler, Precision precision, String description) {}
+    /** One drawing job; {@code guide} holds the classes and guidance of a class-conditional model, else null. */
+    record Draw(int n, long seed, Sampler sampler, Precision precision, String description, Ddpm.Guide guide) {}
 
     List<Option> options();
 

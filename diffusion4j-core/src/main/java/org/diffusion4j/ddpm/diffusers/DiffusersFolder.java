@@ -77,6 +77,16 @@ public final class DiffusersFolder {
             throw new UserException("only U-Net (image) DDPMs can be exported to diffusers; this model is an MLP on "
                     + spec.rowShape()[0] + "-dimensional points");
         }
+        // Only what the written configuration states may be exported: the scheduler says "epsilon"
+        // and the U-Net has no class embedding (diffusers' num_class_embeds is not mapped yet).
+        if (spec.objective().prediction() != org.diffusion4j.diffusion.Prediction.EPS) {
+            throw new UserException("only models that predict eps can be exported to diffusers yet; this one predicts "
+                    + spec.objective().prediction());
+        }
+        if (spec.numClasses() > 0) {
+            throw new UserException("class-conditional models cannot be exported to diffusers yet (num_class_embeds is "
+                    + "not mapped); export an unconditional model");
+        }
         long[] row = spec.rowShape();
         int height = (int) row[1];
         int width = (int) row[2];
