@@ -49,7 +49,7 @@ public final class CheckpointGenerations {
 
     /**
      * Makes room for a new newest checkpoint when {@code keep} generations are kept: generation
-     * k becomes k + 1 for k < keep - 1, and generations from keep on are deleted.
+     * k becomes k + 1 for k {@literal <} keep - 1, and generations from keep on are deleted.
      */
     public static void shift(Path newest, int keep) {
         try {
