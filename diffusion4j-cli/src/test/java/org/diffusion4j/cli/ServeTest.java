@@ -259,7 +259,9 @@ class ServeTest {
                 assertEquals(2 * (56 + 2) + 2, dataUrl(e.get("x0Hat").getAsString()).getWidth());
             }
         }
-        assertEquals(6, frames, "every step of six is a frame (FRAMES = 25 > 6)");
+        // Every step of six makes a frame (FRAMES = 25 > 6), but the stream sends the newest one
+        // when the client asks, so a fast job may show the client fewer of them.
+        assertTrue(frames >= 1 && frames <= 6, frames + " frames for 6 steps");
         BufferedImage grid = image(get("api/jobs/" + id + "/grid.png").body);
         assertEquals(118, grid.getWidth(), "2 columns of 28 px digits drawn 2x, padding 2");
         assertEquals(118, dataUrl(last.get("grid").getAsString()).getHeight());
