@@ -44,7 +44,7 @@ public final class ModelCatalog implements AutoCloseable {
         if (!Ddpm.KIND.equals(kind) && !Vae.KIND.equals(kind)) {
             throw new UserException(source + ": a " + kind + " model; the page shows DDPMs and VAEs only");
         }
-        String name = source.getFileName().toString().replaceFirst("\\.bin$", "");
+        String name = source.getFileName().toString().replaceFirst("\\.(bin|safetensors)$", "");
         String id = unique(name.replaceAll("[^A-Za-z0-9._-]", "_"));
         entries.put(id, new Entry(id, (bundled ? "bundled: " : "") + name, kind, source, bundled));
         return id;
