@@ -47,14 +47,14 @@ public final class EvalPointsCommand implements Callable<Integer> {
     int n;
 
     @Option(names = "--sampler", defaultValue = "ddpm", converter = SamplerKind.Converter.class, description = "The sampler "
-            + "(${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m and heun "
+            + "(${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m, dpm++2m-sde and heun "
             + "take --steps steps, as in 'sample' (default: ${DEFAULT-VALUE}).")
     SamplerKind sampler;
 
-    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, heun 10, ddpm all T).")
+    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m and dpm++2m-sde 20, heun 10, ddpm all T).")
     Integer steps;
 
-    @Option(names = "--spacing", description = "Layout of the steps of dpm++2m, heun and respaced ddpm (${COMPLETION-CANDIDATES}; "
+    @Option(names = "--spacing", description = "Layout of the steps of dpm++2m(-sde), heun and respaced ddpm (${COMPLETION-CANDIDATES}; "
             + "default as in 'sample').")
     Timesteps.Spacing spacing;
 

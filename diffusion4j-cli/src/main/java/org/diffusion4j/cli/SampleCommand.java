@@ -52,16 +52,16 @@ public final class SampleCommand implements Callable<Integer> {
     int batch;
 
     @Option(names = "--sampler", converter = SamplerKind.Converter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
-            + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), "
+            + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), dpm++2m-sde its SDE form (S calls), "
             + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run, ddim for the bundled model).")
     SamplerKind sampler;
 
-    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, heun 10, ddpm all T; fewer respace DDPM).")
+    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m and dpm++2m-sde 20, heun 10, ddpm all T; fewer respace DDPM).")
     Integer steps;
 
-    @Option(names = "--spacing", description = "How dpm++2m, heun and respaced ddpm lay out their S steps (${COMPLETION-CANDIDATES}): "
+    @Option(names = "--spacing", description = "How dpm++2m(-sde), heun and respaced ddpm lay out their S steps (${COMPLETION-CANDIDATES}): "
             + "linspace (uniform in t from 1 to T), trailing (uniform in t ending at T), logsnr (uniform in log-SNR), "
-            + "karras (rho = 7) (default: logsnr for dpm++2m, karras for heun, linspace for ddpm).")
+            + "karras (rho = 7) (default: logsnr for dpm++2m(-sde), karras for heun, linspace for ddpm).")
     Timesteps.Spacing spacing;
 
     @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "

@@ -12,7 +12,7 @@ import org.diffusion4j.diffusion.Timesteps;
 
 /**
  * Builds the sampler the options of a command ask for, with the defaults of sampling.md: DDPM
- * on all T steps unless --steps respaces it, DDIM 50 steps, DPM-Solver++(2M) 20 steps uniform in
+ * on all T steps unless --steps respaces it, DDIM 50 steps, DPM-Solver++(2M) and its SDE form 20 steps uniform in
  * log-SNR (first order into the last step below 15 steps, as diffusers does), Heun 10 steps (19
  * calls) on Karras et al.'s spacing.
  */
@@ -31,6 +31,7 @@ final class SamplerChoice {
             case DDIM:
                 return 50;
             case DPMPP_2M:
+            case DPMPP_2M_SDE:
                 return 20;
             case HEUN:
                 return 10;
@@ -42,6 +43,7 @@ final class SamplerChoice {
     static Timesteps.Spacing defaultSpacing(SamplerKind kind) {
         switch (kind) {
             case DPMPP_2M:
+            case DPMPP_2M_SDE:
                 return Timesteps.Spacing.LOGSNR;
             case HEUN:
                 return Timesteps.Spacing.KARRAS;
@@ -77,10 +79,12 @@ final class SamplerChoice {
                     throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
                 }
                 return new Built(new DdimSampler(schedule, s, eta, clipX0), "DDIM, eta " + eta);
-            case DPMPP_2M: {
+            case DPMPP_2M:
+            case DPMPP_2M_SDE: {
                 boolean lowerOrderFinal = s < 15;
-                return new Built(new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal),
-                        String.format(Locale.ROOT, "DPM-Solver++(2M), %d steps (%s)%s", s, sp, lowerOrderFinal ? ", lower order final" : ""));
+                DpmSolverSampler.Variant variant = kind == SamplerKind.DPMPP_2M ? DpmSolverSampler.Variant.ODE : DpmSolverSampler.Variant.SDE;
+                DpmSolverSampler dpm = new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal, variant);
+                return new Built(dpm, String.format(Locale.ROOT, "%s, %d steps (%s)", dpm, s, sp));
             }
             case HEUN:
                 return new Built(new HeunSampler(schedule, s, sp, clipX0),

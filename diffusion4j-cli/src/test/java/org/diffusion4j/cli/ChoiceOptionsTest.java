@@ -47,6 +47,9 @@ class ChoiceOptionsTest {
             assertEquals(SamplerKind.DPMPP_2M, parse(new SampleCommand(), "--sampler", dpm).sampler, dpm);
             assertEquals(SamplerKind.DPMPP_2M, parse(new EvalPointsCommand(), "--sampler", dpm).sampler, dpm);
         }
+        for (String sde : new String[] {"dpm++2m-sde", "DPM++2M-SDE", "dpmpp2m-sde", "sde-dpm-solver++"}) {
+            assertEquals(SamplerKind.DPMPP_2M_SDE, parse(new SampleCommand(), "--sampler", sde).sampler, sde);
+        }
         SampleCommand heun = parse(new SampleCommand(), "--sampler", "heun", "--steps", "10", "--spacing", "KARRAS");
         assertEquals(SamplerKind.HEUN, heun.sampler);
         assertEquals(10, heun.steps);
@@ -58,9 +61,10 @@ class ChoiceOptionsTest {
 
     @Test
     void helpListsTheCandidatesInTheirTextSpelling() {
-        String sample = new CommandLine(new SampleCommand()).getUsageMessage();
+        // Whitespace folded: a list may wrap onto the next line of the help.
+        String sample = new CommandLine(new SampleCommand()).getUsageMessage().replaceAll("\\s+", " ");
         assertTrue(sample.contains("beta-tilde, beta"), sample);
-        assertTrue(sample.contains("ddpm, ddim, dpm++2m, heun"), sample);
+        assertTrue(sample.contains("ddpm, ddim, dpm++2m, dpm++2m-sde, heun"), sample);
         assertTrue(sample.contains("linspace, trailing, logsnr, karras"), sample);
         assertTrue(sample.contains("fp32, fp16, bf16"), sample);
         String nll = new CommandLine(new EvalNllCommand()).getUsageMessage();

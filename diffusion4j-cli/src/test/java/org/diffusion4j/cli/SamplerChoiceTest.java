@@ -33,6 +33,11 @@ class SamplerChoiceTest {
         assertEquals(20, dpm.sampler().networkCalls());
         assertArrayEquals(Timesteps.of(schedule, 20, Timesteps.Spacing.LOGSNR), ((DpmSolverSampler) dpm.sampler()).timesteps());
         assertTrue(build(SamplerKind.DPMPP_2M, 10, null).description().contains("lower order final"));
+        assertEquals(DpmSolverSampler.Variant.ODE, ((DpmSolverSampler) dpm.sampler()).variant());
+        SamplerChoice.Built sde = build(SamplerKind.DPMPP_2M_SDE, null, null);
+        assertEquals(DpmSolverSampler.Variant.SDE, ((DpmSolverSampler) sde.sampler()).variant());
+        assertEquals(20, sde.sampler().networkCalls());
+        assertEquals("SDE-DPM-Solver++(2M), 20 steps (logsnr)", sde.description());
         SamplerChoice.Built heun = build(SamplerKind.HEUN, null, null);
         assertTrue(heun.sampler() instanceof HeunSampler);
         assertEquals(19, heun.sampler().networkCalls());

@@ -21,28 +21,59 @@ import ai.djl.ndarray.types.Shape;
  * into t_1 is first order too (diffusers' lower_order_final, which it turns on below 15 steps): on
  * grids that end at t = 1, that step is long in lambda and the linear extrapolation of D over it
  * overshoots. S steps make exactly S network calls.
+ *
+ * <p>The stochastic variant, SDE-DPM-Solver++(2M) (Lu et al. 2022, appendix; diffusers'
+ * algorithm_type "sde-dpmsolver++"), solves the reverse SDE instead and re-noises at each step:
+ * <pre>
+ * x_{t_{i-1}} = sigma_{t_{i-1}} / sigma_{t_i} e^{-h} x_{t_i} + alpha_{t_{i-1}} (1 - e^{-2h}) D
+ *             + sigma_{t_{i-1}} sqrt(1 - e^{-2h}) z,   z ~ N(0, I)
+ * </pre>
+ * with the same D. Its first-order step (D = D_i) is the DDPM posterior step, i.e. DDIM with eta = 1
+ * (sampling.md, "SDE-DPM-Solver++(2M)"); the second-order D corrects the drift as in the ODE case.
  */
 public final class DpmSolverSampler implements Sampler {
     private final NoiseSchedule schedule;
     private final int[] tau;
     private final boolean clipX0;
     private final boolean lowerOrderFinal;
+    private final Variant variant;
+
+    /** Which equation the solver integrates. */
+    public enum Variant {
+        /** The probability-flow ODE: deterministic given x_T. */
+        ODE,
+        /** The reverse SDE: fresh noise at every step but the last. */
+        SDE
+    }
 
     /**
      * @param timesteps the steps visited, ascending, distinct, in 1..T (see {@link Timesteps})
      * @param clipX0 clip each D_i to [-1, 1] (images; the static thresholding of the paper)
      * @param lowerOrderFinal take the step into the smallest step t_1 with first order
+     * @param variant the ODE (DPM-Solver++(2M)) or the SDE (SDE-DPM-Solver++(2M))
      */
-    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal) {
+    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal, Variant variant) {
         this.schedule = schedule;
         this.tau = checkedSteps(schedule, timesteps);
         this.clipX0 = clipX0;
         this.lowerOrderFinal = lowerOrderFinal;
+        this.variant = java.util.Objects.requireNonNull(variant, "variant");
+    }
+
+    /** The ODE solver on the given steps. */
+    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal) {
+        this(schedule, timesteps, clipX0, lowerOrderFinal, Variant.ODE);
     }
 
     /** S steps laid out by {@code spacing}. */
+    public DpmSolverSampler(NoiseSchedule schedule, int steps, Timesteps.Spacing spacing, boolean clipX0, boolean lowerOrderFinal,
+            Variant variant) {
+        this(schedule, Timesteps.of(schedule, steps, spacing), clipX0, lowerOrderFinal, variant);
+    }
+
+    /** The ODE solver on S steps laid out by {@code spacing}. */
     public DpmSolverSampler(NoiseSchedule schedule, int steps, Timesteps.Spacing spacing, boolean clipX0, boolean lowerOrderFinal) {
-        this(schedule, Timesteps.of(schedule, steps, spacing), clipX0, lowerOrderFinal);
+        this(schedule, steps, spacing, clipX0, lowerOrderFinal, Variant.ODE);
     }
 
     static int[] checkedSteps(NoiseSchedule schedule, int[] timesteps) {
@@ -63,9 +94,14 @@ public final class DpmSolverSampler implements Sampler {
         return tau.clone();
     }
 
+    /** The ODE or the SDE form. */
+    public Variant variant() {
+        return variant;
+    }
+
     @Override
     public String toString() {
-        return "DPM-Solver++(2M)" + (lowerOrderFinal ? ", lower order final" : "");
+        return (variant == Variant.SDE ? "SDE-" : "") + "DPM-Solver++(2M)" + (lowerOrderFinal ? ", lower order final" : "");
     }
 
     @Override
@@ -108,8 +144,16 @@ public final class DpmSolverSampler implements Sampler {
                         dm = d.mul(1 + 0.5 / r).sub(dPrev.mul(0.5 / r));
                     }
                     double abTarget = schedule.alphaBar(target);
-                    // sigma_target / sigma_t and alpha_target (1 - e^{-h}), with expm1 for small h.
-                    next = x.mul(Math.sqrt((1 - abTarget) / (1 - ab))).add(dm.mul(-Math.sqrt(abTarget) * Math.expm1(-h)));
+                    double sigmaRatio = Math.sqrt((1 - abTarget) / (1 - ab));
+                    if (variant == Variant.ODE) {
+                        // sigma_target / sigma_t and alpha_target (1 - e^{-h}), with expm1 for small h.
+                        next = x.mul(sigmaRatio).add(dm.mul(-Math.sqrt(abTarget) * Math.expm1(-h)));
+                    } else {
+                        // sigma_target / sigma_t e^{-h}, alpha_target (1 - e^{-2h}), sigma_target sqrt(1 - e^{-2h}).
+                        double oneMinusE2h = -Math.expm1(-2 * h);
+                        next = x.mul(sigmaRatio * Math.exp(-h)).add(dm.mul(Math.sqrt(abTarget) * oneMinusE2h))
+                                .add(scope.randomNormal(x.getShape(), x.getDataType()).mul(Math.sqrt((1 - abTarget) * oneMinusE2h)));
+                    }
                     lambdaPrev = lambda;
                 }
                 next.attach(out);
