@@ -7,8 +7,12 @@ import org.diffusion4j.UserException;
 /** The trained models shipped in the repository's models/ folder. */
 final class BundledModels {
     static final String DDPM_MNIST = "ddpm-mnist.safetensors";
+    /** The class-conditional DDPM (given by path; not a default). */
+    static final String DDPM_MNIST_COND = "ddpm-mnist-cond.safetensors";
     static final String CLASSIFIER_MNIST = "classifier-mnist.safetensors";
     static final String VAE_IWAE = "vae-iwae.safetensors";
+    /** The conv VAE with the Bernoulli decoder (given by path; not a default). */
+    static final String VAE_CONV = "vae-conv.safetensors";
     /** The conv VAE with the PixelCNN decoder (given by path; not a default). */
     static final String VAE_CONV_PIXEL = "vae-conv-pixel.safetensors";
 
@@ -17,6 +21,17 @@ final class BundledModels {
     static Path directory() {
         String home = System.getProperty("diffusion4j.home");
         return (home != null ? Path.of(home) : Path.of(".")).resolve("models");
+    }
+
+    /** True for a file in the bundled models/ folder (whose models get the tuned sampling defaults). */
+    static boolean isBundled(Path file) {
+        try {
+            Path dir = directory();
+            return Files.isRegularFile(file) && Files.isDirectory(dir)
+                    && file.toRealPath().getParent().equals(dir.toRealPath());
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     /** The bundled MNIST DDPM, the default of 'sample' and 'eval nll'. */

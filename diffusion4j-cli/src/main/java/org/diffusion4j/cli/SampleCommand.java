@@ -53,7 +53,7 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--sampler", converter = SamplerKind.Converter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
             + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), dpm++2m-sde its SDE form (S calls), "
-            + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run, ddim for the bundled model).")
+            + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run of your own, dpm++2m-sde for the bundled models).")
     SamplerKind sampler;
 
     @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m and dpm++2m-sde 20, heun 10, ddpm all T; fewer respace DDPM).")
@@ -61,11 +61,11 @@ public final class SampleCommand implements Callable<Integer> {
 
     @Option(names = "--spacing", description = "How dpm++2m(-sde), heun and respaced ddpm lay out their S steps (${COMPLETION-CANDIDATES}): "
             + "linspace (uniform in t from 1 to T), trailing (uniform in t ending at T), logsnr (uniform in log-SNR), "
-            + "karras (rho = 7) (default: logsnr for dpm++2m(-sde), karras for heun, linspace for ddpm).")
+            + "karras (rho = 7) (default: logsnr for dpm++2m, trailing for dpm++2m-sde, karras for heun, linspace for ddpm).")
     Timesteps.Spacing spacing;
 
     @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "
-            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run; 1 for the bundled model).")
+            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run of your own; 1 for the bundled models).")
     Double eta;
 
     @Option(names = "--variance", defaultValue = "beta-tilde", converter = VarianceConverter.class,
@@ -134,7 +134,7 @@ public final class SampleCommand implements Callable<Integer> {
         Path source = run != null ? run : BundledModels.ddpmMnist();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
-            SamplerChoice.Built built = sampler(ddpm, run == null);
+            SamplerChoice.Built built = sampler(ddpm, run == null || BundledModels.isBundled(run));
             Sampler s = built.sampler();
             if (ddpm.isConditional() && conditional.classValue == null && !commandSpec.commandLine().getParseResult().hasMatchedOption("--n")) {
                 n = ConditionalSampling.PER_CLASS * ddpm.spec().numClasses();
@@ -209,16 +209,20 @@ public final class SampleCommand implements Callable<Integer> {
         }
     }
 
-    /** The DDIM eta in effect: the option, else 1 for the bundled model and 0 for a run. */
-    private double eta() {
-        return eta != null ? eta : run == null ? 1.0 : 0.0;
+    /**
+     * The sampler the options ask for. Without --sampler: for a bundled model the fastest one that
+     * matches DDIM-50's quality on it (docs/sampling.md, "Which sampler"), else Algorithm 2 itself.
+     * DDIM's eta defaults to 1 for a bundled model (its best setting there), 0 otherwise.
+     */
+    SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
+        SamplerKind kind = sampler != null ? sampler : (bundled ? BUNDLED_DEFAULT : SamplerKind.DDPM);
+        boolean clipX0 = clip && ddpm.spec().isImage();
+        double e = eta != null ? eta : bundled ? 1.0 : 0.0;
+        return SamplerChoice.build(kind, ddpm.spec().schedule(), steps, spacing, e, variance, clipX0);
     }
 
-    SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
-        SamplerKind kind = sampler != null ? sampler : (bundled ? SamplerKind.DDIM : SamplerKind.DDPM);
-        boolean clipX0 = clip && ddpm.spec().isImage();
-        return SamplerChoice.build(kind, ddpm.spec().schedule(), steps, spacing, eta(), variance, clipX0);
-    }
+    /** The default sampler of the bundled models, with its own default steps and spacing. */
+    static final SamplerKind BUNDLED_DEFAULT = SamplerKind.DPMPP_2M_SDE;
 
     private void writeEach(float[] display, long[] shape) {
         int size = (int) (shape[1] * shape[2] * shape[3]);

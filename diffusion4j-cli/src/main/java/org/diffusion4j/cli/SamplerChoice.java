@@ -11,10 +11,11 @@ import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.Timesteps;
 
 /**
- * Builds the sampler the options of a command ask for, with the defaults of sampling.md: DDPM
- * on all T steps unless --steps respaces it, DDIM 50 steps, DPM-Solver++(2M) and its SDE form 20 steps uniform in
- * log-SNR (first order into the last step below 15 steps, as diffusers does), Heun 10 steps (19
- * calls) on Karras et al.'s spacing.
+ * Builds the sampler the options of a command ask for, with the defaults of sampling.md: DDPM on
+ * all T steps unless --steps respaces it; DDIM 50 steps; DPM-Solver++(2M) 20 steps uniform in
+ * log-SNR (first order into the last step below 15 steps, as diffusers does); its SDE form 20 steps
+ * trailing (uniform in t, ending at T: the best of the spacings measured on the bundled model);
+ * Heun 10 steps (19 calls) on Karras et al.'s spacing.
  */
 final class SamplerChoice {
     /** The sampler and one phrase that names it with its settings, for the output. */
@@ -43,8 +44,9 @@ final class SamplerChoice {
     static Timesteps.Spacing defaultSpacing(SamplerKind kind) {
         switch (kind) {
             case DPMPP_2M:
-            case DPMPP_2M_SDE:
                 return Timesteps.Spacing.LOGSNR;
+            case DPMPP_2M_SDE:
+                return Timesteps.Spacing.TRAILING;
             case HEUN:
                 return Timesteps.Spacing.KARRAS;
             default:
@@ -84,7 +86,8 @@ final class SamplerChoice {
                 boolean lowerOrderFinal = s < 15;
                 DpmSolverSampler.Variant variant = kind == SamplerKind.DPMPP_2M ? DpmSolverSampler.Variant.ODE : DpmSolverSampler.Variant.SDE;
                 DpmSolverSampler dpm = new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal, variant);
-                return new Built(dpm, String.format(Locale.ROOT, "%s, %d steps (%s)", dpm, s, sp));
+                return new Built(dpm, String.format(Locale.ROOT, "%sDPM-Solver++(2M), %d steps (%s)%s",
+                        variant == DpmSolverSampler.Variant.SDE ? "SDE-" : "", s, sp, lowerOrderFinal ? ", lower order final" : ""));
             }
             case HEUN:
                 return new Built(new HeunSampler(schedule, s, sp, clipX0),

@@ -52,7 +52,8 @@ public final class ServeCommand implements Callable<Integer> {
         NDManager m = Runtime.newManager();
         ModelCatalog catalog = new ModelCatalog(m);
         List<Path> runFolders = new ArrayList<>();
-        for (String bundled : List.of(BundledModels.DDPM_MNIST, BundledModels.VAE_IWAE, "vae-conv.bin", BundledModels.VAE_CONV_PIXEL)) {
+        for (String bundled : List.of(BundledModels.DDPM_MNIST, BundledModels.DDPM_MNIST_COND, BundledModels.VAE_IWAE,
+                BundledModels.VAE_CONV, BundledModels.VAE_CONV_PIXEL)) {
             Path p = BundledModels.directory().resolve(bundled);
             if (Files.isRegularFile(p)) {
                 catalog.add(p, true);

@@ -11,24 +11,38 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** 'sample' without --run draws from the shipped MNIST model, with DDIM by default. */
+/**
+ * 'sample' without --run draws from the shipped MNIST model with the bundled models' default
+ * sampler; so does --run with the bundled file's path.
+ */
 class BundledDdpmTest {
-    @Test
-    void sampleWithoutARunUsesTheBundledModelAndDdim(@TempDir Path tmp) throws java.io.IOException {
-        assumeTrue(Files.isRegularFile(BundledModels.directory().resolve(BundledModels.DDPM_MNIST)), "bundled DDPM present");
-        Path out = tmp.resolve("digits.png");
+    private static String sample(Path out, String... more) {
         PrintStream before = System.out;
         ByteArrayOutputStream o = new ByteArrayOutputStream();
         System.setOut(new PrintStream(o, true));
         int code;
         try {
-            code = Main.execute("sample", "--n", "2", "--steps", "3", "--threads", "1", "--out", out.toString());
+            String[] args = {"sample", "--n", "2", "--steps", "3", "--threads", "1", "--out", out.toString()};
+            String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
+            System.arraycopy(more, 0, all, args.length, more.length);
+            code = Main.execute(all);
         } finally {
             System.setOut(before);
         }
         assertEquals(0, code, o.toString());
+        return o.toString();
+    }
+
+    @Test
+    void sampleWithoutARunUsesTheBundledModelAndItsDefaultSampler(@TempDir Path tmp) throws java.io.IOException {
+        Path bundled = BundledModels.directory().resolve(BundledModels.DDPM_MNIST);
+        assumeTrue(Files.isRegularFile(bundled), "bundled DDPM present");
+        Path out = tmp.resolve("digits.png");
+        String o = sample(out);
         assertTrue(Files.size(out) > 0);
-        assertTrue(o.toString().contains("DDIM, eta 1.0"), "the bundled model samples with eta 1: " + o);
+        assertTrue(o.contains("SDE-DPM-Solver++(2M), 3 steps (trailing)"), "the bundled model's default sampler: " + o);
+        assertTrue(sample(out, "--run", bundled.toString()).contains("SDE-DPM-Solver++(2M)"), "the same, named by path");
+        assertTrue(sample(out, "--sampler", "ddim").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
     }
 
     /** A job whose output could not be written keeps its batches; the same command then finishes it without drawing them again. */

@@ -37,7 +37,7 @@ class SamplerChoiceTest {
         SamplerChoice.Built sde = build(SamplerKind.DPMPP_2M_SDE, null, null);
         assertEquals(DpmSolverSampler.Variant.SDE, ((DpmSolverSampler) sde.sampler()).variant());
         assertEquals(20, sde.sampler().networkCalls());
-        assertEquals("SDE-DPM-Solver++(2M), 20 steps (logsnr)", sde.description());
+        assertEquals("SDE-DPM-Solver++(2M), 20 steps (trailing)", sde.description());
         SamplerChoice.Built heun = build(SamplerKind.HEUN, null, null);
         assertTrue(heun.sampler() instanceof HeunSampler);
         assertEquals(19, heun.sampler().networkCalls());

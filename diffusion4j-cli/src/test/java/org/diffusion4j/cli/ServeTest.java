@@ -501,7 +501,7 @@ class ServeTest {
                 url = s.url();
                 try {
                     JsonObject job = post("api/jobs", "model=" + id + "&n=2&steps=2").json();
-                    assertTrue(job.get("description").getAsString().startsWith("DDIM, eta 1.0"), job.toString());
+                    assertTrue(job.get("description").getAsString().startsWith("SDE-DPM-Solver++(2M), 2 steps"), job.toString());
                     List<JsonObject> ev = follow(job.get("id").getAsString());
                     JsonObject end = ev.get(ev.size() - 1);
                     assertEquals("done", end.get("state").getAsString(), end.toString());
