@@ -119,7 +119,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
                 throw new UserException(run + " is not a model of 2-D points; eval points needs one trained on toy:* or a .csv");
             }
             // Points are not bounded by [-1, 1]: no clipping; deterministic DDIM (eta 0) as before.
-            SamplerChoice.Built built = SamplerChoice.build(sampler, ddpm.spec().schedule(), steps, spacing, 0.0,
+            SamplerChoice.Built built = SamplerChoice.build(sampler, ddpm.spec().schedule(), steps, spacing, null,
                     DdpmSampler.Variance.BETA_TILDE, false);
             Sampler s = built.sampler();
             samplerText = built.description() + ", " + s.networkCalls() + " network calls";

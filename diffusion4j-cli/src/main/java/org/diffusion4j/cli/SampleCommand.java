@@ -56,7 +56,8 @@ public final class SampleCommand implements Callable<Integer> {
             + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run of your own, dpm++2m-sde for the bundled models).")
     SamplerKind sampler;
 
-    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m and dpm++2m-sde 20, heun 10, ddpm all T; fewer respace DDPM).")
+    @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, dpm++2m-sde 20 (16 for the bundled models), heun 10, "
+            + "ddpm all T; fewer respace DDPM).")
     Integer steps;
 
     @Option(names = "--spacing", description = "How dpm++2m(-sde), heun and respaced ddpm lay out their S steps (${COMPLETION-CANDIDATES}): "
@@ -64,8 +65,8 @@ public final class SampleCommand implements Callable<Integer> {
             + "karras (rho = 7) (default: logsnr for dpm++2m, trailing for dpm++2m-sde, karras for heun, linspace for ddpm).")
     Timesteps.Spacing spacing;
 
-    @Option(names = "--eta", description = "DDIM eta >= 0: 0 deterministic, 1 close to DDPM, above 1 more noise (sigma capped at "
-            + "sqrt(1 - alphaBar_prev)) (default: 0 with --run of your own; 1 for the bundled models).")
+    @Option(names = "--eta", description = "Noise of ddim and dpm++2m-sde, >= 0: 0 deterministic, 1 close to DDPM (the SDE), above 1 more noise "
+            + "(sigma capped at sqrt(1 - alphaBar_prev)) (default: ddim 0 with --run of your own, 1 for the bundled models; dpm++2m-sde 1, 1.1 for the bundled models).")
     Double eta;
 
     @Option(names = "--variance", defaultValue = "beta-tilde", converter = VarianceConverter.class,
@@ -212,17 +213,26 @@ public final class SampleCommand implements Callable<Integer> {
     /**
      * The sampler the options ask for. Without --sampler: for a bundled model the fastest one that
      * matches DDIM-50's quality on it (docs/sampling.md, "Which sampler"), else Algorithm 2 itself.
-     * DDIM's eta defaults to 1 for a bundled model (its best setting there), 0 otherwise.
+     * On a bundled model DDIM's eta defaults to 1, and dpm++2m-sde's steps and eta to the tuned ones.
      */
     SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
         SamplerKind kind = sampler != null ? sampler : (bundled ? BUNDLED_DEFAULT : SamplerKind.DDPM);
         boolean clipX0 = clip && ddpm.spec().isImage();
-        double e = eta != null ? eta : bundled ? 1.0 : 0.0;
-        return SamplerChoice.build(kind, ddpm.spec().schedule(), steps, spacing, e, variance, clipX0);
+        Double e = eta;
+        Integer s = steps;
+        if (bundled && kind == SamplerKind.DDIM && e == null) {
+            e = 1.0;
+        } else if (bundled && kind == SamplerKind.DPMPP_2M_SDE) {
+            e = e != null ? e : BUNDLED_SDE_ETA;
+            s = s != null ? s : BUNDLED_SDE_STEPS;
+        }
+        return SamplerChoice.build(kind, ddpm.spec().schedule(), s, spacing, e, variance, clipX0);
     }
 
-    /** The default sampler of the bundled models, with its own default steps and spacing. */
+    /** The default sampler of the bundled models: 16 trailing steps with eta 1.1 (docs/sampling.md). */
     static final SamplerKind BUNDLED_DEFAULT = SamplerKind.DPMPP_2M_SDE;
+    static final int BUNDLED_SDE_STEPS = 16;
+    static final double BUNDLED_SDE_ETA = 1.1;
 
     private void writeEach(float[] display, long[] shape) {
         int size = (int) (shape[1] * shape[2] * shape[3]);

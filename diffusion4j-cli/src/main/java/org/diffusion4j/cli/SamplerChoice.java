@@ -57,8 +57,9 @@ final class SamplerChoice {
     /**
      * @param steps null for the sampler's default
      * @param spacing null for the sampler's default; refused for DDIM (its steps are fixed)
+     * @param eta null for the sampler's default (DDIM 0, dpm++2m-sde 1); refused for the others
      */
-    static Built build(SamplerKind kind, NoiseSchedule schedule, Integer steps, Timesteps.Spacing spacing, double eta,
+    static Built build(SamplerKind kind, NoiseSchedule schedule, Integer steps, Timesteps.Spacing spacing, Double eta,
             DdpmSampler.Variance variance, boolean clipX0) {
         int T = schedule.steps();
         int s = steps != null ? steps : defaultSteps(kind, T);
@@ -68,6 +69,12 @@ final class SamplerChoice {
         if (spacing != null && kind == SamplerKind.DDIM) {
             throw new UserException("--spacing applies to dpm++2m, heun and ddpm with --steps; DDIM takes the steps 1 + floor(i T / S)");
         }
+        if (eta != null && !(eta >= 0 && Double.isFinite(eta))) {
+            throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
+        }
+        if (eta != null && kind != SamplerKind.DDIM && kind != SamplerKind.DPMPP_2M_SDE) {
+            throw new UserException("--eta applies to ddim and dpm++2m-sde only (dpm++2m-sde with --eta 0 is dpm++2m)");
+        }
         Timesteps.Spacing sp = spacing != null ? spacing : defaultSpacing(kind);
         switch (kind) {
             case DDPM:
@@ -76,18 +83,17 @@ final class SamplerChoice {
                 }
                 return new Built(DdpmSampler.respaced(schedule, Timesteps.of(schedule, s, sp), variance, clipX0),
                         String.format(Locale.ROOT, "DDPM respaced to %d steps (%s), sigma^2 = %s", s, sp, variance));
-            case DDIM:
-                if (!(eta >= 0 && Double.isFinite(eta))) {
-                    throw new UserException("--eta must be a number >= 0 (0 deterministic, 1 DDPM-like), got " + eta);
-                }
-                return new Built(new DdimSampler(schedule, s, eta, clipX0), "DDIM, eta " + eta);
+            case DDIM: {
+                double e = eta != null ? eta : 0.0;
+                return new Built(new DdimSampler(schedule, s, e, clipX0), "DDIM, eta " + e);
+            }
             case DPMPP_2M:
             case DPMPP_2M_SDE: {
                 boolean lowerOrderFinal = s < 15;
-                DpmSolverSampler.Variant variant = kind == SamplerKind.DPMPP_2M ? DpmSolverSampler.Variant.ODE : DpmSolverSampler.Variant.SDE;
-                DpmSolverSampler dpm = new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal, variant);
-                return new Built(dpm, String.format(Locale.ROOT, "%sDPM-Solver++(2M), %d steps (%s)%s",
-                        variant == DpmSolverSampler.Variant.SDE ? "SDE-" : "", s, sp, lowerOrderFinal ? ", lower order final" : ""));
+                double e = kind == SamplerKind.DPMPP_2M ? 0.0 : eta != null ? eta : 1.0;
+                DpmSolverSampler dpm = new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal, e);
+                return new Built(dpm, String.format(Locale.ROOT, "%sDPM-Solver++(2M), %d steps (%s)%s%s", e > 0 ? "SDE-" : "", s, sp,
+                        e > 0 && e != 1 ? ", eta " + e : "", lowerOrderFinal ? ", lower order final" : ""));
             }
             case HEUN:
                 return new Built(new HeunSampler(schedule, s, sp, clipX0),

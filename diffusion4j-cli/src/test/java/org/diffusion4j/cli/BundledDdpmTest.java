@@ -22,7 +22,7 @@ class BundledDdpmTest {
         System.setOut(new PrintStream(o, true));
         int code;
         try {
-            String[] args = {"sample", "--n", "2", "--steps", "3", "--threads", "1", "--out", out.toString()};
+            String[] args = {"sample", "--n", "2", "--threads", "1", "--out", out.toString()};
             String[] all = java.util.Arrays.copyOf(args, args.length + more.length);
             System.arraycopy(more, 0, all, args.length, more.length);
             code = Main.execute(all);
@@ -40,9 +40,10 @@ class BundledDdpmTest {
         Path out = tmp.resolve("digits.png");
         String o = sample(out);
         assertTrue(Files.size(out) > 0);
-        assertTrue(o.contains("SDE-DPM-Solver++(2M), 3 steps (trailing)"), "the bundled model's default sampler: " + o);
-        assertTrue(sample(out, "--run", bundled.toString()).contains("SDE-DPM-Solver++(2M)"), "the same, named by path");
-        assertTrue(sample(out, "--sampler", "ddim").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
+        assertTrue(o.contains("(SDE-DPM-Solver++(2M), 16 steps (trailing), eta 1.1, 16 network calls"), "the bundled model's default sampler: " + o);
+        assertTrue(sample(out, "--run", bundled.toString(), "--steps", "3").contains("SDE-DPM-Solver++(2M), 3 steps (trailing), eta 1.1"),
+                "the same, named by path");
+        assertTrue(sample(out, "--sampler", "ddim", "--steps", "3").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
     }
 
     /** A job whose output could not be written keeps its batches; the same command then finishes it without drawing them again. */

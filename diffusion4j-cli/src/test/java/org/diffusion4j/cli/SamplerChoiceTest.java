@@ -19,7 +19,7 @@ class SamplerChoiceTest {
     private final NoiseSchedule schedule = NoiseSchedule.ddpm();
 
     private SamplerChoice.Built build(SamplerKind k, Integer steps, Timesteps.Spacing spacing) {
-        return SamplerChoice.build(k, schedule, steps, spacing, 1.0, DdpmSampler.Variance.BETA_TILDE, true);
+        return SamplerChoice.build(k, schedule, steps, spacing, null, DdpmSampler.Variance.BETA_TILDE, true);
     }
 
     @Test
@@ -33,11 +33,14 @@ class SamplerChoiceTest {
         assertEquals(20, dpm.sampler().networkCalls());
         assertArrayEquals(Timesteps.of(schedule, 20, Timesteps.Spacing.LOGSNR), ((DpmSolverSampler) dpm.sampler()).timesteps());
         assertTrue(build(SamplerKind.DPMPP_2M, 10, null).description().contains("lower order final"));
-        assertEquals(DpmSolverSampler.Variant.ODE, ((DpmSolverSampler) dpm.sampler()).variant());
+        assertEquals(0.0, ((DpmSolverSampler) dpm.sampler()).eta());
         SamplerChoice.Built sde = build(SamplerKind.DPMPP_2M_SDE, null, null);
-        assertEquals(DpmSolverSampler.Variant.SDE, ((DpmSolverSampler) sde.sampler()).variant());
+        assertEquals(1.0, ((DpmSolverSampler) sde.sampler()).eta());
         assertEquals(20, sde.sampler().networkCalls());
         assertEquals("SDE-DPM-Solver++(2M), 20 steps (trailing)", sde.description());
+        SamplerChoice.Built noisier = SamplerChoice.build(SamplerKind.DPMPP_2M_SDE, schedule, 16, null, 1.5, DdpmSampler.Variance.BETA_TILDE, true);
+        assertEquals(1.5, ((DpmSolverSampler) noisier.sampler()).eta());
+        assertEquals("SDE-DPM-Solver++(2M), 16 steps (trailing), eta 1.5", noisier.description());
         SamplerChoice.Built heun = build(SamplerKind.HEUN, null, null);
         assertTrue(heun.sampler() instanceof HeunSampler);
         assertEquals(19, heun.sampler().networkCalls());
@@ -52,5 +55,10 @@ class SamplerChoiceTest {
         assertEquals("--steps must be in 1..1000 (T), got 0", e.getMessage());
         assertThrows(UserException.class, () -> build(SamplerKind.HEUN, 1001, null));
         assertThrows(UserException.class, () -> build(SamplerKind.DDIM, 20, Timesteps.Spacing.LOGSNR));
+        UserException eta = assertThrows(UserException.class,
+                () -> SamplerChoice.build(SamplerKind.DPMPP_2M, schedule, null, null, 1.0, DdpmSampler.Variance.BETA_TILDE, true));
+        assertTrue(eta.getMessage().startsWith("--eta applies to ddim and dpm++2m-sde only"), eta.getMessage());
+        assertThrows(UserException.class,
+                () -> SamplerChoice.build(SamplerKind.DPMPP_2M_SDE, schedule, null, null, -1.0, DdpmSampler.Variance.BETA_TILDE, true));
     }
 }

@@ -22,58 +22,54 @@ import ai.djl.ndarray.types.Shape;
  * grids that end at t = 1, that step is long in lambda and the linear extrapolation of D over it
  * overshoots. S steps make exactly S network calls.
  *
- * <p>The stochastic variant, SDE-DPM-Solver++(2M) (Lu et al. 2022, appendix; diffusers'
- * algorithm_type "sde-dpmsolver++"), solves the reverse SDE instead and re-noises at each step:
+ * <p>With eta above 0 it solves the reverse SDE instead and re-noises at each step but the last,
+ * in the way DDIM's eta does: with s = min(eta sigma_{t_{i-1}} sqrt(1 - e^{-2h}), sigma_{t_{i-1}}),
  * <pre>
- * x_{t_{i-1}} = sigma_{t_{i-1}} / sigma_{t_i} e^{-h} x_{t_i} + alpha_{t_{i-1}} (1 - e^{-2h}) D
- *             + sigma_{t_{i-1}} sqrt(1 - e^{-2h}) z,   z ~ N(0, I)
+ * x_{t_{i-1}} = k x_{t_i} + (alpha_{t_{i-1}} - k alpha_{t_i}) D + s z,   k = sqrt(sigma_{t_{i-1}}^2 - s^2) / sigma_{t_i}
  * </pre>
- * with the same D. Its first-order step (D = D_i) is the DDPM posterior step, i.e. DDIM with eta = 1
- * (sampling.md, "SDE-DPM-Solver++(2M)"); the second-order D corrects the drift as in the ODE case.
+ * with the same D and z ~ N(0, I). eta = 0 is the ODE step above; eta = 1 is SDE-DPM-Solver++(2M)
+ * (Lu et al. 2022, appendix; diffusers' algorithm_type "sde-dpmsolver++"), k = sigma_{t_{i-1}} /
+ * sigma_{t_i} e^{-h}, whose first-order step is the DDPM posterior step, i.e. DDIM with eta = 1;
+ * eta above 1 adds more noise (sampling.md, "SDE-DPM-Solver++(2M)").
  */
 public final class DpmSolverSampler implements Sampler {
     private final NoiseSchedule schedule;
     private final int[] tau;
     private final boolean clipX0;
     private final boolean lowerOrderFinal;
-    private final Variant variant;
-
-    /** Which equation the solver integrates. */
-    public enum Variant {
-        /** The probability-flow ODE: deterministic given x_T. */
-        ODE,
-        /** The reverse SDE: fresh noise at every step but the last. */
-        SDE
-    }
+    private final double eta;
 
     /**
      * @param timesteps the steps visited, ascending, distinct, in 1..T (see {@link Timesteps})
      * @param clipX0 clip each D_i to [-1, 1] (images; the static thresholding of the paper)
      * @param lowerOrderFinal take the step into the smallest step t_1 with first order
-     * @param variant the ODE (DPM-Solver++(2M)) or the SDE (SDE-DPM-Solver++(2M))
+     * @param eta the noise of each step: 0 for the ODE, 1 for the reverse SDE, above 1 more
      */
-    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal, Variant variant) {
+    public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal, double eta) {
+        if (!(eta >= 0 && Double.isFinite(eta))) {
+            throw new IllegalArgumentException("eta must be a finite number >= 0, got " + eta);
+        }
         this.schedule = schedule;
         this.tau = checkedSteps(schedule, timesteps);
         this.clipX0 = clipX0;
         this.lowerOrderFinal = lowerOrderFinal;
-        this.variant = java.util.Objects.requireNonNull(variant, "variant");
+        this.eta = eta;
     }
 
-    /** The ODE solver on the given steps. */
+    /** The ODE solver (eta = 0) on the given steps. */
     public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal) {
-        this(schedule, timesteps, clipX0, lowerOrderFinal, Variant.ODE);
+        this(schedule, timesteps, clipX0, lowerOrderFinal, 0.0);
     }
 
     /** S steps laid out by {@code spacing}. */
     public DpmSolverSampler(NoiseSchedule schedule, int steps, Timesteps.Spacing spacing, boolean clipX0, boolean lowerOrderFinal,
-            Variant variant) {
-        this(schedule, Timesteps.of(schedule, steps, spacing), clipX0, lowerOrderFinal, variant);
+            double eta) {
+        this(schedule, Timesteps.of(schedule, steps, spacing), clipX0, lowerOrderFinal, eta);
     }
 
-    /** The ODE solver on S steps laid out by {@code spacing}. */
+    /** The ODE solver (eta = 0) on S steps laid out by {@code spacing}. */
     public DpmSolverSampler(NoiseSchedule schedule, int steps, Timesteps.Spacing spacing, boolean clipX0, boolean lowerOrderFinal) {
-        this(schedule, steps, spacing, clipX0, lowerOrderFinal, Variant.ODE);
+        this(schedule, steps, spacing, clipX0, lowerOrderFinal, 0.0);
     }
 
     static int[] checkedSteps(NoiseSchedule schedule, int[] timesteps) {
@@ -94,14 +90,14 @@ public final class DpmSolverSampler implements Sampler {
         return tau.clone();
     }
 
-    /** The ODE or the SDE form. */
-    public Variant variant() {
-        return variant;
+    /** The noise of each step: 0 for the ODE, 1 for the reverse SDE. */
+    public double eta() {
+        return eta;
     }
 
     @Override
     public String toString() {
-        return (variant == Variant.SDE ? "SDE-" : "") + "DPM-Solver++(2M)" + (lowerOrderFinal ? ", lower order final" : "");
+        return (eta > 0 ? "SDE-" : "") + "DPM-Solver++(2M)" + (eta > 0 && eta != 1 ? ", eta " + eta : "") + (lowerOrderFinal ? ", lower order final" : "");
     }
 
     @Override
@@ -145,14 +141,16 @@ public final class DpmSolverSampler implements Sampler {
                     }
                     double abTarget = schedule.alphaBar(target);
                     double sigmaRatio = Math.sqrt((1 - abTarget) / (1 - ab));
-                    if (variant == Variant.ODE) {
+                    if (eta == 0) {
                         // sigma_target / sigma_t and alpha_target (1 - e^{-h}), with expm1 for small h.
                         next = x.mul(sigmaRatio).add(dm.mul(-Math.sqrt(abTarget) * Math.expm1(-h)));
                     } else {
-                        // sigma_target / sigma_t e^{-h}, alpha_target (1 - e^{-2h}), sigma_target sqrt(1 - e^{-2h}).
-                        double oneMinusE2h = -Math.expm1(-2 * h);
-                        next = x.mul(sigmaRatio * Math.exp(-h)).add(dm.mul(Math.sqrt(abTarget) * oneMinusE2h))
-                                .add(scope.randomNormal(x.getShape(), x.getDataType()).mul(Math.sqrt((1 - abTarget) * oneMinusE2h)));
+                        // s^2 = eta^2 sigma_target^2 (1 - e^{-2h}), at most sigma_target^2; k = sqrt(sigma_target^2 - s^2) / sigma_t.
+                        double noiseShare = Math.min(1, eta * eta * -Math.expm1(-2 * h));
+                        double k = sigmaRatio * Math.sqrt(1 - noiseShare);
+                        double s = Math.sqrt((1 - abTarget) * noiseShare);
+                        next = x.mul(k).add(dm.mul(Math.sqrt(abTarget) - k * Math.sqrt(ab)))
+                                .add(scope.randomNormal(x.getShape(), x.getDataType()).mul(s));
                     }
                     lambdaPrev = lambda;
                 }

@@ -168,11 +168,12 @@ class FewStepSamplerTest {
 
     /**
      * Known answer: when x0Hat is the same constant c at every step the 2M correction vanishes
-     * (D_i = D_{i+1}), and each SDE step is the DDPM posterior step, i.e. DDIM with eta = 1, noise
-     * draw for noise draw.
+     * (D_i = D_{i+1}), and each step with noise eta is DDIM's step with the same eta, noise draw for
+     * noise draw: for eta = 1 the DDPM posterior step (the SDE), for eta = 0 the ODE, above 1 more
+     * noise with the same cap.
      */
     @Test
-    void sdeDpmSolverWithAConstantX0IsDdimWithEtaOne() {
+    void dpmSolverWithAConstantX0IsDdimWithTheSameEta() {
         double c = 0.2;
         Denoiser constantX0 = (xt, t, training) -> {
             int[] ts = t.toIntArray();
@@ -187,13 +188,15 @@ class FewStepSamplerTest {
             // eps = (x_t - sqrt(alphaBar) c) / sqrt(1 - alphaBar), so that x0Hat = c
             return xt.sub(m.create(sqrtAb).reshape(col).mul(c)).div(m.create(sqrtOneMinusAb).reshape(col));
         };
-        for (int steps : new int[] {5, 20}) {
-            DdimSampler ddim = new DdimSampler(schedule, steps, 1.0, false);
-            Sampler sde = new DpmSolverSampler(schedule, ddim.timesteps(), false, false, DpmSolverSampler.Variant.SDE);
-            float[] a = draw(ddim, constantX0, 11);
-            float[] b = draw(sde, constantX0, 11);
-            for (int i = 0; i < a.length; i++) {
-                assertEquals(a[i], b[i], 2e-5, steps + " steps, element " + i);
+        for (double eta : new double[] {0, 1, 1.5}) {
+            for (int steps : new int[] {5, 20}) {
+                DdimSampler ddim = new DdimSampler(schedule, steps, eta, false);
+                Sampler dpm = new DpmSolverSampler(schedule, ddim.timesteps(), false, false, eta);
+                float[] a = draw(ddim, constantX0, 11);
+                float[] b = draw(dpm, constantX0, 11);
+                for (int i = 0; i < a.length; i++) {
+                    assertEquals(a[i], b[i], 2e-5, "eta " + eta + ", " + steps + " steps, element " + i);
+                }
             }
         }
     }
@@ -211,7 +214,7 @@ class FewStepSamplerTest {
         double[] varianceError = new double[3];
         int[] steps = {20, 40, 80};
         for (int k = 0; k < steps.length; k++) {
-            Sampler s = new DpmSolverSampler(schedule, steps[k], Timesteps.Spacing.LOGSNR, false, false, DpmSolverSampler.Variant.SDE);
+            Sampler s = new DpmSolverSampler(schedule, steps[k], Timesteps.Spacing.LOGSNR, false, false, 1.0);
             Runtime.seed(31 + k);
             try (NDManager m = Runtime.newManager()) {
                 NDArray x = s.sample(oracle, new Shape(rows, DIM), m, StepListener.NONE);

@@ -5,13 +5,15 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.ddpm.Ddpm;
-import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.DpmSolverSampler;
 import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.io.ImageGrid;
 
 /**
  * Draws digits from a trained DDPM, here the bundled MNIST model: load it, pick a sampler
- * (DDIM, 50 steps, eta 1), sample, and write the grid as a PNG.
+ * (SDE-DPM-Solver++(2M), 20 trailing steps: the default of 'sample'), sample, and write the grid
+ * as a PNG.
  *
  * <p>Run: {@code SampleBundled [MODEL_FILE [OUT_PNG [N]]]}.
  */
@@ -26,7 +28,8 @@ public final class SampleBundled {
     public static float[] run(Path model, Path out, int n, long seed) {
         try (NDManager manager = Runtime.newManager();
                 Ddpm ddpm = Ddpm.load(model, true, manager)) {
-            DdimSampler sampler = new DdimSampler(ddpm.spec().schedule(), 50, 1.0, true);
+            DpmSolverSampler sampler = new DpmSolverSampler(ddpm.spec().schedule(), 20, Timesteps.Spacing.TRAILING,
+                    true, false, 1.0);
             NDArray x = ddpm.sample(n, n, sampler, seed, StepListener.NONE, manager);
             float[] pixels = x.toFloatArray();
             ImageGrid.save(out, ImageGrid.fromMinusOneOne(pixels), x.getShape().getShape(), 8, 2, 2);
