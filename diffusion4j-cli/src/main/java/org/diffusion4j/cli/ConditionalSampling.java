@@ -21,8 +21,9 @@ public final class ConditionalSampling {
     static final int PER_CLASS = 8;
 
     /**
-     * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)): provisional, until
-     * the scan of docs/bundled-model.md#the-bundled-conditional-model has a finished model to choose on.
+     * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)): the smallest of the
+     * scan in docs/bundled-model.md#the-bundled-conditional-model whose digits are the requested class
+     * (99.8%, every class at least 98%); w = 0 keeps more variety (the better FID).
      */
     static final double DEFAULT_GUIDANCE = 1.0;
 
