@@ -23,7 +23,7 @@ public final class ConditionalSampling {
     /**
      * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)): the smallest of the
      * scan in docs/bundled-model.md#the-bundled-conditional-model whose digits are the requested class
-     * with confidence >= 0.9 (99.6% of 1,000, every class at least 97%); w = 0 keeps more variety
+     * with confidence at least 0.9 (99.6% of 1,000, every class at least 97%); w = 0 keeps more variety
      * (the better FID).
      */
     static final double DEFAULT_GUIDANCE = 1.0;
