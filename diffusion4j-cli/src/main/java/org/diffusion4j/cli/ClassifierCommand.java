@@ -68,6 +68,10 @@ public final class ClassifierCommand implements Runnable {
         @Option(names = "--steps", description = "Training steps (default 2500, about 2.7 epochs of MNIST; with --resume: the run's own target).")
         Long steps;
 
+        @Option(names = "--minutes", paramLabel = "M", description = "A wall-clock budget instead of --steps: the run "
+                + "plans its step count and decay so that it ends M minutes after the command started (docs/fast-training.md).")
+        Double minutes;
+
         @Option(names = "--batch", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
         int batch;
 
@@ -113,7 +117,8 @@ public final class ClassifierCommand implements Runnable {
 
         @Override
         public Session start(NDManager m) {
-            long total = steps == null ? 2500 : steps;
+            org.diffusion4j.train.TimeBudget budget = TrainOptions.budget(minutes, steps != null);
+            long total = budget != null ? TrainConfig.UNPLANNED_STEPS : steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
             TrainRunner.requireFresh(out, command());
@@ -123,7 +128,10 @@ public final class ClassifierCommand implements Runnable {
             TrainConfig cfg = TrainConfig.builder().steps(total).batchSize(batch).lr(lr)
                     .warmupSteps(Math.min(100, total / 10)).gradClip(0).emaDecay(ema).seed(seed)
                     .logEvery(logEvery).checkpointEvery(checkpointEvery).sampleEvery(0)
-                    .threads(threads != null ? threads : 0).build();
+                    .threads(threads != null ? threads : 0)
+                    // no pictures: a classifier draws none
+                    .budget(budget == null ? null : new org.diffusion4j.train.TimeBudget(budget.seconds(),
+                            budget.probeSteps(), budget.decayFraction(), 0, null)).build();
             DigitClassifier.Config cc = new DigitClassifier.Config(d.channels(), d.height(), d.width(), 16, 32, 128, 10);
             JsonObject desc = data.describe(seed);
             desc.addProperty("shift", shift);

@@ -45,9 +45,22 @@ public final class Main implements Runnable {
         spec.commandLine().usage(System.out);
     }
 
+    /** When the command began ({@link System#nanoTime()}'s scale): a train --minutes budget counts from here. */
+    private static volatile long commandStart = System.nanoTime();
+    private static volatile boolean fromProcessStart;
+
     public static void main(String[] args) {
         System.setProperty("java.awt.headless", "true");
+        // from the launcher the budget includes the JVM's start
+        long sinceStartMs = System.currentTimeMillis() - java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        commandStart = System.nanoTime() - sinceStartMs * 1_000_000L;
+        fromProcessStart = true;
         System.exit(execute(args));
+    }
+
+    /** When the command began: the process's start from {@link #main}, else the call to {@link #execute}. */
+    static long commandStartNanos() {
+        return commandStart;
     }
 
     /** Runs the command line and returns the exit code (used by tests). */
@@ -57,6 +70,9 @@ public final class Main implements Runnable {
 
     /** Runs the command line with errors going to {@code err}; returns the exit code. */
     public static int execute(PrintWriter errors, String... args) {
+        if (!fromProcessStart) {
+            commandStart = System.nanoTime();
+        }
         return configure(new CommandLine(new Main()), errors).execute(args);
     }
 

@@ -18,7 +18,7 @@ public final class Progress implements AutoCloseable {
 
     private final String task;
     private final long start;
-    private final long total;
+    private long total;
     private final int lineEvery;
     private final PrintStream out;
     private final ProgressBar bar;
@@ -47,6 +47,14 @@ public final class Progress implements AutoCloseable {
                 : null;
     }
 
+    /** Sets a new total (negative: not known yet, as in a budgeted run before its plan). */
+    public void retarget(long newTotal) {
+        total = newTotal;
+        if (bar != null) {
+            bar.maxHint(newTotal);
+        }
+    }
+
     /** Marks {@code now} units done, with an extra message (e.g. "loss 0.031"). */
     public void update(long now, String message) {
         current = now;
@@ -54,7 +62,7 @@ public final class Progress implements AutoCloseable {
         if (bar != null) {
             bar.stepTo(now);
             bar.setExtraMessage(extra);
-        } else if (lines && (now - lastPrinted >= lineEvery || now >= total)) {
+        } else if (lines && (now - lastPrinted >= lineEvery || (total >= 0 && now >= total))) {
             noteInterval(now, System.nanoTime());
             out.println(line());
         }
@@ -88,8 +96,8 @@ public final class Progress implements AutoCloseable {
 
     private String line() {
         double r = recentRate();
-        long eta = r > 0 ? Math.round((total - current) / r) : -1;
-        return String.format(Locale.ROOT, "%s %d/%d %s %.2f it/s ETA %s", task, current, total,
+        long eta = r > 0 && total >= 0 ? Math.round((total - current) / r) : -1;
+        return String.format(Locale.ROOT, "%s %d/%s %s %.2f it/s ETA %s", task, current, total >= 0 ? total : "?",
                 extra, r, eta < 0 ? "?" : formatDuration(eta));
     }
 

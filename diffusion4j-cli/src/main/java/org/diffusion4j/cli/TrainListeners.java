@@ -16,14 +16,21 @@ final class TrainListeners {
     static TrainingListener progress(Progress.Mode mode) {
         return new TrainingListener() {
             private Progress progress;
+            private long total;
 
             @Override
             public void onStart(Trainer t) {
-                progress = new Progress("train", t.step(), t.config().steps(), mode, t.config().logEvery());
+                total = target(t);
+                progress = new Progress("train", t.step(), total, mode, t.config().logEvery());
             }
 
             @Override
             public void onStep(Trainer t, StepRecord r) {
+                if (target(t) != total) { // a budgeted run has planned its steps
+                    total = target(t);
+                    progress.retarget(total);
+                    System.err.printf(Locale.ROOT, "%nplanned for the time budget: %s%n", t.config().budget().plan());
+                }
                 if (r.skipReason() != null) {
                     System.err.printf(Locale.ROOT, "%nwarning: step %d has a %s; update skipped%n", r.step(), r.skipReason());
                 }
@@ -38,6 +45,11 @@ final class TrainListeners {
                 }
             }
         };
+    }
+
+    /** The step target, or -1 while a budgeted run has not planned it. */
+    private static long target(Trainer t) {
+        return t.config().awaitingPlan() ? -1 : t.config().steps();
     }
 
     /** loss.png in the run folder, redrawn from metrics.jsonl at every save point. */

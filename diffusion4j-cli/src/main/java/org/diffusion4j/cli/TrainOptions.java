@@ -1,6 +1,8 @@
 package org.diffusion4j.cli;
 
 import java.nio.file.Path;
+import org.diffusion4j.UserException;
+import org.diffusion4j.train.TimeBudget;
 import org.diffusion4j.train.TrainConfig;
 import picocli.CommandLine.Option;
 
@@ -12,6 +14,11 @@ import picocli.CommandLine.Option;
 public final class TrainOptions {
     @Option(names = "--steps", description = "Training steps (default 1000, 1500 for 2-D points; with --resume: the run's own target).")
     Long steps;
+
+    @Option(names = "--minutes", paramLabel = "M", description = "A wall-clock budget instead of --steps: the run times "
+            + "its first steps, then plans its step count and learning-rate decay so that it ends, annealed, M minutes after "
+            + "the command started (the plan is saved with the run; --resume follows it). docs/fast-training.md")
+    Double minutes;
 
     @Option(names = "--batch", description = "Batch size (default 64, 256 for 2-D points).")
     Integer batch;
@@ -128,16 +135,45 @@ public final class TrainOptions {
         return b.build();
     }
 
+    /** Warm-up of a budgeted run (fixed before the plan, since the steps done keep their rates). */
+    static final long BUDGET_WARMUP = 200;
+    /** EMA decay of a budgeted run: it must be fixed before the step count is known. */
+    static final double BUDGET_EMA = 0.999;
+
     /** The configuration of a new run, the command's defaults filling what was not given. */
     public TrainConfig build(Defaults d) {
-        long total = steps == null ? d.steps() : steps;
+        TimeBudget budget = budget();
+        long total = budget != null ? TrainConfig.UNPLANNED_STEPS : steps == null ? d.steps() : steps;
+        long warm = warmup != null ? warmup : budget != null ? BUDGET_WARMUP : Math.min(1000, total / 10);
+        double emaDecay = ema != null ? ema : budget != null ? BUDGET_EMA : total <= 10_000 ? 0.995 : 0.9999;
+        int pictures = sampleEvery != null ? sampleEvery : budget != null ? 0 : (int) Math.max(1, total / 5);
         return TrainConfig.builder().steps(total).batchSize(batch != null ? batch : d.batch()).lr(lr != null ? lr : d.lr())
-                .warmupSteps(warmup != null ? warmup : Math.min(1000, total / 10))
-                .lrDecayFrom(decayFrom != null ? decayFrom : -1)
-                .gradClip(clip != null ? clip : d.clip())
-                .emaDecay(ema != null ? ema : (total <= 10_000 ? 0.995 : 0.9999)).seed(seed())
+                .warmupSteps(warm).lrDecayFrom(decayFrom != null ? decayFrom : -1)
+                .gradClip(clip != null ? clip : d.clip()).emaDecay(emaDecay).seed(seed())
                 .logEvery(logEvery != null ? logEvery : LOG_EVERY).checkpointEvery(checkpointEvery != null ? checkpointEvery : CHECKPOINT_EVERY)
-                .sampleEvery(sampleEvery != null ? sampleEvery : (int) Math.max(1, total / 5)).threads(threads != null ? threads : d.threads())
-                .keepCheckpoints(keepCheckpoints != null ? keepCheckpoints : TrainConfig.builder().build().keepCheckpoints()).build();
+                .sampleEvery(pictures).threads(threads != null ? threads : d.threads())
+                .keepCheckpoints(keepCheckpoints != null ? keepCheckpoints : TrainConfig.builder().build().keepCheckpoints())
+                .budget(budget).build();
     }
+
+    private TimeBudget budget() {
+        return budget(minutes, steps != null || decayFrom != null);
+    }
+
+    /** The --minutes budget, or null; refused beside the options it plans itself (--steps, --decay-from). */
+    static TimeBudget budget(Double minutes, boolean stepsGiven) {
+        if (minutes == null) {
+            return null;
+        }
+        if (stepsGiven) {
+            throw new UserException("--minutes plans the step count and the learning-rate decay itself; give either "
+                    + "--minutes or --steps (with --decay-from), not both");
+        }
+        if (!(minutes > 0 && minutes <= 366 * 24 * 60)) {
+            throw new UserException("--minutes must be more than 0 and at most a year, got " + minutes);
+        }
+        return TimeBudget.minutes(minutes);
+    }
+
+
 }

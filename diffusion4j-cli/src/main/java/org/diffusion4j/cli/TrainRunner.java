@@ -81,7 +81,7 @@ final class TrainRunner {
                     System.err.println(c.fallback());
                 }
                 System.err.println(s.banner() != null ? s.banner() : c.describe());
-                folder.attach(trainer).addListener(TrainListeners.lossCurve(folder))
+                folder.attach(trainer, Main.commandStartNanos()).addListener(TrainListeners.lossCurve(folder))
                         .addListener(TrainListeners.progress(Progress.Mode.AUTO));
                 if (c != null) {
                     c.restoreInto(trainer);
@@ -92,7 +92,7 @@ final class TrainRunner {
                     throw new UserException(diverged(e, folder, f.command(), m), e);
                 }
             }
-            printSummary(r, s.config().steps(), dir);
+            printSummary(r, r.target(), dir);
             if (r.interrupted()) {
                 System.out.println("checkpoint saved; continue with: ./diffusion4j " + f.command() + " --resume " + dir);
                 return Main.EXIT_INTERRUPTED;

@@ -23,8 +23,13 @@ public final class CheckpointListener implements TrainingListener {
     @Override
     public void onStep(Trainer trainer, StepRecord record) {
         if (trainer.atSavePoint()) {
-            CheckpointGenerations.shift(file, keep);
-            trainer.checkpoint().write(file);
+            save(trainer, file, keep);
         }
+    }
+
+    /** Writes the trainer's state to {@code file} now, keeping {@code keep} generations. */
+    public static void save(Trainer trainer, Path file, int keep) {
+        CheckpointGenerations.shift(file, keep);
+        trainer.checkpoint().write(file);
     }
 }

@@ -55,6 +55,22 @@ public final class RunFolder implements AutoCloseable {
      * checkpoint at every save point, and the task's pictures every sampleEvery steps.
      */
     public Trainer attach(Trainer trainer) {
+        return attach(trainer, System.nanoTime());
+    }
+
+    /**
+     * As {@link #attach(Trainer)}; a run with a wall-clock budget not yet planned also gets the
+     * listener that plans it, the budget counted from {@code budgetOriginNanos} ({@link System#nanoTime()}'s scale).
+     */
+    public Trainer attach(Trainer trainer, long budgetOriginNanos) {
+        return attach(trainer, System::nanoTime, budgetOriginNanos);
+    }
+
+    /** As {@link #attach(Trainer, long)}, the budget timed by {@code clock} (nanoseconds; a test's clock). */
+    public Trainer attach(Trainer trainer, java.util.function.LongSupplier clock, long budgetOriginNanos) {
+        if (trainer.config().awaitingPlan()) {
+            trainer.addListener(new BudgetListener(this, clock, budgetOriginNanos));
+        }
         return trainer.addListener(new TrainingListener() {
             @Override
             public void onStart(Trainer t) {

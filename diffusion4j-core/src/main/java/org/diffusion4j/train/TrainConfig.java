@@ -25,10 +25,14 @@ import org.diffusion4j.nn.Precision;
  * @param precision "fp32" or "fp16": what the network computes in (master weights stay float32)
  * @param keepCheckpoints how many checkpoints a run folder keeps (the newest and the ones before
  *     it, to fall back to when the newest is damaged)
+ * @param budget a wall-clock budget ({@link TimeBudget}) whose plan, once made, sets steps, lrDecayFrom
+ *     and sampleEvery; null: none (steps as given). Before the plan, steps is {@link #UNPLANNED_STEPS}.
  */
 public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps, long warmupFrom, long lrDecayFrom,
         double gradClip, double emaDecay, long seed, int logEvery, int checkpointEvery, int sampleEvery, int threads,
-        String precision, int keepCheckpoints) {
+        String precision, int keepCheckpoints, TimeBudget budget) {
+    /** The step target of a budgeted run before its plan: never reached (the plan comes first). */
+    public static final long UNPLANNED_STEPS = Long.MAX_VALUE / 4;
 
     public TrainConfig {
         require(steps >= 1, "steps", steps, "must be at least 1");
@@ -63,7 +67,18 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         return new Builder().steps(steps).batchSize(batchSize).lr(lr).warmupSteps(warmupSteps).warmupFrom(warmupFrom)
                 .lrDecayFrom(lrDecayFrom).gradClip(gradClip).emaDecay(emaDecay).seed(seed).logEvery(logEvery)
                 .checkpointEvery(checkpointEvery).sampleEvery(sampleEvery).threads(threads).precision(precision)
-                .keepCheckpoints(keepCheckpoints);
+                .keepCheckpoints(keepCheckpoints).budget(budget);
+    }
+
+    /** True while a budgeted run has not planned its steps yet. */
+    public boolean awaitingPlan() {
+        return budget != null && !budget.planned();
+    }
+
+    /** This configuration with a budget's plan in place: its steps, decay start and picture interval. */
+    public TrainConfig withPlan(TimeBudget.Plan p) {
+        return toBuilder().steps(p.steps()).lrDecayFrom(p.decayFrom()).sampleEvery(p.sampleEvery())
+                .budget(budget.withPlan(p)).build();
     }
 
     /**
@@ -122,6 +137,7 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         private int threads = 0;
         private String precision = "fp32";
         private int keepCheckpoints = 2; // absent from configs written before the option: 2
+        private TimeBudget budget = null; // absent from configs of runs without a budget
 
         public Builder steps(long v) { steps = v; return this; }
         public Builder batchSize(int v) { batchSize = v; return this; }
@@ -141,10 +157,12 @@ public record TrainConfig(long steps, int batchSize, double lr, long warmupSteps
         public Builder precision(String v) { precision = v; return this; }
         /** Checkpoints a run folder keeps: the newest and keepCheckpoints - 1 older ones. */
         public Builder keepCheckpoints(int v) { keepCheckpoints = v; return this; }
+        /** A wall-clock budget; its plan (once made) sets steps, lrDecayFrom and sampleEvery. */
+        public Builder budget(TimeBudget v) { budget = v; return this; }
 
         public TrainConfig build() {
             return new TrainConfig(steps, batchSize, lr, warmupSteps, warmupFrom, lrDecayFrom, gradClip, emaDecay, seed,
-                    logEvery, checkpointEvery, sampleEvery, threads, precision, keepCheckpoints);
+                    logEvery, checkpointEvery, sampleEvery, threads, precision, keepCheckpoints, budget);
         }
     }
 }

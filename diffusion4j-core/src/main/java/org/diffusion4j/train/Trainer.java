@@ -34,7 +34,8 @@ public final class Trainer implements AutoCloseable {
 
     private final TrainingTask task;
     private final BatchSource data;
-    private final TrainConfig config;
+    /** Changes once, when a wall-clock budget's plan is made ({@link #applyPlan}). */
+    private TrainConfig config;
     private final NDManager manager;
     private final NamedArrays params;
     private final Adam adam;
@@ -51,7 +52,7 @@ public final class Trainer implements AutoCloseable {
     private boolean last;
 
     /** What a call to {@link #run} did. */
-    public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds) {}
+    public record Result(long startStep, long endStep, List<Float> losses, boolean interrupted, double seconds, long target) {}
 
     /**
      * A trainer of {@code task}'s model on {@code data}, at step 0 with fresh Adam and EMA state;
@@ -88,6 +89,23 @@ public final class Trainer implements AutoCloseable {
 
     public TrainConfig config() {
         return config;
+    }
+
+    /**
+     * Puts a wall-clock budget's plan in place: the run now trains to the planned step, decaying
+     * as planned. Only once, and only if the steps already done keep their learning rates (the
+     * plan's decay cannot start before the current step), so the run stays reproducible from its
+     * saved configuration.
+     */
+    public void applyPlan(TimeBudget.Plan plan) {
+        if (!config.awaitingPlan()) {
+            throw new IllegalStateException("the run has no budget waiting for a plan");
+        }
+        TrainConfig planned = config.withPlan(plan);
+        if (planned.steps() <= step || (planned.lrDecayFrom() >= 0 && planned.lrDecayFrom() < step)) {
+            throw new IllegalStateException("the plan " + plan + " would change steps already trained (at step " + step + ")");
+        }
+        config = planned;
     }
 
     /** Steps done so far (the 0-based number of the next step). */
@@ -211,7 +229,8 @@ public final class Trainer implements AutoCloseable {
         } finally {
             listeners.forEach(l -> l.onEnd(this));
         }
-        return new Result(start, step, losses, stopRequested && step < config.steps(), (System.nanoTime() - t0) / 1e9);
+        return new Result(start, step, losses, stopRequested && step < config.steps(), (System.nanoTime() - t0) / 1e9,
+                config.steps());
     }
 
     private static long stepSeed(long seed, long step) {
