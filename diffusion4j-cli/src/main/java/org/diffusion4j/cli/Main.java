@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             SampleCommand.class,
             ServeCommand.class,
             VaeCommand.class,
+            AeCommand.class,
             DiffuseCommand.class,
             ModelCommand.class,
             ExportCommand.class,

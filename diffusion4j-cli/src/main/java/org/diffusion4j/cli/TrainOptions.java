@@ -136,7 +136,7 @@ public final class TrainOptions {
     }
 
     /** Warm-up of a budgeted run (fixed before the plan, since the steps done keep their rates). */
-    static final long BUDGET_WARMUP = 200;
+    static final long BUDGET_WARMUP = 100;
     /** EMA decay of a budgeted run: it must be fixed before the step count is known. */
     static final double BUDGET_EMA = 0.999;
 
