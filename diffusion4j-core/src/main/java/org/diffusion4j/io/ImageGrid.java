@@ -155,7 +155,8 @@ public final class ImageGrid {
                     + java.util.Arrays.toString(shape));
         }
         if (d.c != 1 && d.c != 3) {
-            throw new IllegalArgumentException("images must have 1 or 3 channels, not " + d.c);
+            // not a picture (an autoencoder's latents, say): each channel becomes a grayscale tile
+            d = new Dims(d.n * d.c, 1, d.h, d.w);
         }
         if ((long) d.n * d.c * d.h * d.w != data.length) {
             throw new IllegalArgumentException(data.length + " values do not fit shape "
