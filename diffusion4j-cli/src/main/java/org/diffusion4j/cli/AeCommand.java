@@ -36,10 +36,13 @@ import picocli.CommandLine.Option;
 public final class AeCommand implements Runnable {
     /**
      * The latents' file convention: per channel standardised (mean 0, std 1 over the encoded data),
-     * divided by this and mapped to [0, 1] as images are, so that 'train' (which maps [0, 1] to
-     * [-1, 1] and clips its x0 estimates there) sees them at std 1/3, clipped only beyond 3 std.
+     * divided by a range R and mapped to [0, 1] as images are, so that 'train' (which maps [0, 1]
+     * to [-1, 1]) sees them at std 1/R. R = 1 gives unit variance, as latent diffusion does; sample
+     * them with --no-clip (x0 estimates of images are clipped to [-1, 1], which would cut latents at
+     * 1 std). R = 3 keeps clipping harmless (beyond 3 std) at the price of a 9x lower signal-to-noise
+     * ratio at every step (docs/fast-training.md compares both).
      */
-    static final double LATENT_RANGE = 3.0;
+    static final double DEFAULT_RANGE = 1.0;
     static final String STATS = "latent-stats.json";
 
     @CommandLine.Spec
@@ -135,6 +138,10 @@ public final class AeCommand implements Runnable {
         @Option(names = "--out", required = true, description = "The latents, .npy.")
         Path out;
 
+        @Option(names = "--range", description = "The latents are divided by this after standardising (default: 1, unit "
+                + "variance: sample a DDPM trained on them with --no-clip). Fixed by the first encode of a run.")
+        Double range;
+
         @Override
         public Integer call() throws IOException {
             Runtime.init();
@@ -143,7 +150,14 @@ public final class AeCommand implements Runnable {
                 long t0 = System.nanoTime();
                 float[] z = ae.encodeAll(d);
                 long[] ls = ae.config().latentShape();
-                Stats s = Stats.of(run, z, (int) ls[0], (int) (ls[1] * ls[2]));
+                if (range != null && !(range > 0 && range <= 100)) {
+                    throw new UserException("--range must be in (0, 100], got " + range);
+                }
+                Stats s = Stats.of(run, z, (int) ls[0], (int) (ls[1] * ls[2]), range != null ? range : DEFAULT_RANGE);
+                if (range != null && range != s.range()) {
+                    throw new UserException(run.resolve(STATS) + " fixes the range at " + s.range() + " (its first encode); "
+                            + "leave out --range, or delete that file to encode every set again with another");
+                }
                 s.toUnit(z, (int) (ls[1] * ls[2]));
                 Npy.write(out, z, new long[] {d.size(), ls[0], ls[1], ls[2]});
                 System.out.printf(Locale.ROOT, "encoded %d images into %s latents in %.1f s -> %s%n", d.size(),
@@ -194,8 +208,8 @@ public final class AeCommand implements Runnable {
     }
 
     /** Per-channel mean and std of the latents, kept in the autoencoder's run folder. */
-    record Stats(double[] mean, double[] std) {
-        static Stats of(Path run, float[] z, int channels, int plane) throws IOException {
+    record Stats(double[] mean, double[] std, double range) {
+        static Stats of(Path run, float[] z, int channels, int plane, double range) throws IOException {
             Path f = run.resolve(STATS);
             if (Files.isRegularFile(f)) {
                 return read(f);
@@ -213,7 +227,7 @@ public final class AeCommand implements Runnable {
                 mean[c] /= n * plane;
                 std[c] = Math.sqrt(Math.max(sq[c] / (n * plane) - mean[c] * mean[c], 1e-12));
             }
-            Stats s = new Stats(mean, std);
+            Stats s = new Stats(mean, std, range);
             JsonObject o = new JsonObject();
             JsonArray jm = new JsonArray();
             JsonArray js = new JsonArray();
@@ -223,7 +237,7 @@ public final class AeCommand implements Runnable {
             }
             o.add("mean", jm);
             o.add("std", js);
-            o.addProperty("range", LATENT_RANGE);
+            o.addProperty("range", range);
             AtomicFiles.write(f, o.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return s;
         }
@@ -238,14 +252,14 @@ public final class AeCommand implements Runnable {
                 mean[c] = jm.get(c).getAsDouble();
                 std[c] = js.get(c).getAsDouble();
             }
-            return new Stats(mean, std);
+            return new Stats(mean, std, o.has("range") ? o.get("range").getAsDouble() : 3.0);
         }
 
         /** z -> (z - mean) / std / (2 range) + 1/2, in place. */
         void toUnit(float[] z, int plane) {
             for (int i = 0; i < z.length; i++) {
                 int c = (i / plane) % mean.length;
-                z[i] = (float) ((z[i] - mean[c]) / std[c] / (2 * LATENT_RANGE) + 0.5);
+                z[i] = (float) ((z[i] - mean[c]) / std[c] / (2 * range) + 0.5);
             }
         }
 
@@ -253,7 +267,7 @@ public final class AeCommand implements Runnable {
         void fromUnit(float[] u, int plane) {
             for (int i = 0; i < u.length; i++) {
                 int c = (i / plane) % mean.length;
-                u[i] = (float) ((u[i] - 0.5) * 2 * LATENT_RANGE * std[c] + mean[c]);
+                u[i] = (float) ((u[i] - 0.5) * 2 * range * std[c] + mean[c]);
             }
         }
     }

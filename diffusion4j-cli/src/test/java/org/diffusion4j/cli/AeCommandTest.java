@@ -20,7 +20,7 @@ class AeCommandTest {
                 "--hidden", "8,16", "--sample-every", "0", "--threads", "1", "--out", run.toString());
         assertEquals(0, o.code(), o.err());
         Path z = dir.resolve("z.npy");
-        o = CliErrorsTest.run("ae", "encode", "--run", run.toString(), "--subset", "40", "--out", z.toString());
+        o = CliErrorsTest.run("ae", "encode", "--run", run.toString(), "--subset", "40", "--range", "3", "--out", z.toString());
         assertEquals(0, o.code(), o.err());
         DataSet latents = Npy.read(z);
         assertArrayEquals(new long[] {4, 7, 7}, latents.rowShape());
@@ -46,13 +46,15 @@ class AeCommandTest {
         for (float v : images.data()) {
             assertTrue(v >= 0 && v <= 1, "images in [0, 1]: " + v);
         }
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("ae", "encode", "--run", run.toString(), "--subset", "8", "--range",
+                "1", "--out", dir.resolve("z1.npy").toString()), "fixes the range at 3.0");
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("ae", "decode", "--run", run.toString(), "--npy", x.toString(),
                 "--out", dir.resolve("y.npy").toString()), "not the [4, 7, 7] latents");
     }
 
     @Test
     void statsInvert() {
-        AeCommand.Stats s = new AeCommand.Stats(new double[] {1, -2}, new double[] {0.5, 3});
+        AeCommand.Stats s = new AeCommand.Stats(new double[] {1, -2}, new double[] {0.5, 3}, 3.0);
         float[] z = {1.5f, 0.25f, -2f, 7f};
         float[] u = z.clone();
         s.toUnit(u, 2);
