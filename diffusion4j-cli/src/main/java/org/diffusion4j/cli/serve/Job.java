@@ -45,6 +45,7 @@ public final class Job {
     private byte[] gridPng;
     private byte[] npy;
     private int version;
+    private int streams;
 
     Job(String id, String model, String description, int n, int count) {
         this.id = id;
@@ -142,6 +143,19 @@ public final class Job {
     private void changed() {
         version++;
         notifyAll();
+    }
+
+    /** Counts one more event stream following this job, unless {@code max} already do; returns whether it did. */
+    synchronized boolean addStream(int max) {
+        if (streams >= max) {
+            return false;
+        }
+        streams++;
+        return true;
+    }
+
+    synchronized void removeStream() {
+        streams--;
     }
 
     synchronized byte[] gridPng() {
