@@ -248,6 +248,7 @@ class ServeTest {
         JsonObject d = models.getAsJsonArray("ddpm").get(0).getAsJsonObject();
         assertEquals("tiny", d.get("id").getAsString());
         assertEquals(T, d.get("T").getAsInt());
+        assertEquals(0, d.get("classes").getAsInt(), "not class-conditional: the page hides class and guidance");
         assertEquals(2, models.getAsJsonArray("vae").get(0).getAsJsonObject().get("latent").getAsInt());
 
         // The controls are the 'sample' command's options, samplers listed from its enum.
@@ -271,6 +272,8 @@ class ServeTest {
     void drawStreamsFramesAndGivesTheLibrarysSamples() throws Exception {
         JsonObject job = post("api/jobs", "model=tiny&n=4&sampler=ddim&steps=6&eta=0&seed=7").json();
         String id = job.get("id").getAsString();
+        assertEquals("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 6 --eta 0 --seed 7 --out samples.png",
+                job.get("command").getAsString(), "the same draw from the command line");
         List<JsonObject> events = follow(id);
         JsonObject last = events.get(events.size() - 1);
         assertEquals("done", last.get("state").getAsString(), last.toString());
@@ -623,8 +626,10 @@ class ServeTest {
             for (int i = 0; i < 80; i++) {
                 many.add(new java.net.Socket(u.getHost(), u.getPort()));
             }
-            for (java.net.Socket s : many) {
-                s.setSoTimeout(3000);
+            // the newest are past the cap: look from the end
+            for (int i = many.size() - 1; i >= 0; i--) {
+                java.net.Socket s = many.get(i);
+                s.setSoTimeout(2000);
                 try {
                     closed += s.getInputStream().read() == -1 ? 1 : 0;
                 } catch (java.net.SocketTimeoutException open) {
@@ -845,6 +850,13 @@ class ServeTest {
         }
         long shades = java.util.Arrays.stream(seen).filter(c -> c > 0).count();
         assertTrue(shades > 10, "not blank: " + shades + " grey levels");
+        // An unconditional model: no class picker nor guidance; the command line of the draw is shown.
+        for (String name : List.of("class", "guidance")) {
+            assertTrue(java.util.regex.Pattern.compile("<label[^>]*data-conditional=\"\"[^>]*hidden=\"\"[^>]*>" + name + " ").matcher(dom).find()
+                    || java.util.regex.Pattern.compile("<label[^>]*hidden=\"\"[^>]*data-conditional=\"\"[^>]*>" + name + " ").matcher(dom).find(),
+                    name + " is hidden");
+        }
+        assertTrue(dom.contains("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 3"), "the command is shown");
     }
 
     /** The bundled model through the server, at two DDIM steps. */

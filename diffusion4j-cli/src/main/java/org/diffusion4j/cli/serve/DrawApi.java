@@ -86,9 +86,36 @@ final class DrawApi {
             throw HttpError.badRequest("this sampler makes " + d.sampler().networkCalls() + " network calls; the page allows "
                     + MAX_STEPS);
         }
-        Job job = new Job(JobQueue.newId(), id, d.description(), d.n(), d.sampler().networkCalls());
+        Job job = new Job(JobQueue.newId(), id, d.description(), command(entry, values), d.n(), d.sampler().networkCalls());
         queue.submit(job, j -> run(j, ddpm, d));
         r.json(job.describe());
+    }
+
+    /** The model as 'sample --run' names it: the bundled ones by their place in the repository. */
+    static String runArgument(ModelCatalog.Entry e) {
+        if (e.source() == null) {
+            return e.id(); // built in memory (tests): no file to name
+        }
+        return e.bundled() ? "models/" + e.source().getFileName() : e.source().toString();
+    }
+
+    /** The './diffusion4j sample' line that draws the same samples; booleans only where they differ from the default. */
+    private String command(ModelCatalog.Entry entry, Map<String, String> values) {
+        StringBuilder b = new StringBuilder("./diffusion4j sample --run ").append(quote(runArgument(entry)));
+        for (Map.Entry<String, String> v : values.entrySet()) {
+            DrawOptions.Option o = options.options().stream().filter(x -> x.name().equals(v.getKey())).findFirst().orElseThrow();
+            if (!"boolean".equals(o.type())) {
+                b.append(" --").append(o.name()).append(' ').append(quote(v.getValue().trim()));
+            } else if (!v.getValue().trim().equals(String.valueOf(o.defaultValue()))) {
+                b.append(v.getValue().trim().equals("true") ? " --" : " --no-").append(o.name());
+            }
+        }
+        return b.append(" --out samples.png").toString();
+    }
+
+    /** A shell word: as it is when plain, else in single quotes. */
+    static String quote(String s) {
+        return s.matches("[A-Za-z0-9_./+:=,-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     private void run(Job job, Ddpm ddpm, DrawOptions.Draw d) {

@@ -71,7 +71,7 @@ final class JobQueue implements AutoCloseable {
      * request gets 503.
      */
     <T> T call(String what, Function<Job, T> work) {
-        Job job = new Job(newId(), what, what, 0, 0);
+        Job job = new Job(newId(), what, what, null, 0, 0);
         CompletableFuture<T> result = new CompletableFuture<>();
         enqueue(job, j -> {
             try {

@@ -224,6 +224,9 @@ public final class WebServer implements AutoCloseable {
                 o.addProperty("image", spec.isImage());
                 o.add("shape", Json.GSON.toJsonTree(spec.rowShape()));
                 o.addProperty("T", spec.schedule().steps());
+                // class-conditional: the page offers a class and guidance only for these
+                o.addProperty("classes", spec.numClasses());
+                o.addProperty("run", DrawApi.runArgument(e));
                 ddpms.add(o);
             } else {
                 Vae v = models.vae(e.id());

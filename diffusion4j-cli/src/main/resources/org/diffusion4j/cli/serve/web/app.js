@@ -177,7 +177,10 @@ function optionControl(o) {
   }
   input.name = o.name;
   input.dataset.type = o.type;
-  const wanted = params.get(o.name);
+  // class and guidance mean something only to a class-conditional model
+  if (o.name === 'class' || o.name === 'guidance') label.dataset.conditional = '';
+  // the page draws 16 by default (sample's 64 is for files); the address can ask for more
+  const wanted = params.get(o.name) !== null ? params.get(o.name) : (o.name === 'n' ? '16' : null);
   if (wanted !== null) {
     if (o.type === 'boolean') input.checked = wanted === 'true'; else input.value = wanted;
   }
@@ -190,7 +193,21 @@ async function drawInit() {
   const box = $('draw-options');
   for (const o of opts.options) box.appendChild(optionControl(o));
   fill($('draw-model'), models.ddpm, params.get('model'));
+  drawModel();
 }
+
+// Shows the class and guidance controls for a class-conditional model only (they would be refused).
+function drawModel() {
+  const m = models.ddpm.find((d) => d.id === $('draw-model').value);
+  const conditional = !!m && m.classes > 0;
+  for (const el of $('draw-options').querySelectorAll('[data-conditional]')) {
+    el.hidden = !conditional;
+    const input = el.querySelector('input, select');
+    if (!conditional && input) input.value = '';
+  }
+  $('draw-class-note').textContent = conditional ? 'class 0-' + (m.classes - 1) + '; guidance w: 0 is unguided, higher follows the class more strictly' : '';
+}
+$('draw-model').addEventListener('change', drawModel);
 
 function drawValues() {
   const body = new URLSearchParams();
@@ -210,6 +227,7 @@ async function draw() {
   job = j.id;
   $('draw-cancel').disabled = false;
   $('draw-status').textContent = 'queued';
+  $('draw-command').textContent = j.command || '';
   const mine = source = followEvents('/api/jobs/' + job + '/events', (s) => drawEvent(s, mine));
 }
 
@@ -425,12 +443,14 @@ $('runs-run').addEventListener('change', () => runsUpdate(true));
 
 // ---- start ----
 (async () => {
+  $('draw-status').textContent = 'loading the models...';
   if (!TOKEN) {
     showError('This page needs the address that diffusion4j serve printed, the one that ends in ?token=...');
     return;
   }
   models = await api('/api/models');
   await drawInit();
+  $('draw-status').textContent = 'ready';
   show(params.get('view') || 'draw');
   // auto=1 draws at once, but not inside another site's frame (the server also forbids framing)
   if (params.get('auto') === '1' && (params.get('view') || 'draw') === 'draw' && window.top === window.self) draw();
