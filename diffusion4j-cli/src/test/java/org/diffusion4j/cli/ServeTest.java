@@ -207,6 +207,19 @@ class ServeTest {
         return HttpRequest.newBuilder(URI.create(url + "api/jobs/" + id + "/events")).header(TOKEN_HEADER, token);
     }
 
+    /** Submits a draw that stops at the gate's step; returns its id once it is there. */
+    static String held(Gate g, String form) throws Exception {
+        gate = g;
+        String id;
+        try {
+            id = post("api/jobs", form).json().get("id").getAsString();
+        } finally {
+            gate = null;
+        }
+        assertTrue(g.reached.await(60, TimeUnit.SECONDS), "the job reached step " + g.step);
+        return id;
+    }
+
     /** Follows a job's event stream to its end; returns every event. */
     static List<JsonObject> follow(String id) throws IOException, InterruptedException {
         HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(events(id).build(), HttpResponse.BodyHandlers.ofLines());
@@ -336,10 +349,7 @@ class ServeTest {
     void cancelStopsTheSamplingAndQueuedJobsWait() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(3);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=2&sampler=ddpm").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS), "job a reached step 3");
+            String a = held(g, "model=tiny&n=2&sampler=ddpm");
             JsonObject b = post("api/jobs", "model=tiny&n=2&sampler=ddim&steps=5").json();
             String bid = b.get("id").getAsString();
             assertEquals("queued", state(bid));
@@ -365,10 +375,7 @@ class ServeTest {
     void aClientThatGoesAwayLeavesTheJobRunning() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(2);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=4").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS));
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=4");
             java.util.concurrent.CompletableFuture<List<JsonObject>> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
                 try {
                     return follow(a);
@@ -654,10 +661,7 @@ class ServeTest {
     void eventStreamsAreCapped() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(1);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=3").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS));
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=3");
             String b = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json().get("id").getAsString();
             String c = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json().get("id").getAsString();
             List<InputStream> open = new ArrayList<>();
@@ -703,10 +707,7 @@ class ServeTest {
     void vaeWorkWaitsInTheOneQueueAndCancelledJobsLeaveIt() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(1);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=3").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS));
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=3");
             List<String> waiting = new ArrayList<>();
             java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> manifold;
             try {
