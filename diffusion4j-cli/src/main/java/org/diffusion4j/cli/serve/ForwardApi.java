@@ -29,6 +29,7 @@ final class ForwardApi {
     /** Side the pictures are drawn at, about. */
     static final int DISPLAY_SIDE = 196;
 
+    private static final Object DECODING = new Object();
     private final ModelCatalog models;
     private final NDManager root;
     private final Map<String, float[]> uploads = new LinkedHashMap<>(16, 0.75f, true) {
@@ -77,8 +78,12 @@ final class ForwardApi {
             throw HttpError.badRequest("the upload is empty; send the image file as the request body");
         }
         long[] row = spec.rowShape();
-        // ImageFolder checks the declared size against its pixel budget before decoding
-        float[] x = ImageFolder.load(body, "the upload", (int) row[1], (int) row[0]);
+        // ImageFolder checks the declared size against its pixel budget before decoding; one upload
+        // is decoded at a time, so uploads side by side cannot multiply that budget's memory.
+        float[] x;
+        synchronized (DECODING) {
+            x = ImageFolder.load(body, "the upload", (int) row[1], (int) row[0]);
+        }
         String id;
         synchronized (uploads) {
             id = "upload-" + nextUpload++;
