@@ -176,6 +176,10 @@ public final class ImageFolder {
     }
 
     private static BufferedImage readImage(Path file) {
+        // ImageIO says "Can't create cache file!" for a missing file; say what is wrong
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new UserException(file + ": no such image file, or it cannot be read");
+        }
         try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
             if (in == null) {
                 throw new UserException(file + ": cannot open the image; check that it exists and can be read");
