@@ -28,7 +28,8 @@ public final class ServeCommand implements Callable<Integer> {
     int port;
 
     @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to bind (default: ${DEFAULT-VALUE}, this "
-            + "machine only); 0.0.0.0 serves every network the machine is on: anyone there can use its CPU.")
+            + "machine only); 0.0.0.0 serves every network the machine is on: anyone there with the printed address "
+            + "(and its token) can use its CPU and read the runs, and serve says so when it starts.")
     String host;
 
     @Option(names = "--model", paramLabel = "PATH", description = "A DDPM or VAE model file or run folder to offer besides "
@@ -82,6 +83,9 @@ public final class ServeCommand implements Callable<Integer> {
             server.close();
             stopped.countDown();
         }));
+        if (server.exposure() != null) {
+            System.err.println("diffusion4j serve: " + server.exposure());
+        }
         System.out.println("diffusion4j serve: " + server.url() + " (Ctrl-C stops)");
         System.out.flush();
         stopped.await();

@@ -64,12 +64,17 @@ import org.junit.jupiter.api.Test;
  */
 class ServeTest {
     private static final int T = 100;
+    /** DrawApi.PING_MILLIS: how soon a stream notices that its client has gone. */
+    private static final long DRAW_PING_MILLIS = 2000;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
+    private static final String TOKEN_HEADER = "X-Diffusion4j-Token";
     private static NDManager manager;
     private static Ddpm tiny;
     private static Vae vae;
     private static WebServer server;
+    /** The server's base address (http://127.0.0.1:PORT/) and its token, from the address it prints. */
     private static String url;
+    private static String token;
     private static Path runs;
     /** Where the next prepared draw stops and waits (null: it runs freely). */
     private static volatile Gate gate;
@@ -145,7 +150,16 @@ class ServeTest {
         ImageIO.write(new BufferedImage(10, 6, BufferedImage.TYPE_BYTE_GRAY), "png", run.resolve("step-0000002.png").toFile());
         ImageIO.write(new BufferedImage(12, 6, BufferedImage.TYPE_BYTE_GRAY), "png", run.resolve("step-0000001.png").toFile());
         server = new WebServer("127.0.0.1", 0, catalog, new GatedOptions(), List.of(), runs, manager);
-        url = server.url();
+        use(server);
+    }
+
+    /** Talks to {@code s} from now on, with the token from the address it prints. */
+    static void use(WebServer s) {
+        String printed = s.url();
+        int q = printed.indexOf("?token=");
+        assertTrue(q > 0, printed);
+        url = printed.substring(0, q);
+        token = printed.substring(q + "?token=".length());
     }
 
     @AfterAll
@@ -178,15 +192,37 @@ class ServeTest {
         return send(HttpRequest.newBuilder(URI.create(url + path)).DELETE());
     }
 
-    private static Reply send(HttpRequest.Builder b) throws IOException, InterruptedException {
+    /** Sends with the token, as the page does. */
+    static Reply send(HttpRequest.Builder b) throws IOException, InterruptedException {
+        return sendBare(b.header(TOKEN_HEADER, token));
+    }
+
+    /** Sends without adding the token. */
+    static Reply sendBare(HttpRequest.Builder b) throws IOException, InterruptedException {
         HttpResponse<byte[]> r = HTTP.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
         return new Reply(r.statusCode(), r.body());
     }
 
+    static HttpRequest.Builder events(String id) {
+        return HttpRequest.newBuilder(URI.create(url + "api/jobs/" + id + "/events")).header(TOKEN_HEADER, token);
+    }
+
+    /** Submits a draw that stops at the gate's step; returns its id once it is there. */
+    static String held(Gate g, String form) throws Exception {
+        gate = g;
+        String id;
+        try {
+            id = post("api/jobs", form).json().get("id").getAsString();
+        } finally {
+            gate = null;
+        }
+        assertTrue(g.reached.await(60, TimeUnit.SECONDS), "the job reached step " + g.step);
+        return id;
+    }
+
     /** Follows a job's event stream to its end; returns every event. */
     static List<JsonObject> follow(String id) throws IOException, InterruptedException {
-        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/jobs/" + id + "/events")).build(),
-                HttpResponse.BodyHandlers.ofLines());
+        HttpResponse<java.util.stream.Stream<String>> r = HTTP.send(events(id).build(), HttpResponse.BodyHandlers.ofLines());
         assertEquals("text/event-stream; charset=utf-8", r.headers().firstValue("Content-Type").orElse(""));
         List<JsonObject> events = new ArrayList<>();
         try (java.util.stream.Stream<String> lines = r.body()) {
@@ -216,7 +252,7 @@ class ServeTest {
     @Test
     void thePageAndItsListsAreServed() throws Exception {
         assertTrue(get("").text().contains("<title>diffusion4j</title>"));
-        assertTrue(get("app.js").text().contains("EventSource"));
+        assertTrue(get("app.js").text().contains(TOKEN_HEADER));
         assertEquals(200, get("style.css").status());
         assertEquals(404, get("nothing-here").status());
         assertEquals(405, delete("api/models").status());
@@ -225,6 +261,7 @@ class ServeTest {
         JsonObject d = models.getAsJsonArray("ddpm").get(0).getAsJsonObject();
         assertEquals("tiny", d.get("id").getAsString());
         assertEquals(T, d.get("T").getAsInt());
+        assertEquals(0, d.get("classes").getAsInt(), "not class-conditional: the page hides class and guidance");
         assertEquals(2, models.getAsJsonArray("vae").get(0).getAsJsonObject().get("latent").getAsInt());
 
         // The controls are the 'sample' command's options, samplers listed from its enum.
@@ -248,6 +285,8 @@ class ServeTest {
     void drawStreamsFramesAndGivesTheLibrarysSamples() throws Exception {
         JsonObject job = post("api/jobs", "model=tiny&n=4&sampler=ddim&steps=6&eta=0&seed=7").json();
         String id = job.get("id").getAsString();
+        assertEquals("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 6 --eta 0 --seed 7 --out samples.png",
+                job.get("command").getAsString(), "the same draw from the command line");
         List<JsonObject> events = follow(id);
         JsonObject last = events.get(events.size() - 1);
         assertEquals("done", last.get("state").getAsString(), last.toString());
@@ -310,10 +349,7 @@ class ServeTest {
     void cancelStopsTheSamplingAndQueuedJobsWait() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(3);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=2&sampler=ddpm").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS), "job a reached step 3");
+            String a = held(g, "model=tiny&n=2&sampler=ddpm");
             JsonObject b = post("api/jobs", "model=tiny&n=2&sampler=ddim&steps=5").json();
             String bid = b.get("id").getAsString();
             assertEquals("queued", state(bid));
@@ -334,31 +370,31 @@ class ServeTest {
         }
     }
 
-    /** A client that closes the event stream cancels its job. */
+    /** Finding 5: a viewer that closes its event stream leaves the job running for the others; cancelling is DELETE's. */
     @Test
-    void aClientThatGoesAwayCancelsItsJob() throws Exception {
+    void aClientThatGoesAwayLeavesTheJobRunning() throws Exception {
         synchronized (ServeTest.class) {
             Gate g = new Gate(2);
-            gate = g;
-            String a = post("api/jobs", "model=tiny&n=1&sampler=ddpm").json().get("id").getAsString();
-            gate = null;
-            assertTrue(g.reached.await(60, TimeUnit.SECONDS));
-            HttpResponse<InputStream> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + "api/jobs/" + a + "/events")).build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=4");
+            java.util.concurrent.CompletableFuture<List<JsonObject>> other = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return follow(a);
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            HttpResponse<InputStream> r = HTTP.send(events(a).build(), HttpResponse.BodyHandlers.ofInputStream());
             InputStream in = r.body();
             assertTrue(new String(in.readNBytes(6), StandardCharsets.UTF_8).startsWith("data: "));
             in.close();
-            // The server notices at its next write (a ping within 2 s) and asks the job to stop.
-            for (int i = 0; i < 300 && !get("api/jobs/" + a).json().has("cancelling"); i++) {
-                Thread.sleep(50);
-            }
+            // The server notices at its next write (a ping within 2 s); the old server cancelled then.
+            Thread.sleep(DRAW_PING_MILLIS + 1500);
+            assertFalse(get("api/jobs/" + a).json().has("cancelling"), "closing one stream asks nothing of the job");
             g.release.countDown();
-            for (int i = 0; i < 600 && !state(a).equals("cancelled"); i++) {
-                Thread.sleep(50);
-            }
-            JsonObject end = get("api/jobs/" + a).json();
-            assertEquals("cancelled", end.get("state").getAsString(), end.toString());
-            assertEquals(2, end.get("step").getAsInt());
+            List<JsonObject> seen = other.get(60, TimeUnit.SECONDS);
+            JsonObject end = seen.get(seen.size() - 1);
+            assertEquals("done", end.get("state").getAsString(), end.toString());
+            assertEquals(4, end.get("step").getAsInt());
         }
     }
 
@@ -458,10 +494,338 @@ class ServeTest {
         Files.writeString(run.resolve("metrics.jsonl"), "{\"step\":3,\"loss\":0.125}\n", java.nio.file.StandardOpenOption.APPEND);
         ImageIO.write(new BufferedImage(14, 6, BufferedImage.TYPE_BYTE_GRAY), "png", run.resolve("samples/step-0000003.png").toFile());
         assertEquals(3, get("api/runs/metrics?run=r1").json().get("records").getAsInt());
-        assertEquals(3, get("api/runs/samples?run=r1").json().getAsJsonArray("samples").size());
+        assertTrue(get("api/runs/samples?run=r1").text().contains("step-0000003.png"), "a new grid appears");
         Files.createDirectories(runs.resolve("r2"));
         Files.writeString(runs.resolve("r2").resolve("metrics.jsonl"), "");
-        assertEquals(2, get("api/runs").json().getAsJsonArray("runs").size(), "a new run folder appears");
+        assertTrue(get("api/runs").text().contains("\"r2\""), "a new run folder appears");
+    }
+
+    // ---- issue 49: security and limits, one test per finding ----
+
+    /** A raw HTTP/1.1 exchange over a socket (the JDK's client sends no foreign Host nor a bad %-escape); returns the whole answer. */
+    static String raw(String method, String path, String... headers) throws IOException {
+        return rawWithBody(method, path, "", headers);
+    }
+
+    static String rawWithBody(String method, String path, String body, String... headers) throws IOException {
+        URI u = URI.create(url);
+        try (java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort())) {
+            s.setSoTimeout(30_000);
+            StringBuilder req = new StringBuilder(method + " /" + path + " HTTP/1.1\r\n");
+            for (String h : headers) {
+                req.append(h).append("\r\n");
+            }
+            req.append(body.isEmpty() ? "" : "Content-Length: " + body.length() + "\r\n");
+            s.getOutputStream().write(req.append("Connection: close\r\n\r\n").append(body).toString().getBytes(StandardCharsets.US_ASCII));
+            return new String(s.getInputStream().readAllBytes(), StandardCharsets.ISO_8859_1);
+        }
+    }
+
+    static int status(String rawAnswer) {
+        return Integer.parseInt(rawAnswer.split(" ")[1]);
+    }
+
+    String host() {
+        return "Host: 127.0.0.1:" + URI.create(url).getPort();
+    }
+
+    /** Finding 1: every /api request needs the server's secret token in a custom header; the page itself does not. */
+    @Test
+    void everyApiRequestNeedsTheToken() throws Exception {
+        assertTrue(server.url().matches("http://127\\.0\\.0\\.1:\\d+/\\?token=[0-9a-f]{32}"), server.url());
+        assertEquals(200, sendBare(HttpRequest.newBuilder(URI.create(url))).status(), "the page loads without it");
+        HttpRequest.Builder[] refused = {
+            HttpRequest.newBuilder(URI.create(url + "api/models")),
+            HttpRequest.newBuilder(URI.create(url + "api/models")).header(TOKEN_HEADER, "0".repeat(32)),
+            // what a form or a no-cors fetch from another page sends
+            HttpRequest.newBuilder(URI.create(url + "api/jobs")).header("Origin", url.substring(0, url.length() - 1))
+                    .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("model=tiny&n=1&steps=1")),
+            HttpRequest.newBuilder(URI.create(url + "api/jobs?model=tiny&n=1&steps=1")).POST(HttpRequest.BodyPublishers.noBody()),
+            HttpRequest.newBuilder(URI.create(url + "api/upload?model=tiny")).header("Content-Type", "text/plain")
+                    .POST(HttpRequest.BodyPublishers.ofString("x")),
+            HttpRequest.newBuilder(URI.create(url + "api/jobs/job-1")).DELETE()};
+        for (HttpRequest.Builder b : refused) {
+            Reply r = sendBare(b);
+            assertEquals(403, r.status(), r.text());
+            assertTrue(r.text().contains(TOKEN_HEADER) && r.text().strip().lines().count() == 1, r.text());
+        }
+        // State changes only by POST or DELETE; a preflight is never granted.
+        assertEquals(405, get("api/jobs").status());
+        String preflight = raw("OPTIONS", "api/jobs", host(), "Origin: http://evil.example", "Access-Control-Request-Method: POST",
+                "Access-Control-Request-Headers: " + TOKEN_HEADER);
+        assertFalse(preflight.toLowerCase(java.util.Locale.ROOT).contains("access-control-allow"), preflight);
+        assertTrue(status(preflight) >= 400, preflight);
+    }
+
+    /** Finding 2: a Host other than the bound address (DNS rebinding) or a foreign Origin is refused, token or not. */
+    @Test
+    void foreignHostAndOriginAreRefused() throws Exception {
+        int port = URI.create(url).getPort();
+        String tok = TOKEN_HEADER + ": " + token;
+        assertEquals(403, status(raw("GET", "api/runs", "Host: rebind.evil.example:" + port, tok)));
+        assertEquals(403, status(raw("GET", "", "Host: rebind.evil.example:" + port)), "the page too");
+        assertEquals(403, status(raw("GET", "api/runs", "Host: 127.0.0.1:" + (port == 1 ? 2 : 1), tok)), "another port");
+        assertEquals(403, status(raw("GET", "api/runs", tok)), "no Host at all");
+        for (String h : List.of("127.0.0.1", "localhost", "LocalHost", "[::1]")) {
+            assertEquals(200, status(raw("GET", "api/runs", "Host: " + h + ":" + port, tok)), h);
+        }
+        assertEquals(403, status(raw("GET", "api/runs", host(), tok, "Origin: http://evil.example")));
+        assertEquals(403, status(raw("GET", "api/runs", host(), tok, "Origin: null")));
+        assertEquals(200, status(raw("GET", "api/runs", host(), tok, "Origin: http://127.0.0.1:" + port)));
+    }
+
+    /** Finding 3: an upload declaring 46000 x 46000 pixels is refused from its header, before any decoding. */
+    @Test
+    void hugeImagesAreRefusedBeforeDecoding() throws Exception {
+        ByteArrayOutputStream small = new ByteArrayOutputStream();
+        ImageIO.write(new BufferedImage(10, 10, BufferedImage.TYPE_BYTE_GRAY), "png", small);
+        // the PNG's IHDR now declares 46000 x 46000, its CRC recomputed; the data stays 10 x 10
+        ByteBuffer png = ByteBuffer.wrap(small.toByteArray()).putInt(16, 46000).putInt(20, 46000);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(png.array(), 12, 17);
+        long before = System.nanoTime();
+        Reply r = send(HttpRequest.newBuilder(URI.create(url + "api/upload?model=tiny"))
+                .POST(HttpRequest.BodyPublishers.ofByteArray(png.putInt(29, (int) crc.getValue()).array())));
+        assertEquals(400, r.status(), r.text());
+        assertTrue(r.text().contains("46000x46000") && r.text().strip().lines().count() == 1, r.text());
+        assertTrue(System.nanoTime() - before < 5e9, "refused at once, not after decoding");
+    }
+
+    /**
+     * Finding 4: clients that trickle their request are cut off after the read timeout, connections
+     * past the cap are closed at once, and none of it keeps the server from answering.
+     */
+    @Test
+    void slowAndSurplusConnectionsCannotBlockTheServer() throws Exception {
+        URI u = URI.create(url);
+        List<java.net.Socket> slow = new ArrayList<>();
+        try {
+            // More slow clients than the server has threads: each sends part of a request line and stops.
+            for (int i = 0; i < 40; i++) {
+                java.net.Socket s = new java.net.Socket(u.getHost(), u.getPort());
+                s.getOutputStream().write("GET /api/mod".getBytes(StandardCharsets.US_ASCII));
+                s.getOutputStream().flush();
+                slow.add(s);
+            }
+            long t0 = System.nanoTime();
+            Reply r = send(HttpRequest.newBuilder(URI.create(url + "api/models")).timeout(java.time.Duration.ofSeconds(40)));
+            assertEquals(200, r.status());
+            for (java.net.Socket s : slow) {
+                s.setSoTimeout(30_000);
+                int got;
+                try {
+                    got = s.getInputStream().read();
+                } catch (java.net.SocketException reset) {
+                    got = -1;
+                }
+                assertEquals(-1, got, "the server closed the slow connection");
+            }
+            assertTrue(System.nanoTime() - t0 < 40e9, "cut off within the read timeout, not kept");
+        } finally {
+            for (java.net.Socket s : slow) {
+                s.close();
+            }
+        }
+        // Connections beyond the cap (64) are closed as they come, without waiting for a timeout.
+        List<java.net.Socket> many = new ArrayList<>();
+        try {
+            int closed = 0;
+            for (int i = 0; i < 80; i++) {
+                many.add(new java.net.Socket(u.getHost(), u.getPort()));
+            }
+            // the newest are past the cap: look from the end
+            for (int i = many.size() - 1; i >= 0; i--) {
+                java.net.Socket s = many.get(i);
+                s.setSoTimeout(2000);
+                try {
+                    closed += s.getInputStream().read() == -1 ? 1 : 0;
+                } catch (java.net.SocketTimeoutException open) {
+                    // still open: within the cap
+                } catch (java.net.SocketException reset) {
+                    closed++;
+                }
+                if (closed > 0) {
+                    break;
+                }
+            }
+            assertTrue(closed > 0, "80 idle connections: those past the cap are closed");
+        } finally {
+            for (java.net.Socket s : many) {
+                s.close();
+            }
+        }
+    }
+
+    /** Finding 4: event streams are capped per job (4) and in all (8); a closed stream frees its place. */
+    @Test
+    void eventStreamsAreCapped() throws Exception {
+        synchronized (ServeTest.class) {
+            Gate g = new Gate(1);
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=3");
+            String b = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json().get("id").getAsString();
+            String c = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json().get("id").getAsString();
+            List<InputStream> open = new ArrayList<>();
+            try {
+                for (String id : List.of(a, a, a, a, b, b, b, b)) {
+                    HttpResponse<InputStream> r = HTTP.send(events(id).build(), HttpResponse.BodyHandlers.ofInputStream());
+                    assertEquals(200, r.statusCode());
+                    open.add(r.body());
+                    assertTrue(new String(r.body().readNBytes(6), StandardCharsets.UTF_8).startsWith("data: "));
+                }
+                Reply perJob = sendBare(events(a));
+                assertEquals(429, perJob.status(), "a fifth stream on one job");
+                assertEquals(429, sendBare(events(c)).status(), "a ninth stream in all");
+                open.remove(0).close();
+                int status = 0;
+                for (int i = 0; i < 100 && status != 200; i++) {
+                    Thread.sleep(100);
+                    HttpResponse<InputStream> r = HTTP.send(events(c).build(), HttpResponse.BodyHandlers.ofInputStream());
+                    status = r.statusCode();
+                    (status == 200 ? open : new ArrayList<InputStream>()).add(r.body());
+                    if (status != 200) {
+                        r.body().close();
+                    }
+                }
+                assertEquals(200, status, "a closed stream frees its place (noticed at the next ping)");
+            } finally {
+                for (InputStream in : open) {
+                    in.close();
+                }
+                delete("api/jobs/" + b);
+                delete("api/jobs/" + c);
+                g.release.countDown();
+            }
+            follow(a);
+        }
+    }
+
+    /**
+     * Findings 4 and 8: VAE work waits in the one bounded queue (a manifold counts toward its 16
+     * places), and cancelled waiting jobs leave it at once.
+     */
+    @Test
+    void vaeWorkWaitsInTheOneQueueAndCancelledJobsLeaveIt() throws Exception {
+        synchronized (ServeTest.class) {
+            Gate g = new Gate(1);
+            String a = held(g, "model=tiny&n=1&sampler=ddim&steps=3");
+            List<String> waiting = new ArrayList<>();
+            java.util.concurrent.CompletableFuture<HttpResponse<byte[]>> manifold;
+            try {
+                manifold = HTTP.sendAsync(HttpRequest.newBuilder(URI.create(url + "api/vae/manifold?model=vae2&side=4"))
+                        .header(TOKEN_HEADER, token).build(), HttpResponse.BodyHandlers.ofByteArray());
+                Thread.sleep(500);
+                assertFalse(manifold.isDone(), "the manifold waits for the running draw");
+                for (int i = 0; i < 15; i++) {
+                    waiting.add(post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json().get("id").getAsString());
+                }
+                assertEquals(503, post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").status(), "15 jobs and the manifold fill the 16 places");
+                for (String id : waiting) {
+                    assertEquals("cancelled", delete("api/jobs/" + id).json().get("state").getAsString());
+                }
+                waiting.clear();
+                JsonObject next = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=2").json();
+                assertEquals(2, next.get("position").getAsInt(), "cancelled jobs left at once: behind the manifold only");
+                waiting.add(next.get("id").getAsString());
+            } finally {
+                for (String id : waiting) {
+                    delete("api/jobs/" + id);
+                }
+                g.release.countDown();
+            }
+            HttpResponse<byte[]> m = manifold.get(60, TimeUnit.SECONDS);
+            assertEquals(200, m.statusCode());
+            JsonObject o = JsonParser.parseString(new String(m.body(), StandardCharsets.UTF_8)).getAsJsonObject();
+            assertEquals(4 * 28, dataUrl(o.get("image").getAsString()).getWidth());
+            assertEquals("done", follow(a).get(follow(a).size() - 1).get("state").getAsString());
+        }
+    }
+
+    /** Finding 6: bound to all addresses, the printed address is the bound one and a warning names what is exposed. */
+    @Test
+    void aHostOtherThanLoopbackIsPrintedAndWarnedAbout() throws Exception {
+        assertEquals(null, server.exposure(), "loopback: nothing to warn about");
+        try (NDManager m = manager.newSubManager(); WebServer all = new WebServer("0.0.0.0", 0, new ModelCatalog(m), new ServeSampling(),
+                List.of(), null, m)) {
+            assertTrue(all.url().startsWith("http://0.0.0.0:" + all.port() + "/?token="), all.url());
+            String w = all.exposure();
+            assertTrue(w.contains("every network") && w.contains("CPU") && w.contains("run folders") && w.contains("--host 127.0.0.1"), w);
+            assertFalse(all.url().equals(server.url().replace("127.0.0.1:" + server.port(), "0.0.0.0:" + all.port())),
+                    "each server has its own token");
+        }
+    }
+
+    /** Finding 7: no page may frame this one. */
+    @Test
+    void thePageCannotBeFramed() throws Exception {
+        for (String path : List.of("", "api/models")) {
+            HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(url + path)).header(TOKEN_HEADER, token).build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
+            assertEquals("DENY", r.headers().firstValue("X-Frame-Options").orElse(""), path);
+            assertTrue(r.headers().firstValue("Content-Security-Policy").orElse("").contains("frame-ancestors 'none'"), path);
+        }
+    }
+
+    /** Finding 8: unguessable job ids, no Java internals in a 400, HEAD answered, no symlinks followed out of a run. */
+    @Test
+    void idsErrorsHeadAndSymlinks() throws Exception {
+        String a = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=1").json().get("id").getAsString();
+        String b = post("api/jobs", "model=tiny&n=1&sampler=ddim&steps=1").json().get("id").getAsString();
+        assertTrue(a.matches("job-[0-9a-f]{32}") && b.matches("job-[0-9a-f]{32}") && !a.equals(b), a + " " + b);
+        follow(a);
+        follow(b);
+
+        // A bad %-escape in a form body reaches the server's parser (one in the address is refused
+        // by the JDK's own server before any handler sees it).
+        String badForm = "model=tiny&n=%G1";
+        String answer = rawWithBody("POST", "api/jobs", badForm, host(), TOKEN_HEADER + ": " + token,
+                "Content-Type: application/x-www-form-urlencoded");
+        String text = answer.substring(answer.indexOf("\r\n\r\n") + 4);
+        assertEquals(400, status(answer), answer);
+        assertFalse(text.contains("URLDecoder") || text.contains("java.") || text.contains("Exception"), text);
+        assertTrue(text.contains("%-encoded") && text.strip().lines().count() == 1, text);
+
+        java.util.logging.Logger jdk = java.util.logging.Logger.getLogger("com.sun.net.httpserver");
+        List<java.util.logging.LogRecord> warnings = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.util.logging.Handler h = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord rec) {
+                if (rec.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(rec);
+                }
+            }
+
+            @Override
+            public void flush() {}
+
+            @Override
+            public void close() {}
+        };
+        jdk.addHandler(h);
+        try {
+            int pageLength = get("").body().length;
+            String head = raw("HEAD", "", host());
+            assertEquals(200, status(head), head);
+            assertTrue(head.toLowerCase(java.util.Locale.ROOT).contains("content-length: " + pageLength), head);
+            assertTrue(head.endsWith("\r\n\r\n"), "no body: " + head);
+            assertEquals(200, status(raw("HEAD", "api/models", host(), TOKEN_HEADER + ": " + token)));
+            assertEquals(200, status(raw("HEAD", "api/jobs/" + a + "/events", host(), TOKEN_HEADER + ": " + token)));
+        } finally {
+            jdk.removeHandler(h);
+        }
+        assertTrue(warnings.isEmpty(), "the JDK server logged " + warnings.stream().map(java.util.logging.LogRecord::getMessage).toList());
+
+        // A link under a run folder to a file outside it is not served, nor listed.
+        Path outside = Files.createTempFile("serve-outside", ".png");
+        ImageIO.write(new BufferedImage(3, 3, BufferedImage.TYPE_BYTE_GRAY), "png", outside.toFile());
+        Path link = runs.resolve("r1/samples/step-0000099.png");
+        Files.createSymbolicLink(link, outside);
+        try {
+            assertEquals(404, get("api/runs/image?run=r1&name=step-0000099.png").status());
+            assertFalse(get("api/runs/samples?run=r1").text().contains("step-0000099"));
+        } finally {
+            Files.delete(link);
+            Files.delete(outside);
+        }
     }
 
     /** The real page in headless Chromium: loaded with auto=1 it draws, and the grid lands in the DOM. */
@@ -470,7 +834,8 @@ class ServeTest {
         Chromium.require();
         String dom;
         synchronized (ServeTest.class) {
-            dom = Chromium.dumpDom(url + "?view=draw&auto=1&model=tiny&n=4&sampler=ddim&steps=3", 120_000);
+            // the address serve prints, with the token, and the draw settings after it
+            dom = Chromium.dumpDom(server.url() + "&view=draw&auto=1&model=tiny&n=4&sampler=ddim&steps=3", 120_000);
         }
         assertTrue(dom.contains("data-draw-state=\"done\""), "the page saw its job end: " + dom.substring(0, Math.min(dom.length(), 2000)));
         java.util.regex.Matcher m = java.util.regex.Pattern.compile("id=\"draw-grid\"[^>]*src=\"(data:image/png;base64,[^\"]+)\"|"
@@ -486,6 +851,13 @@ class ServeTest {
         }
         long shades = java.util.Arrays.stream(seen).filter(c -> c > 0).count();
         assertTrue(shades > 10, "not blank: " + shades + " grey levels");
+        // An unconditional model: no class picker nor guidance; the command line of the draw is shown.
+        for (String name : List.of("class", "guidance")) {
+            assertTrue(java.util.regex.Pattern.compile("<label[^>]*data-conditional=\"\"[^>]*hidden=\"\"[^>]*>" + name + " ").matcher(dom).find()
+                    || java.util.regex.Pattern.compile("<label[^>]*hidden=\"\"[^>]*data-conditional=\"\"[^>]*>" + name + " ").matcher(dom).find(),
+                    name + " is hidden");
+        }
+        assertTrue(dom.contains("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 3"), "the command is shown");
     }
 
     /** The bundled model through the server, at two DDIM steps. */
@@ -497,9 +869,8 @@ class ServeTest {
             ModelCatalog c = new ModelCatalog(m);
             String id = c.add(bundled, true);
             try (WebServer s = new WebServer("127.0.0.1", 0, c, new ServeSampling(), List.of(), null, m)) {
-                String before = url;
-                url = s.url();
                 try {
+                    use(s);
                     JsonObject job = post("api/jobs", "model=" + id + "&n=2&steps=2").json();
                     assertTrue(job.get("description").getAsString().startsWith("SDE-DPM-Solver++(2M), 2 steps"), job.toString());
                     List<JsonObject> ev = follow(job.get("id").getAsString());
@@ -507,7 +878,7 @@ class ServeTest {
                     assertEquals("done", end.get("state").getAsString(), end.toString());
                     assertEquals(2, end.get("count").getAsInt());
                 } finally {
-                    url = before;
+                    use(server);
                 }
             }
         }

@@ -2,14 +2,18 @@ package org.diffusion4j.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 
@@ -30,6 +34,12 @@ import org.diffusion4j.UserException;
 public final class ImageFolder {
     /** How many names a {@link Report} keeps of each kind. */
     public static final int NAMES_KEPT = 5;
+    /**
+     * Most pixels an image may declare (4096 x 4096, a 16-megapixel photo). Checked from the header
+     * before the raster is decoded: a few hundred kilobytes of PNG can declare 46000 x 46000, which
+     * would take gigabytes once decoded (and about 20 bytes a pixel more as float planes).
+     */
+    public static final long MAX_PIXELS = 4096L * 4096;
 
     private ImageFolder() {}
 
@@ -151,18 +161,66 @@ public final class ImageFolder {
         return resize(planes(img, channels), img.getWidth(), img.getHeight(), side);
     }
 
-    private static BufferedImage readImage(Path file) {
+    /**
+     * Decodes image bytes (PNG, JPEG, GIF or BMP) as {@link #load(Path, int, int)} does; errors
+     * name the image {@code name} (such as "the upload"), not a file.
+     */
+    public static float[] load(byte[] data, String name, int side, int channels) {
         BufferedImage img;
+        try (ImageInputStream in = ImageIO.createImageInputStream(new ByteArrayInputStream(data))) {
+            img = decode(in, name);
+        } catch (IOException e) {
+            throw new UserException(name + ": cannot read the image (" + IdxReader.oneLine(e) + ")");
+        }
+        return resize(planes(img, channels), img.getWidth(), img.getHeight(), side);
+    }
+
+    private static BufferedImage readImage(Path file) {
+        // ImageIO says "Can't create cache file!" for a missing file; say what is wrong
+        if (!Files.isRegularFile(file) || !Files.isReadable(file)) {
+            throw new UserException(file + ": no such image file, or it cannot be read");
+        }
+        try (ImageInputStream in = ImageIO.createImageInputStream(file.toFile())) {
+            if (in == null) {
+                throw new UserException(file + ": cannot open the image; check that it exists and can be read");
+            }
+            return decode(in, file.toString());
+        } catch (IOException e) {
+            throw new UserException(file + ": cannot read the image (" + IdxReader.oneLine(e) + "); remove or replace the file");
+        }
+    }
+
+    /**
+     * Reads the width and height from the header, refuses more than {@link #MAX_PIXELS}, and only
+     * then decodes the raster (ImageIO.read would allocate whatever the header declares).
+     */
+    private static BufferedImage decode(ImageInputStream in, String name) {
+        Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+        if (!readers.hasNext()) {
+            throw new UserException(name + ": not a readable image (PNG, JPEG, GIF or BMP); remove it or convert it to PNG");
+        }
+        ImageReader reader = readers.next();
         try {
-            img = ImageIO.read(file.toFile());
+            reader.setInput(in, true, true);
+            long w = reader.getWidth(0);
+            long h = reader.getHeight(0);
+            if (w * h > MAX_PIXELS) {
+                throw new UserException(name + ": the image is " + w + "x" + h + " pixels, more than the " + MAX_PIXELS
+                        + " (4096x4096) this reads; shrink it first");
+            }
+            BufferedImage img = reader.read(0);
+            if (img == null) {
+                throw new UserException(name + ": not a readable image; remove it or convert it to PNG");
+            }
+            return img;
         } catch (IOException | RuntimeException e) {
-            throw new UserException(file + ": cannot read the image (" + IdxReader.oneLine(e)
-                    + "); remove or replace the file");
+            if (e instanceof UserException u) {
+                throw u;
+            }
+            throw new UserException(name + ": cannot read the image (" + IdxReader.oneLine(e) + "); remove or replace the file");
+        } finally {
+            reader.dispose();
         }
-        if (img == null) {
-            throw new UserException(file + ": not a readable image; remove it or convert it to PNG");
-        }
-        return img;
     }
 
     /** Converts an image to C float planes [C][H*W] in [0, 1]. */

@@ -126,4 +126,29 @@ class DeclaredSizeTest {
         assertTrue(data.length > DeclaredSize.FIRST_CHUNK);
         assertArrayEquals(data, read.data());
     }
+
+    /** A 10x10 grey PNG whose header then declares w x h (IHDR patched, its CRC recomputed): the rest is truncated data. */
+    static byte[] pngDeclaring(int w, int h) throws Exception {
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(10, 10, java.awt.image.BufferedImage.TYPE_BYTE_GRAY), "png", out);
+        ByteBuffer b = ByteBuffer.wrap(out.toByteArray()).putInt(16, w).putInt(20, h);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(b.array(), 12, 17);
+        return b.putInt(29, (int) crc.getValue()).array();
+    }
+
+    /** A 400 KB-class PNG declaring 46000 x 46000 (2.1 gigapixels) is refused from its header, before decoding. */
+    @Test
+    void imageDeclaringTooManyPixelsIsRefusedBeforeDecoding() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("imgs"));
+        Files.write(dir.resolve("bomb.png"), pngDeclaring(46000, 46000));
+        UserException e = assertThrows(UserException.class, () -> ImageFolder.read(dir, 8, 1));
+        assertOneLineNaming(e, dir.resolve("bomb.png"));
+        assertTrue(e.getMessage().contains("46000x46000") && e.getMessage().contains("4096x4096"), e.getMessage());
+        UserException bytes = assertThrows(UserException.class, () -> ImageFolder.load(pngDeclaring(20000, 20000), "the upload", 8, 1));
+        assertTrue(bytes.getMessage().startsWith("the upload: the image is 20000x20000 pixels"), bytes.getMessage());
+        // At the budget exactly, the header passes and the (truncated) data is what fails.
+        UserException edge = assertThrows(UserException.class, () -> ImageFolder.load(pngDeclaring(4096, 4096), "edge", 8, 1));
+        assertTrue(edge.getMessage().startsWith("edge: cannot read the image"), edge.getMessage());
+    }
 }

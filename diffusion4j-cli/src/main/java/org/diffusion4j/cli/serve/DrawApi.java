@@ -31,11 +31,18 @@ final class DrawApi {
     static final int FRAMES = 25;
     /** How often a stream shows the client it is alive, which is also how a gone client is noticed. */
     static final long PING_MILLIS = 2000;
+    /**
+     * Most event streams open at once, in all and per job: each holds one of the server's threads
+     * while its job runs, so without a cap streams alone could leave none for other requests.
+     */
+    static final int MAX_STREAMS = 8;
+    static final int MAX_STREAMS_PER_JOB = 4;
 
     private final ModelCatalog models;
     private final DrawOptions options;
     private final JobQueue queue;
     private final NDManager root;
+    private int streams;
 
     DrawApi(ModelCatalog models, DrawOptions options, JobQueue queue, NDManager root) {
         this.models = models;
@@ -79,9 +86,36 @@ final class DrawApi {
             throw HttpError.badRequest("this sampler makes " + d.sampler().networkCalls() + " network calls; the page allows "
                     + MAX_STEPS);
         }
-        Job job = new Job(queue.newId(), id, d.description(), d.n(), d.sampler().networkCalls());
+        Job job = new Job(JobQueue.newId(), id, d.description(), command(entry, values), d.n(), d.sampler().networkCalls());
         queue.submit(job, j -> run(j, ddpm, d));
         r.json(job.describe());
+    }
+
+    /** The model as 'sample --run' names it: the bundled ones by their place in the repository. */
+    static String runArgument(ModelCatalog.Entry e) {
+        if (e.source() == null) {
+            return e.id(); // built in memory (tests): no file to name
+        }
+        return e.bundled() ? "models/" + e.source().getFileName() : e.source().toString();
+    }
+
+    /** The './diffusion4j sample' line that draws the same samples; booleans only where they differ from the default. */
+    private String command(ModelCatalog.Entry entry, Map<String, String> values) {
+        StringBuilder b = new StringBuilder("./diffusion4j sample --run ").append(quote(runArgument(entry)));
+        for (Map.Entry<String, String> v : values.entrySet()) {
+            DrawOptions.Option o = options.options().stream().filter(x -> x.name().equals(v.getKey())).findFirst().orElseThrow();
+            if (!"boolean".equals(o.type())) {
+                b.append(" --").append(o.name()).append(' ').append(quote(v.getValue().trim()));
+            } else if (!v.getValue().trim().equals(String.valueOf(o.defaultValue()))) {
+                b.append(v.getValue().trim().equals("true") ? " --" : " --no-").append(o.name());
+            }
+        }
+        return b.append(" --out samples.png").toString();
+    }
+
+    /** A shell word: as it is when plain, else in single quotes. */
+    static String quote(String s) {
+        return s.matches("[A-Za-z0-9_./+:=,-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
     private void run(Job job, Ddpm ddpm, DrawOptions.Draw d) {
@@ -101,7 +135,8 @@ final class DrawApi {
         } catch (UserException | IllegalArgumentException e) {
             job.end(Job.State.FAILED, e.getMessage());
         } catch (RuntimeException | OutOfMemoryError e) {
-            job.end(Job.State.FAILED, "internal error: " + e);
+            System.err.println("diffusion4j serve: internal error in " + job.id() + ": " + e);
+            job.end(Job.State.FAILED, "internal error (the server's log says more)");
         }
     }
 
@@ -131,7 +166,7 @@ final class DrawApi {
     /** DELETE /api/jobs/ID: cancels it. */
     void cancel(Request r, String id) throws IOException {
         Job j = queue.get(id);
-        j.cancel();
+        queue.cancel(j);
         r.json(j.describe());
     }
 
@@ -153,14 +188,32 @@ final class DrawApi {
 
     /**
      * GET /api/jobs/ID/events: server-sent events, one JSON object per change (state, place in
-     * the queue, step, time, new frames), until the job ends. A client that goes away cancels it.
+     * the queue, step, time, new frames), until the job ends. A client that goes away leaves the
+     * job running: others may be watching it, and cancelling is DELETE's (the Cancel button).
      */
     void events(Request r, String id) throws IOException {
         Job job = queue.get(id);
         r.exchange().getResponseHeaders().set("Content-Type", "text/event-stream; charset=utf-8");
         r.exchange().getResponseHeaders().set("Cache-Control", "no-store");
-        r.exchange().sendResponseHeaders(200, 0);
-        try (OutputStream out = r.exchange().getResponseBody()) {
+        if (r.head()) {
+            r.exchange().sendResponseHeaders(200, -1);
+            return;
+        }
+        openStream(job);
+        try {
+            r.exchange().sendResponseHeaders(200, 0);
+            follow(job, r.exchange().getResponseBody());
+        } catch (IOException e) {
+            // the client went away; the job goes on
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            closeStream(job);
+        }
+    }
+
+    private static void follow(Job job, OutputStream body) throws IOException, InterruptedException {
+        try (OutputStream out = body) {
             int seen = -1;
             int frame = -1;
             while (true) {
@@ -177,11 +230,19 @@ final class DrawApi {
                     return;
                 }
             }
-        } catch (IOException e) {
-            job.cancel(); // the client went away
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            job.cancel();
         }
+    }
+
+    private synchronized void openStream(Job job) {
+        if (streams >= MAX_STREAMS || !job.addStream(MAX_STREAMS_PER_JOB)) {
+            throw new HttpError(429, "too many event streams open (at most " + MAX_STREAMS + ", " + MAX_STREAMS_PER_JOB
+                    + " per job); close a page or follow the job with GET /api/jobs/ID");
+        }
+        streams++;
+    }
+
+    private synchronized void closeStream(Job job) {
+        streams--;
+        job.removeStream();
     }
 }

@@ -6,8 +6,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import com.google.gson.JsonObject;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,6 +29,7 @@ final class ForwardApi {
     /** Side the pictures are drawn at, about. */
     static final int DISPLAY_SIDE = 196;
 
+    private static final Object DECODING = new Object();
     private final ModelCatalog models;
     private final NDManager root;
     private final Map<String, float[]> uploads = new LinkedHashMap<>(16, 0.75f, true) {
@@ -79,15 +78,11 @@ final class ForwardApi {
             throw HttpError.badRequest("the upload is empty; send the image file as the request body");
         }
         long[] row = spec.rowShape();
-        Path tmp = Files.createTempFile("diffusion4j-upload", ".img");
+        // ImageFolder checks the declared size against its pixel budget before decoding; one upload
+        // is decoded at a time, so uploads side by side cannot multiply that budget's memory.
         float[] x;
-        try {
-            Files.write(tmp, body);
-            x = ImageFolder.load(tmp, (int) row[1], (int) row[0]);
-        } catch (org.diffusion4j.UserException e) {
-            throw HttpError.badRequest("the upload is not a readable image (PNG, JPEG, GIF or BMP)");
-        } finally {
-            Files.deleteIfExists(tmp);
+        synchronized (DECODING) {
+            x = ImageFolder.load(body, "the upload", (int) row[1], (int) row[0]);
         }
         String id;
         synchronized (uploads) {

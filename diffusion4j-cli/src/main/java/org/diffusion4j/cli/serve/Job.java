@@ -28,6 +28,7 @@ public final class Job {
     private final String id;
     private final String model;
     private final String description;
+    private final String command;
     private final int n;
     private volatile boolean cancelRequested;
     private State state = State.QUEUED;
@@ -45,11 +46,14 @@ public final class Job {
     private byte[] gridPng;
     private byte[] npy;
     private int version;
+    private int streams;
 
-    Job(String id, String model, String description, int n, int count) {
+    /** {@code command}: the equivalent './diffusion4j sample ...' line, or null. */
+    Job(String id, String model, String description, String command, int n, int count) {
         this.id = id;
         this.model = model;
         this.description = description;
+        this.command = command;
         this.n = n;
         this.count = count;
     }
@@ -144,6 +148,19 @@ public final class Job {
         notifyAll();
     }
 
+    /** Counts one more event stream following this job, unless {@code max} already do; returns whether it did. */
+    synchronized boolean addStream(int max) {
+        if (streams >= max) {
+            return false;
+        }
+        streams++;
+        return true;
+    }
+
+    synchronized void removeStream() {
+        streams--;
+    }
+
     synchronized byte[] gridPng() {
         return gridPng;
     }
@@ -187,6 +204,9 @@ public final class Job {
             o.addProperty("cancelling", true);
         }
         o.addProperty("description", description);
+        if (command != null) {
+            o.addProperty("command", command);
+        }
         o.addProperty("n", n);
         o.addProperty("step", step);
         o.addProperty("count", count);

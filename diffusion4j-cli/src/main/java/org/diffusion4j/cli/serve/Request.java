@@ -15,12 +15,11 @@ public final class Request {
     public static final int MAX_BODY_BYTES = 5 << 20;
 
     private final HttpExchange exchange;
-    private final Map<String, String> params = new LinkedHashMap<>();
+    private Map<String, String> params;
     private byte[] body;
 
     Request(HttpExchange exchange) {
         this.exchange = exchange;
-        parse(exchange.getRequestURI().getRawQuery(), params);
     }
 
     static void parse(String query, Map<String, String> into) {
@@ -32,9 +31,16 @@ public final class Request {
                 continue;
             }
             int eq = pair.indexOf('=');
-            String k = URLDecoder.decode(eq < 0 ? pair : pair.substring(0, eq), StandardCharsets.UTF_8);
-            String v = eq < 0 ? "" : URLDecoder.decode(pair.substring(eq + 1), StandardCharsets.UTF_8);
-            into.put(k, v);
+            into.put(decode(eq < 0 ? pair : pair.substring(0, eq)), eq < 0 ? "" : decode(pair.substring(eq + 1)));
+        }
+    }
+
+    private static String decode(String s) {
+        try {
+            return URLDecoder.decode(s, StandardCharsets.UTF_8);
+        } catch (IllegalArgumentException e) {
+            // URLDecoder's own message names its internals; say what is wrong instead
+            throw HttpError.badRequest("the parameters are not properly %-encoded (a % must be followed by two hex digits)");
         }
     }
 
@@ -50,14 +56,24 @@ public final class Request {
         return exchange.getRequestURI().getPath();
     }
 
+    /** HEAD: answered as GET, headers only. */
+    public boolean head() {
+        return "HEAD".equals(method());
+    }
+
     /** The query parameters, and those of a form body (application/x-www-form-urlencoded) once read. */
     public Map<String, String> params() {
+        if (params == null) {
+            Map<String, String> p = new LinkedHashMap<>();
+            parse(exchange.getRequestURI().getRawQuery(), p);
+            params = p;
+        }
         return params;
     }
 
     /** Reads a form body into {@link #params()}. */
     public Request withForm() throws IOException {
-        parse(new String(body(), StandardCharsets.UTF_8), params);
+        parse(new String(body(), StandardCharsets.UTF_8), params());
         return this;
     }
 
@@ -76,7 +92,7 @@ public final class Request {
     }
 
     public String string(String name, String fallback) {
-        String v = params.get(name);
+        String v = params().get(name);
         return v == null || v.isBlank() ? fallback : v.trim();
     }
 
@@ -126,6 +142,12 @@ public final class Request {
     public void send(int status, String contentType, byte[] data) throws IOException {
         exchange.getResponseHeaders().set("Content-Type", contentType);
         exchange.getResponseHeaders().set("Cache-Control", "no-store");
+        if (head()) {
+            // the JDK warns when HEAD is given a length: it wants the header set by hand and -1
+            exchange.getResponseHeaders().set("Content-Length", String.valueOf(data.length));
+            exchange.sendResponseHeaders(status, -1);
+            return;
+        }
         exchange.sendResponseHeaders(status, data.length == 0 ? -1 : data.length);
         try (OutputStream out = exchange.getResponseBody()) {
             out.write(data);

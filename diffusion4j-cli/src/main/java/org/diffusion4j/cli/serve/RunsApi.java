@@ -84,10 +84,19 @@ final class RunsApi {
         r.json(o);
     }
 
+    /**
+     * Whether {@code p} is a regular file whose real path lies inside the run folder: a symbolic
+     * link out of it (to /etc/passwd, say) is not the run's and is not served.
+     */
+    static boolean inside(Path run, Path p) throws IOException {
+        return Files.isRegularFile(p) && p.toRealPath().startsWith(run.toRealPath());
+    }
+
     /** GET /api/runs/metrics?run=ID: {step: [...], loss: [...]} (every k-th record past MAX_POINTS). */
     void metrics(Request r) throws IOException {
-        Path file = run(r).resolve(RunFolder.METRICS);
-        double[][] rows = Files.isRegularFile(file) ? MetricsLog.read(file, "loss") : new double[0][];
+        Path run = run(r);
+        Path file = run.resolve(RunFolder.METRICS);
+        double[][] rows = inside(run, file) ? MetricsLog.read(file, "loss") : new double[0][];
         int k = Math.max(1, (rows.length + MAX_POINTS - 1) / MAX_POINTS);
         JsonArray steps = new JsonArray();
         JsonArray loss = new JsonArray();
@@ -105,14 +114,15 @@ final class RunsApi {
 
     /** GET /api/runs/samples?run=ID: [{name, step}] of samples/step-*.png, by step. */
     void samples(Request r) throws IOException {
-        Path dir = run(r).resolve("samples");
+        Path run = run(r);
+        Path dir = run.resolve("samples");
         List<long[]> found = new ArrayList<>();
         List<String> names = new ArrayList<>();
         if (Files.isDirectory(dir)) {
             try (Stream<Path> s = Files.list(dir)) {
                 for (Path p : (Iterable<Path>) s.sorted()::iterator) {
                     Matcher m = SAMPLE.matcher(p.getFileName().toString());
-                    if (m.matches()) {
+                    if (m.matches() && inside(run, p)) {
                         found.add(new long[] {Long.parseLong(m.group(1)), names.size()});
                         names.add(m.group());
                     }
@@ -134,14 +144,15 @@ final class RunsApi {
 
     /** GET /api/runs/image?run=ID&amp;name=step-N.png: one sample grid (names other than step-N.png are refused). */
     void image(Request r) throws IOException {
-        Path dir = run(r).resolve("samples");
+        Path run = run(r);
+        Path dir = run.resolve("samples");
         String name = r.require("name");
         if (!SAMPLE.matcher(name).matches()) {
             throw HttpError.badRequest("name must look like step-0000300.png, got '" + name + "'");
         }
         Path p = dir.resolve(name);
-        if (!Files.isRegularFile(p)) {
-            throw HttpError.notFound("no " + name + " in " + dir);
+        if (!inside(run, p)) {
+            throw HttpError.notFound("no " + name + " in the run's samples");
         }
         r.send(200, "image/png", Files.readAllBytes(p));
     }

@@ -7,8 +7,8 @@ import com.google.gson.JsonObject;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Map;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.io.ImageGrid;
@@ -62,15 +62,13 @@ final class VaeApi {
         return c;
     }
 
-    /** Work that draws random numbers waits for the generation queue (PyTorch's global generator). */
-    private <T> T withGenerator(boolean random, Callable<T> work) {
-        try {
-            return random ? queue.between(work) : work.call();
-        } catch (RuntimeException e) {
-            throw e;
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+    /**
+     * Runs VAE work in the one generation queue: it may draw from PyTorch's global generator, and
+     * even plain decoding holds the CPU (a pixel-by-pixel decoder for tens of seconds), so it
+     * waits its turn, counts toward the queue's limit and can be cancelled.
+     */
+    private <T> T inQueue(String what, Function<Job, T> work) {
+        return queue.call(what, work);
     }
 
     private static String grid(NDArray x, int cols, int scale) {
@@ -83,7 +81,7 @@ final class VaeApi {
         int n = r.integer("n", 16, 1, MAX_N);
         long seed = (long) r.number("seed", 0);
         int[] classes = classes(r, vae, n);
-        String url = withGenerator(true, () -> {
+        String url = inQueue("VAE samples", job -> {
             try (NDManager m = root.newSubManager()) {
                 return grid(vae.sample(classes, n, seed, m), (int) Math.ceil(Math.sqrt(n)), 2);
             }
@@ -100,7 +98,7 @@ final class VaeApi {
         int index = r.integer("index", 0, 0, test.size() - 1);
         DataSet one = test.subset(index, 1);
         JsonObject o = new JsonObject();
-        String recon = withGenerator(vae.spec().autoregressive(), () -> {
+        String recon = inQueue("a VAE reconstruction", job -> {
             try (NDManager m = root.newSubManager()) {
                 NDArray x = m.create(one.data(), new Shape(one.shape()));
                 NDArray y = vae.reconstruct(one, m);
@@ -113,45 +111,55 @@ final class VaeApi {
         r.json(o);
     }
 
+    /** The model's latent plane, computed once (in the queue: it encodes 1,000 digits). */
     private Plane plane(String id, Vae vae) {
-        return planes.computeIfAbsent(id, k -> {
-            DataSet d = digits(vae).subset(SCATTER_DIGITS);
-            int l = vae.spec().latent;
-            float[] mu;
-            try (NDManager m = root.newSubManager()) {
-                mu = vae.encodeMeans(d, m);
-            }
-            double[] mean = new double[l];
-            double[] var = new double[l];
-            for (int i = 0; i < d.size(); i++) {
-                for (int j = 0; j < l; j++) {
-                    mean[j] += mu[i * l + j] / (double) d.size();
-                }
-            }
-            for (int i = 0; i < d.size(); i++) {
-                for (int j = 0; j < l; j++) {
-                    double e = mu[i * l + j] - mean[j];
-                    var[j] += e * e / d.size();
-                }
-            }
-            int[] dims = l == 2 ? new int[] {0, 1} : largestTwo(var);
-            float[] meanF = new float[l];
+        Plane known = planes.get(id);
+        if (known != null) {
+            return known;
+        }
+        DataSet digits = digits(vae);
+        Plane p = inQueue("the VAE's latent plane", job -> newPlane(vae, digits));
+        Plane raced = planes.putIfAbsent(id, p);
+        return raced == null ? p : raced;
+    }
+
+    private Plane newPlane(Vae vae, DataSet digits) {
+        DataSet d = digits.subset(SCATTER_DIGITS);
+        int l = vae.spec().latent;
+        float[] mu;
+        try (NDManager m = root.newSubManager()) {
+            mu = vae.encodeMeans(d, m);
+        }
+        double[] mean = new double[l];
+        double[] var = new double[l];
+        for (int i = 0; i < d.size(); i++) {
             for (int j = 0; j < l; j++) {
-                meanF[j] = (float) mean[j];
+                mean[j] += mu[i * l + j] / (double) d.size();
             }
-            double[] lo = new double[2];
-            double[] hi = new double[2];
-            float[] xy = new float[2 * d.size()];
-            for (int a = 0; a < 2; a++) {
-                double sd = Math.sqrt(var[dims[a]]);
-                lo[a] = mean[dims[a]] - BOX_SDS * sd;
-                hi[a] = mean[dims[a]] + BOX_SDS * sd;
-                for (int i = 0; i < d.size(); i++) {
-                    xy[2 * i + a] = mu[i * l + dims[a]];
-                }
+        }
+        for (int i = 0; i < d.size(); i++) {
+            for (int j = 0; j < l; j++) {
+                double e = mu[i * l + j] - mean[j];
+                var[j] += e * e / d.size();
             }
-            return new Plane(l, dims, meanF, lo, hi, xy, d.labels());
-        });
+        }
+        int[] dims = l == 2 ? new int[] {0, 1} : largestTwo(var);
+        float[] meanF = new float[l];
+        for (int j = 0; j < l; j++) {
+            meanF[j] = (float) mean[j];
+        }
+        double[] lo = new double[2];
+        double[] hi = new double[2];
+        float[] xy = new float[2 * d.size()];
+        for (int a = 0; a < 2; a++) {
+            double sd = Math.sqrt(var[dims[a]]);
+            lo[a] = mean[dims[a]] - BOX_SDS * sd;
+            hi[a] = mean[dims[a]] + BOX_SDS * sd;
+            for (int i = 0; i < d.size(); i++) {
+                xy[2 * i + a] = mu[i * l + dims[a]];
+            }
+        }
+        return new Plane(l, dims, meanF, lo, hi, xy, d.labels());
     }
 
     /** The indices of the two largest values, largest first. */
@@ -197,11 +205,27 @@ final class VaeApi {
             }
         }
         int[] classes = classes(r, vae, side * side);
-        String url = withGenerator(vae.spec().autoregressive(), () -> {
-            try (NDManager m = root.newSubManager()) {
-                NDArray x = vae.decode(m.create(z, new Shape(side * side, p.latent())), classes, m);
-                return Png.dataUrl(ImageGrid.grid(x.toFloatArray(), x.getShape().getShape(), side, 0, 1));
+        // Decoded a row at a time, so that a cancelled manifold (a pixel-by-pixel decoder takes
+        // seconds a row) stops within a row.
+        String url = inQueue("the VAE manifold", job -> {
+            float[] pixels = null;
+            long[] shape = null;
+            for (int row = 0; row < side; row++) {
+                job.checkCancelled();
+                float[] zRow = Arrays.copyOfRange(z, row * side * p.latent(), (row + 1) * side * p.latent());
+                int[] c = classes == null ? null : Arrays.copyOfRange(classes, row * side, (row + 1) * side);
+                try (NDManager m = root.newSubManager()) {
+                    NDArray x = vae.decode(m.create(zRow, new Shape(side, p.latent())), c, m);
+                    float[] v = x.toFloatArray();
+                    if (pixels == null) {
+                        shape = x.getShape().getShape();
+                        shape[0] = (long) side * side;
+                        pixels = new float[v.length * side];
+                    }
+                    System.arraycopy(v, 0, pixels, row * v.length, v.length);
+                }
             }
+            return Png.dataUrl(ImageGrid.grid(pixels, shape, side, 0, 1));
         });
         JsonObject o = new JsonObject();
         o.addProperty("image", url);
@@ -218,7 +242,7 @@ final class VaeApi {
         z[p.dims()[0]] = (float) r.number("z1", p.mean()[p.dims()[0]]);
         z[p.dims()[1]] = (float) r.number("z2", p.mean()[p.dims()[1]]);
         int[] classes = classes(r, vae, 1);
-        String url = withGenerator(vae.spec().autoregressive(), () -> {
+        String url = inQueue("a VAE decoding", job -> {
             try (NDManager m = root.newSubManager()) {
                 return grid(vae.decode(m.create(z, new Shape(1, p.latent())), classes, m), 1, 6);
             }

@@ -30,6 +30,28 @@ import org.diffusion4j.vae.Vae;
 public final class WebServer implements AutoCloseable {
     /** Most requests served at once (event streams hold theirs while a job runs). */
     static final int THREADS = 32;
+    /** Most connections open at once; more are closed as they come. */
+    static final int MAX_CONNECTIONS = 64;
+    /**
+     * Seconds a client has to send its whole request (headers and body); a slower one is cut
+     * off. Reading a request holds one of the {@link #THREADS}, so without this a few clients
+     * trickling one byte at a time would leave none for anyone else.
+     */
+    static final int READ_TIMEOUT_SECONDS = 10;
+
+    static {
+        // The JDK server's own limits, read once when its first server starts; a value given on the
+        // command line (-D) wins.
+        limit("sun.net.httpserver.maxReqTime", READ_TIMEOUT_SECONDS);
+        limit("jdk.httpserver.maxConnections", MAX_CONNECTIONS);
+    }
+
+    private static void limit(String property, int value) {
+        if (System.getProperty(property) == null) {
+            System.setProperty(property, String.valueOf(value));
+        }
+    }
+
     private static final String WEB = "/org/diffusion4j/cli/serve/web/";
     private static final Map<String, String> TYPES = Map.of("html", "text/html; charset=utf-8", "js",
             "text/javascript; charset=utf-8", "css", "text/css; charset=utf-8", "png", "image/png", "svg", "image/svg+xml");
@@ -47,6 +69,8 @@ public final class WebServer implements AutoCloseable {
     private final ModelCatalog models;
     private final JobQueue queue = new JobQueue();
     private final List<Route> routes = new ArrayList<>();
+    private final Guard guard;
+    private final InetSocketAddress bound;
 
     /**
      * Binds {@code host:port} (port 0: a free one) and serves {@code models}, which it closes at the
@@ -88,7 +112,11 @@ public final class WebServer implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        server = HttpServer.create(new InetSocketAddress(host, port), 64);
+        InetSocketAddress asked = new InetSocketAddress(host, port);
+        server = HttpServer.create(asked, 64);
+        // the address as asked (0.0.0.0, not the dual-stack [::] the socket reports) with the port given
+        bound = new InetSocketAddress(asked.getAddress(), server.getAddress().getPort());
+        guard = new Guard(bound);
         server.createContext("/", this::dispatch);
         server.setExecutor(pool);
         server.start();
@@ -102,42 +130,64 @@ public final class WebServer implements AutoCloseable {
         routes.add(new Route(method, Pattern.compile(path), h));
     }
 
-    /** The address served, such as http://127.0.0.1:8080/. */
+    /** The address bound, with the token the page needs: http://127.0.0.1:8080/?token=... */
     public String url() {
-        InetSocketAddress a = server.getAddress();
-        String host = a.getAddress().isAnyLocalAddress() ? "127.0.0.1" : a.getAddress().getHostAddress();
-        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/";
+        return "http://" + Guard.literal(bound.getAddress()) + ":" + bound.getPort() + "/?token=" + guard.token();
+    }
+
+    /**
+     * For an address other than loopback, a warning naming what it exposes and to whom (null for
+     * loopback, which only this machine reaches).
+     */
+    public String exposure() {
+        java.net.InetAddress a = bound.getAddress();
+        if (a.isLoopbackAddress()) {
+            return null;
+        }
+        String who = a.isAnyLocalAddress() ? "every network this machine is on" : "the network of " + Guard.literal(a);
+        return "warning: serving on " + Guard.literal(a) + ", not this machine only: anyone on " + who
+                + " who has the address with its token can draw with this machine's CPU, upload images and read the models "
+                + "and the run folders (their paths, losses and sample grids); the traffic is plain HTTP, so the token "
+                + "can be read on the way. Use the default --host 127.0.0.1 unless that is what you want.";
     }
 
     public int port() {
-        return server.getAddress().getPort();
+        return bound.getPort();
     }
 
     private void dispatch(HttpExchange ex) {
         Request r = new Request(ex);
+        Guard.headers(ex.getResponseHeaders());
         try {
-            boolean pathKnown = false;
+            guard.check(r);
+            // HEAD is GET without the body (Request.send leaves it out)
+            String method = r.head() ? "GET" : r.method();
+            List<String> allowed = new ArrayList<>();
             for (Route route : routes) {
                 Matcher m = route.path().matcher(r.path());
                 if (m.matches()) {
-                    pathKnown = true;
-                    if (route.method().equals(r.method())) {
+                    if (route.method().equals(method)) {
                         route.handler().handle(r, m);
                         return;
                     }
+                    allowed.add(route.method());
                 }
             }
-            throw pathKnown ? new HttpError(405, r.method() + " is not allowed on " + r.path())
-                    : HttpError.notFound("no such page or endpoint: " + r.path());
+            if (allowed.isEmpty()) {
+                throw HttpError.notFound("no such page or endpoint: " + r.path());
+            }
+            ex.getResponseHeaders().set("Allow", String.join(", ", allowed) + (allowed.contains("GET") ? ", HEAD" : ""));
+            throw new HttpError(405, r.method() + " is not allowed on " + r.path() + "; use " + String.join(" or ", allowed));
         } catch (HttpError e) {
             reply(r, e.status(), e.getMessage());
-        } catch (UserException | IllegalArgumentException e) {
+        } catch (UserException e) {
             reply(r, 400, e.getMessage());
         } catch (IOException e) {
             // the client went away
         } catch (RuntimeException | OutOfMemoryError e) {
-            System.err.println("diffusion4j serve: internal error on " + r.path() + ": " + e);
-            reply(r, 500, "internal error: " + e);
+            // the details are for the server's log, not for whoever sent the request
+            System.err.println("diffusion4j serve: internal error on " + r.method() + " " + r.path() + ": " + e);
+            reply(r, 500, "internal error (the server's log says more)");
         } finally {
             ex.close();
         }
@@ -174,6 +224,9 @@ public final class WebServer implements AutoCloseable {
                 o.addProperty("image", spec.isImage());
                 o.add("shape", Json.GSON.toJsonTree(spec.rowShape()));
                 o.addProperty("T", spec.schedule().steps());
+                // class-conditional: the page offers a class and guidance only for these
+                o.addProperty("classes", spec.numClasses());
+                o.addProperty("run", DrawApi.runArgument(e));
                 ddpms.add(o);
             } else {
                 Vae v = models.vae(e.id());

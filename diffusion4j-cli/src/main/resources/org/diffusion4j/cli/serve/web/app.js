@@ -10,16 +10,59 @@ function showError(msg) {
   e.hidden = !msg;
 }
 
-async function api(url, options) {
-  const r = await fetch(url, options);
+// The server's secret token comes in the address serve prints (?token=...), is kept for this tab
+// and goes with every API request in a header that other sites' pages cannot send.
+const TOKEN = params.get('token') || sessionStorage.getItem('diffusion4j-token') || '';
+sessionStorage.setItem('diffusion4j-token', TOKEN);
+params.delete('token');
+
+async function request(url, options) {
+  const o = Object.assign({}, options);
+  o.headers = Object.assign({ 'X-Diffusion4j-Token': TOKEN }, o.headers);
+  const r = await fetch(url, o);
   if (!r.ok) {
     const text = (await r.text()).trim();
     showError(text);
     throw new Error(text);
   }
   showError('');
-  return r.json();
+  return r;
 }
+
+async function api(url, options) {
+  return (await request(url, options)).json();
+}
+
+// An image or file from the API as an object URL (an <img src> or a link cannot send the header).
+async function blobUrl(url, old) {
+  const u = URL.createObjectURL(await (await request(url)).blob());
+  if (old && old.startsWith('blob:')) URL.revokeObjectURL(old);
+  return u;
+}
+
+// Server-sent events over an XMLHttpRequest, which can send the header (EventSource cannot) and
+// stays one pending load until the job ends (a streamed fetch does not, for headless Chromium's
+// virtual time). Calls onEvent with each JSON state; returns the request, to abort().
+function followEvents(url, onEvent) {
+  const x = new XMLHttpRequest();
+  let used = 0;
+  const read = () => {
+    let end;
+    while ((end = x.responseText.indexOf('\n\n', used)) >= 0) {
+      for (const line of x.responseText.slice(used, end).split('\n')) if (line.startsWith('data: ')) onEvent(JSON.parse(line.slice(6)));
+      used = end + 2;
+    }
+  };
+  x.open('GET', url);
+  x.setRequestHeader('X-Diffusion4j-Token', TOKEN);
+  x.onprogress = read;
+  x.onload = () => { if (x.status === 200) read(); else showError(x.responseText.trim()); };
+  x.send();
+  return x;
+}
+
+// Forms only hold controls; Enter must not submit them (and the page's policy allows no form actions).
+document.querySelectorAll('form').forEach((f) => f.addEventListener('submit', (e) => e.preventDefault()));
 
 function fill(select, items, wanted) {
   select.innerHTML = '';
@@ -92,6 +135,7 @@ function show(view) {
   document.querySelectorAll('nav button').forEach((b) => b.classList.toggle('active', b.dataset.view === view));
   const u = new URL(location.href);
   u.searchParams.set('view', view);
+  u.searchParams.delete('token'); // kept for this tab; the address bar is for settings, which may be shared
   history.replaceState(null, '', u);
   if (view === 'forward') forwardInit();
   if (view === 'vae') vaeInit();
@@ -102,7 +146,7 @@ document.querySelectorAll('nav button').forEach((b) => b.addEventListener('click
 let models = { ddpm: [], vae: [] };
 
 // ---- Draw ----
-let job = null, source = null;
+let job = null, source = null; // source: the request that follows the job's events
 
 function optionControl(o) {
   const label = document.createElement('label');
@@ -133,7 +177,10 @@ function optionControl(o) {
   }
   input.name = o.name;
   input.dataset.type = o.type;
-  const wanted = params.get(o.name);
+  // class and guidance mean something only to a class-conditional model
+  if (o.name === 'class' || o.name === 'guidance') label.dataset.conditional = '';
+  // the page draws 16 by default (sample's 64 is for files); the address can ask for more
+  const wanted = params.get(o.name) !== null ? params.get(o.name) : (o.name === 'n' ? '16' : null);
   if (wanted !== null) {
     if (o.type === 'boolean') input.checked = wanted === 'true'; else input.value = wanted;
   }
@@ -146,7 +193,21 @@ async function drawInit() {
   const box = $('draw-options');
   for (const o of opts.options) box.appendChild(optionControl(o));
   fill($('draw-model'), models.ddpm, params.get('model'));
+  drawModel();
 }
+
+// Shows the class and guidance controls for a class-conditional model only (they would be refused).
+function drawModel() {
+  const m = models.ddpm.find((d) => d.id === $('draw-model').value);
+  const conditional = !!m && m.classes > 0;
+  for (const el of $('draw-options').querySelectorAll('[data-conditional]')) {
+    el.hidden = !conditional;
+    const input = el.querySelector('input, select');
+    if (!conditional && input) input.value = '';
+  }
+  $('draw-class-note').textContent = conditional ? 'class 0-' + (m.classes - 1) + '; guidance w: 0 is unguided, higher follows the class more strictly' : '';
+}
+$('draw-model').addEventListener('change', drawModel);
 
 function drawValues() {
   const body = new URLSearchParams();
@@ -159,40 +220,40 @@ function drawValues() {
 }
 
 async function draw() {
-  if (source) source.close();
+  if (source) source.abort();
   $('draw-png').hidden = $('draw-npy').hidden = true;
   const j = await api('/api/jobs', { method: 'POST', body: drawValues() }).catch(() => null);
   if (!j) return;
   job = j.id;
   $('draw-cancel').disabled = false;
   $('draw-status').textContent = 'queued';
-  source = new EventSource('/api/jobs/' + job + '/events');
-  source.onmessage = (ev) => {
-    const s = JSON.parse(ev.data);
-    if (s.xt) { $('draw-xt').src = s.xt; $('draw-x0').src = s.x0Hat; }
-    $('draw-progress').max = s.count;
-    $('draw-progress').value = s.step;
-    const time = s.seconds.toFixed(1) + ' s';
-    if (s.state === 'queued') $('draw-status').textContent = 'waiting: place ' + s.position + ' in the queue';
-    else if (s.state === 'running') $('draw-status').textContent = 'step ' + s.step + ' of ' + s.count + ' (t = ' + s.t + '), ' + time + ' - ' + s.description;
-    else {
-      source.close();
-      $('draw-cancel').disabled = true;
-      if (s.state === 'done') {
-        $('draw-grid').src = s.grid;
-        $('draw-png').href = s.gridUrl;
-        $('draw-npy').href = s.npyUrl;
-        $('draw-png').hidden = $('draw-npy').hidden = false;
-        $('draw-status').textContent = 'done: ' + s.n + ' samples in ' + time + ' (' + s.description + ')';
-      } else {
-        $('draw-status').textContent = s.state + (s.error ? ': ' + s.error : '');
-      }
-      document.body.dataset.drawState = s.state;
+  $('draw-command').textContent = j.command || '';
+  const mine = source = followEvents('/api/jobs/' + job + '/events', (s) => drawEvent(s, mine));
+}
+
+function drawEvent(s, mine) {
+  if (s.xt) { $('draw-xt').src = s.xt; $('draw-x0').src = s.x0Hat; }
+  $('draw-progress').max = s.count;
+  $('draw-progress').value = s.step;
+  const time = s.seconds.toFixed(1) + ' s';
+  if (s.state === 'queued') $('draw-status').textContent = 'waiting: place ' + s.position + ' in the queue';
+  else if (s.state === 'running') $('draw-status').textContent = 'step ' + s.step + ' of ' + s.count + ' (t = ' + s.t + '), ' + time + ' - ' + s.description;
+  else {
+    $('draw-cancel').disabled = true;
+    if (s.state === 'done') {
+      $('draw-grid').src = s.grid;
+      $('draw-png').href = s.grid;
+      blobUrl(s.npyUrl, $('draw-npy').href).then((u) => { if (source === mine) { $('draw-npy').href = u; $('draw-npy').hidden = false; } }).catch(() => {});
+      $('draw-png').hidden = false;
+      $('draw-status').textContent = 'done: ' + s.n + ' samples in ' + time + ' (' + s.description + ')';
+    } else {
+      $('draw-status').textContent = s.state + (s.error ? ': ' + s.error : '');
     }
-  };
+    document.body.dataset.drawState = s.state;
+  }
 }
 $('draw-go').addEventListener('click', draw);
-$('draw-cancel').addEventListener('click', () => { if (job) fetch('/api/jobs/' + job, { method: 'DELETE' }); });
+$('draw-cancel').addEventListener('click', () => { if (job) request('/api/jobs/' + job, { method: 'DELETE' }).catch(() => {}); });
 
 // ---- Forward process ----
 let fwd = { ready: false, schedule: null, source: null, busy: false, again: false };
@@ -372,15 +433,25 @@ function runsImage() {
   if (!s) return;
   $('runs-step').textContent = s.step;
   const url = '/api/runs/image?run=' + encodeURIComponent($('runs-run').value) + '&name=' + s.name;
-  if ($('runs-image').getAttribute('src') !== url) $('runs-image').src = url;
+  const img = $('runs-image');
+  if (img.dataset.url === url) return;
+  img.dataset.url = url;
+  blobUrl(url, img.src).then((u) => { if (img.dataset.url === url) img.src = u; }).catch(() => {});
 }
 $('runs-pick').addEventListener('input', runsImage);
 $('runs-run').addEventListener('change', () => runsUpdate(true));
 
 // ---- start ----
 (async () => {
+  $('draw-status').textContent = 'loading the models...';
+  if (!TOKEN) {
+    showError('This page needs the address that diffusion4j serve printed, the one that ends in ?token=...');
+    return;
+  }
   models = await api('/api/models');
   await drawInit();
+  $('draw-status').textContent = 'ready';
   show(params.get('view') || 'draw');
-  if (params.get('auto') === '1' && (params.get('view') || 'draw') === 'draw') draw();
+  // auto=1 draws at once, but not inside another site's frame (the server also forbids framing)
+  if (params.get('auto') === '1' && (params.get('view') || 'draw') === 'draw' && window.top === window.self) draw();
 })();
