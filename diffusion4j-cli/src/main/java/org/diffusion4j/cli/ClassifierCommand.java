@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
@@ -83,7 +84,7 @@ public final class ClassifierCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and augmentation (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores).")
+        @Option(names = "--threads", converter = ThreadsConverter.class, description = "PyTorch intra-op threads (default: all cores).")
         Integer threads;
 
         @Option(names = "--checkpoint-every", defaultValue = "500", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
@@ -101,6 +102,20 @@ public final class ClassifierCommand implements Runnable {
             return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c));
         }
 
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec commandSpec;
+
+        @Override
+        public picocli.CommandLine.Model.CommandSpec commandSpec() {
+            return commandSpec;
+        }
+
+        /** A classifier run continues with its own settings: only the step target and threads may change. */
+        @Override
+        public java.util.Set<String> continueOptions(boolean resume) {
+            return java.util.Set.of("--resume", "--steps", "--threads");
+        }
+
         @Override
         public String command() {
             return "classifier train";
@@ -116,7 +131,7 @@ public final class ClassifierCommand implements Runnable {
             long total = steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
-            TrainRunner.requireFresh(out, command());
+            TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), out, command());
             if (batch > d.size()) {
                 throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
             }

@@ -95,7 +95,8 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         if (leastN < 1) {
             throw new UserException("--least-n must be >= 1");
         }
-        OutputPaths.requireWritableFile("--least-confident", leastConfident);
+        OutputPaths.plan().input("--npy", input.npy).inputTree("--dir", input.dir).input("--labels", labels)
+                .input("--classifier", classifier).file("--least-confident", leastConfident).check();
         DataSet samples = input.npy != null ? readNpy(input.npy) : readDir(input.dir);
         String what = input.npy != null ? input.npy.toString() : input.dir.toString();
         if (samples.size() < 2) {

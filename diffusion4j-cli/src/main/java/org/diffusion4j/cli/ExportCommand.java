@@ -48,11 +48,8 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (format == Format.diffusers) {
-            OutputPaths.requireWritableFolder("--out", out);
-        } else {
-            OutputPaths.requireWritableFile("--out", out);
-        }
+        OutputPaths.Plan paths = OutputPaths.plan().input("--run", run);
+        (format == Format.diffusers ? paths.folder("--out", out) : paths.file("--out", out)).check();
         Runtime.init();
         if (format == Format.diffusers) {
             return exportDiffusers();

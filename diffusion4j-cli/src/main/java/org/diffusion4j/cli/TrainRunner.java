@@ -3,6 +3,9 @@ package org.diffusion4j.cli;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.Locale;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
@@ -21,8 +24,22 @@ import org.diffusion4j.train.TrainingDivergedException;
 final class TrainRunner {
     private TrainRunner() {}
 
+    /**
+     * What --resume may change: the step target, the decay start while it lies ahead, and how the
+     * run is computed, logged and saved; never what it learns from or how (it continues exactly).
+     */
+    static final Set<String> ON_RESUME = Set.of("--resume", "--steps", "--decay-from", "--threads", "--precision",
+            "--sample-every", "--checkpoint-every", "--keep-checkpoints", "--log-every");
+    /** What --init-from may change besides: the new run's folder and its training schedule. */
+    static final Set<String> ON_INIT_FROM = Stream.concat(ON_RESUME.stream().filter(o -> !o.equals("--resume")),
+            Stream.of("--init-from", "--out", "--batch", "--lr", "--warmup", "--clip", "--ema", "--seed"))
+            .collect(Collectors.toUnmodifiableSet());
+
     /** Runs the family's train command; returns the exit code (130 if stopped by a signal). */
     static int run(TrainFamily family, ContinueOptions options) throws Exception {
+        if (options.continues()) {
+            requireApplicable(family, options.resume() != null);
+        }
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
             if (!options.continues()) {
@@ -30,14 +47,37 @@ final class TrainRunner {
                 return train(family, s, null, m);
             }
             RunFolder.Continuation c = continuation(family, options, m);
+            if (options.resume() != null) {
+                // the bookkeeping options the user gave (the others were refused above; no new warm-up here)
+                c = c.withConfig(options.override().apply(c.config(), c.done()));
+            }
             TrainFamily.Session s = family.reopen(c, m);
             return train(family, s, c.withConfig(s.config()), m);
         }
     }
 
-    /** Refuses to start a new run in a folder that already holds one. */
-    static void requireFresh(Path dir, String command) {
-        OutputPaths.requireWritableFolder("--out", dir);
+    /** Refuses an option given with --resume or --init-from that the continued run would silently ignore. */
+    private static void requireApplicable(TrainFamily f, boolean resume) {
+        Set<String> allowed = f.continueOptions(resume);
+        for (picocli.CommandLine.Model.OptionSpec o : f.commandSpec().commandLine().getParseResult().matchedOptions()) {
+            if (!allowed.contains(o.longestName()) && !o.usageHelp() && !o.versionHelp()) {
+                throw new UserException(o.longestName() + " cannot be given with " + (resume
+                        ? "--resume, which continues the run exactly as it was set up; to train on with another "
+                                + o.longestName() + ", start a new run from it: --init-from RUN_DIR --out NEW_DIR"
+                        : "--init-from: the new run keeps the source run's model, data, schedule and loss; start a fresh run to change it")
+                        + " (with " + (resume ? "--resume" : "--init-from") + " may be given: "
+                        + allowed.stream().filter(a -> !a.equals("--resume") && !a.equals("--init-from")).sorted()
+                                .collect(Collectors.joining(", ")) + ")");
+            }
+        }
+    }
+
+    /**
+     * Refuses to start a new run in a folder that already holds one, or that is (or lies inside) one
+     * of the command's {@code inputs}.
+     */
+    static void requireFresh(OutputPaths.Plan inputs, Path dir, String command) {
+        inputs.folder("--out", dir).check();
         if (RunFolder.holdsRun(dir)) {
             throw new UserException(dir + " already holds a run; continue it with " + command + " --resume "
                     + dir + " or choose another --out");
@@ -55,7 +95,7 @@ final class TrainRunner {
             if (o.out() == null) {
                 throw new UserException("--init-from needs --out: the folder of the new run");
             }
-            requireFresh(o.out(), f.command());
+            requireFresh(OutputPaths.plan().input("--init-from", o.initFrom()), o.out(), f.command());
             return RunFolder.branch(o.initFrom(), o.out(), f.kind(), o.decayFrom(), o.override(), m);
         } catch (ScheduleLockedException e) {
             throw new UserException(scheduleLocked(e), e);
