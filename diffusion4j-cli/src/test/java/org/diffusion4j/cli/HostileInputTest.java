@@ -141,4 +141,18 @@ class HostileInputTest {
     void serveRefusesARunsFolderThatIsNotThere(@TempDir Path dir) {
         assertOneLineError(run("serve", "--runs", dir.resolve("nonexistent").toString()), "--runs " + dir.resolve("nonexistent") + ": no such folder");
     }
+
+    @Test
+    void exportFp16RefusesAWeightFloat16CannotHold(@TempDir Path dir) {
+        Path big = dir.resolve("big.safetensors");
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+            org.diffusion4j.train.Checkpoint c = org.diffusion4j.train.Checkpoint.read(Path.of(BUNDLED), m);
+            c.section("ema").get(0).addi(70000f);
+            c.write(big);
+        }
+        Path out = dir.resolve("half.safetensors");
+        assertOneLineError(run("export", "--run", big.toString(), "--out", out.toString(), "--fp16"),
+                ", beyond float16's largest value 65504; store the weights as float32");
+        assertFalse(Files.exists(out));
+    }
 }

@@ -138,6 +138,16 @@ public final class SafeTensors {
          * nearest, ties to even; the same tensor if it already is.
          */
         public Tensor as(DType target) {
+            return as(target, "a value");
+        }
+
+        /**
+         * As {@link #as(DType)}, refusing a finite value the target cannot hold (float16 ends at
+         * 65504): stored, it would read back as infinite, and the file's own reader refuses that.
+         *
+         * @param name what the tensor is, for the message ("weight down.0.conv.weight")
+         */
+        public Tensor as(DType target, String name) {
             if (target == dtype) {
                 return this;
             }
@@ -150,7 +160,14 @@ public final class SafeTensors {
                 switch (target) {
                     case F32 -> b.putFloat(x);
                     case F64 -> b.putDouble(x);
-                    case F16 -> b.putShort(HalfFloats.floatToHalf(x));
+                    case F16 -> {
+                        short h = HalfFloats.floatToHalf(x);
+                        if (Float.isFinite(x) && !Float.isFinite(HalfFloats.halfToFloat(h))) {
+                            throw new org.diffusion4j.UserException(name + " holds " + x + ", beyond float16's largest value "
+                                    + "65504; store the weights as float32");
+                        }
+                        b.putShort(h);
+                    }
                     default -> b.putShort(HalfFloats.floatToBfloat16(x));
                 }
             }

@@ -64,7 +64,7 @@ final class ModelFile {
                     throw new IllegalStateException("parameter name " + name + " would read back as another section's");
                 }
                 NDArray x = a.get(i);
-                Tensor t = Tensor.ofFloats(x.getShape().getShape(), x.toType(DataType.FLOAT32, false).toFloatArray()).as(dtype);
+                Tensor t = Tensor.ofFloats(x.getShape().getShape(), x.toType(DataType.FLOAT32, false).toFloatArray()).as(dtype, "weight " + name);
                 if (tensors.put(name, t) != null) {
                     throw new IllegalStateException("two tensors named " + name);
                 }

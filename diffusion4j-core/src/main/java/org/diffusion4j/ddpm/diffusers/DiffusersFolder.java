@@ -107,7 +107,7 @@ public final class DiffusersFolder {
             }
             float[] v = (p.getDataType() == DataType.FLOAT32 ? p : p.toType(DataType.FLOAT32, false)).toFloatArray();
             SafeTensors.Tensor t = SafeTensors.Tensor.ofFloats(k.diffusersShape(), v);
-            tensors.put(k.diffusers(), float16 ? t.as(SafeTensors.DType.F16) : t);
+            tensors.put(k.diffusers(), float16 ? t.as(SafeTensors.DType.F16, "weight " + k.ours()) : t);
         }
         if (!params.isEmpty()) {
             throw new IllegalStateException("U-Net parameters without a diffusers key: " + params.keySet());
