@@ -144,8 +144,8 @@ public final class SampleCommand implements Callable<Integer> {
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
             long batches = (n + batch - 1) / batch;
             // Long jobs keep their finished batches until the end, so the same command resumes them.
-            SampleParts parts = npy != null && batches > 1 && traj == null
-                    ? SampleParts.open(npy.resolveSibling(npy.getFileName() + ".parts"), job(source, built)) : null;
+            Path partsDir = npy == null ? null : npy.resolveSibling(npy.getFileName() + ".parts");
+            SampleParts parts = npy != null && batches > 1 && traj == null ? SampleParts.open(partsDir, job(source, built)) : null;
             if (parts != null && parts.damaged() != null) {
                 System.err.printf(Locale.ROOT, "%s does not match its checksum: it is drawn again, with the batches after it%n",
                         npy.getFileName() + ".parts/" + parts.damaged());
@@ -157,7 +157,12 @@ public final class SampleCommand implements Callable<Integer> {
             long skipped = parts == null ? 0 : Math.min(parts.found(), batches) * (long) s.networkCalls();
             long t0 = System.nanoTime();
             NDArray x;
-            try (Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
+            // Ctrl-C: say what is kept for the next run (without parts, nothing is, and the default exit is right)
+            java.util.function.Supplier<String> kept = () -> parts.kept() + " of " + batches + " batches are kept in " + partsDir
+                    + "; the same command continues from them";
+            try (StopOnSignal stop = parts == null ? null : new StopOnSignal(() -> "stopping: " + kept.get(),
+                    () -> System.exit(Main.EXIT_INTERRUPTED), kept);
+                    Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
                 long[] calls = {skipped};
                 StepListener listener = (i, count, t, xt, x0) -> {
                     if (traj != null) {

@@ -200,8 +200,10 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                     + "data, and " + d.name() + " has no labels; give labelled data (mnist; IDX images with --labels)");
         }
         if (d.numClasses() > spec.numClasses()) {
-            throw new UserException(d.name() + " has " + d.numClasses() + " classes but the model only "
-                    + spec.numClasses() + "; give --classes " + d.numClasses());
+            // a stray label (200 among digits) is likelier a fault of the data than a wish for 201 classes
+            throw new UserException(d.name() + " has a label " + (d.numClasses() - 1) + ", beyond the model's classes 0.."
+                    + (spec.numClasses() - 1) + "; fix the labels, or give --classes " + d.numClasses()
+                    + " if the data has that many classes");
         }
     }
 

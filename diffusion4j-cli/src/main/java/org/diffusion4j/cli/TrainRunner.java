@@ -126,7 +126,9 @@ final class TrainRunner {
                 if (c != null) {
                     c.restoreInto(trainer);
                 }
-                try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
+                try (StopOnSignal stop = new StopOnSignal(() -> "stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)",
+                        trainer::requestStop, () -> "the steps since the newest checkpoint are lost; " + f.command()
+                                + " --resume " + dir + " continues from it")) {
                     r = trainer.run();
                 } catch (TrainingDivergedException e) {
                     throw new UserException(diverged(e, folder, f.command(), m), e);

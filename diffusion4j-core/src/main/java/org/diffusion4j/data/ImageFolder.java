@@ -156,13 +156,26 @@ public final class ImageFolder {
         try {
             img = ImageIO.read(file.toFile());
         } catch (IOException | RuntimeException e) {
-            throw new UserException(file + ": cannot read the image (" + IdxReader.oneLine(e)
-                    + "); remove or replace the file");
+            throw unreadable(file, e);
         }
         if (img == null) {
             throw new UserException(file + ": not a readable image; remove it or convert it to PNG");
         }
         return img;
+    }
+
+    /**
+     * Why an image could not be decoded. ImageIO's PNG reader wraps whatever it caught, an
+     * OutOfMemoryError too, as "Caught exception during read: " with the reason in its cause.
+     */
+    static UserException unreadable(Path file, Exception e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof OutOfMemoryError) {
+                return new UserException(file + ": out of memory while decoding the image (" + IdxReader.oneLine(c)
+                        + "); give Java more memory (DIFFUSION4J_JAVA_OPTS=-Xmx8g) or remove the file", e);
+            }
+        }
+        return new UserException(file + ": cannot read the image (" + IdxReader.oneLine(e) + "); remove or replace the file", e);
     }
 
     /** Converts an image to C float planes [C][H*W] in [0, 1]. */

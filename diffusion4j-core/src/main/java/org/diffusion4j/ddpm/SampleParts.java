@@ -27,11 +27,13 @@ public final class SampleParts implements Ddpm.BatchStore {
     private final Path dir;
     private final int found;
     private final String damaged;
+    private volatile int kept;
 
     private SampleParts(Path dir, int found, String damaged) {
         this.dir = dir;
         this.found = found;
         this.damaged = damaged;
+        this.kept = found;
     }
 
     /** Opens (or starts) the parts folder of the job described by {@code job}. */
@@ -66,6 +68,11 @@ public final class SampleParts implements Ddpm.BatchStore {
     /** Batches finished by an earlier run of this job. */
     public int found() {
         return found;
+    }
+
+    /** Batches kept now: those found and those saved since. */
+    public int kept() {
+        return kept;
     }
 
     /** The first part that failed its checksum and is drawn again (deleted, with those after it), or null. */
@@ -103,6 +110,7 @@ public final class SampleParts implements Ddpm.BatchStore {
         try {
             // written after the part: a part without its sum (a crash between the two) is drawn again
             AtomicFiles.write(dir.resolve(sum(i)), (sha256(part) + "\n").getBytes(StandardCharsets.US_ASCII));
+            kept = Math.max(kept, i + 1);
         } catch (IOException e) {
             throw new UserException(part + ": cannot write its checksum (" + e.getMessage() + "); check the disk", e);
         }

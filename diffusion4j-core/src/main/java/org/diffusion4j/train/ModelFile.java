@@ -116,6 +116,12 @@ final class ModelFile {
         } catch (RuntimeException e) {
             throw damaged(file, "its diffusion4j metadata is not valid JSON");
         }
+        // the kind is written twice, as the metadata other tools read and in the checksummed header: they must agree
+        String kind = header.has("kind") && header.get("kind").isJsonPrimitive() ? header.get("kind").getAsString() : "?";
+        if (meta.containsKey(KIND) && !meta.get(KIND).equals(kind)) {
+            throw damaged(file, "its metadata '" + KIND + "' says '" + meta.get(KIND) + "' but its checksummed header says '"
+                    + kind + "'");
+        }
         Map<String, List<String>> names = new LinkedHashMap<>();
         Map<String, List<NDArray>> arrays = new LinkedHashMap<>();
         for (String s : order) {

@@ -119,7 +119,7 @@ public final class DiffusersConfig {
         try {
             o = JsonParser.parseString(json).getAsJsonObject();
         } catch (RuntimeException e) {
-            throw new UserException(source + " is not a JSON object (" + e.getMessage() + "); give the config.json of a"
+            throw new UserException(source + " is not a JSON object (" + org.diffusion4j.io.RecordJson.problem(e) + "); give the config.json of a"
                     + " diffusers UNet2DModel");
         }
         Reader r = new Reader(o, source);
