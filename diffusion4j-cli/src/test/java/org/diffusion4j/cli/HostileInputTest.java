@@ -3,6 +3,7 @@ package org.diffusion4j.cli;
 import static org.diffusion4j.cli.CliErrorsTest.assertOneLineError;
 import static org.diffusion4j.cli.CliErrorsTest.run;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.file.Files;
@@ -154,5 +155,78 @@ class HostileInputTest {
         assertOneLineError(run("export", "--run", big.toString(), "--out", out.toString(), "--fp16"),
                 ", beyond float16's largest value 65504; store the weights as float32");
         assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void aKindInTheMetadataThatDisagreesWithTheHeaderIsRefused(@TempDir Path dir) {
+        org.diffusion4j.io.SafeTensors.Contents c = org.diffusion4j.io.SafeTensors.read(Path.of(BUNDLED));
+        java.util.Map<String, String> meta = new java.util.LinkedHashMap<>(c.metadata());
+        meta.put("diffusion4j.kind", "vae");
+        Path lying = dir.resolve("lying.safetensors");
+        org.diffusion4j.io.SafeTensors.write(lying, c.tensors(), meta);
+        assertOneLineError(run("sample", "--run", lying.toString(), "--n", "1", "--steps", "1", "--out", dir.resolve("s.png").toString()),
+                "is damaged: its metadata 'diffusion4j.kind' says 'vae' but its checksummed header says 'ddpm'");
+    }
+
+    @Test
+    void aMissingNewestCheckpointFallsBackSayingSo(@TempDir Path dir) throws Exception {
+        Path run = Files.createDirectories(dir.resolve("run"));
+        Files.copy(Path.of(BUNDLED), run.resolve("checkpoint.1.bin"));
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+            org.diffusion4j.train.CheckpointGenerations.Intact i = org.diffusion4j.train.CheckpointGenerations
+                    .readNewestIntact(run.resolve("checkpoint.bin"), "ddpm", m);
+            assertEquals(run.resolve("checkpoint.bin") + " is missing; falling back to " + run.resolve("checkpoint.1.bin")
+                    + " (step " + i.checkpoint().step() + ")", i.note());
+        }
+    }
+
+    @Test
+    void aStrayLabelIsNamedNotTurnedIntoAClassCount(@TempDir Path dir) throws Exception {
+        int n = 4;
+        java.nio.ByteBuffer img = java.nio.ByteBuffer.allocate(16 + n * 28 * 28).putInt(0x803).putInt(n).putInt(28).putInt(28);
+        Path images = dir.resolve("x-images-idx3-ubyte");
+        Files.write(images, img.array());
+        Path labels = dir.resolve("x-labels-idx1-ubyte");
+        Files.write(labels, java.nio.ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n).put(new byte[] {0, 1, 2, (byte) 200}).array());
+        Path out = dir.resolve("r");
+        assertOneLineError(run("train", "--data", images.toString(), "--labels", labels.toString(), "--classes", "10", "--batch", "2",
+                "--out", out.toString()), "has a label 200, beyond the model's classes 0..9; fix the labels, or give --classes 201 if");
+        assertFalse(Files.exists(out));
+    }
+
+    @Test
+    void evalSamplesChecksLabelsBeforeItsLongWork(@TempDir Path dir) {
+        Path npy = dir.resolve("s.npy");
+        Npy.write(npy, new float[3 * 28 * 28], new long[] {3, 28, 28});
+        Path labels = dir.resolve("l.npy");
+        Npy.write(labels, new float[] {1, 2}, new long[] {2});
+        // a reference that does not exist: before the fix it was opened (and refused) before the labels were read
+        assertOneLineError(run("eval", "samples", "--npy", npy.toString(), "--labels", labels.toString(), "--reference",
+                dir.resolve("none").toString()), "does not give one label to each of the 3 samples");
+    }
+
+    @Test
+    void ctrlCDuringSampleSaysWhichBatchesAreKept(@TempDir Path dir) throws Exception {
+        Path npy = dir.resolve("s.npy");
+        Path log = dir.resolve("log.txt");
+        String jvm = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(jvm, "-cp", System.getProperty("java.class.path"), Main.class.getName(), "sample",
+                "--run", Path.of(BUNDLED).toAbsolutePath().toString(), "--n", "100000", "--batch", "1", "--steps", "1", "--sampler", "ddim", "--threads", "1", "--npy", npy.toString(),
+                "--out", dir.resolve("s.png").toString()).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Path parts = dir.resolve("s.npy.parts");
+        try {
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+            while (!Files.exists(parts.resolve("batch-00001.npy.sha256")) && p.isAlive() && System.nanoTime() < deadline) {
+                Thread.sleep(50);
+            }
+            p.destroy(); // SIGTERM, as Ctrl-C's SIGINT
+            org.junit.jupiter.api.Assertions.assertTrue(p.waitFor(30, java.util.concurrent.TimeUnit.SECONDS));
+        } finally {
+            p.destroyForcibly();
+        }
+        String out = Files.readString(log);
+        assertEquals(Main.EXIT_INTERRUPTED, p.exitValue(), out);
+        org.junit.jupiter.api.Assertions.assertTrue(java.util.regex.Pattern.compile("stopping: \\d+ of 100000 batches are kept in "
+                + java.util.regex.Pattern.quote(parts.toString()) + "; the same command continues from them").matcher(out).find(), out);
     }
 }

@@ -32,7 +32,7 @@ public final class RecordJson {
      * What a JSON parser's exception says is wrong, where: without Gson's advice to parse
      * leniently and its link (meant for programmers), on one line.
      */
-    public static String problem(RuntimeException e) {
+    public static String problem(Throwable e) {
         String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
         m = m.replaceAll("\\s*See https?://\\S+", "").replaceAll("Use JsonReader\\.setStrictness\\([^)]*\\) to accept "
                 + "malformed JSON ?|Use JsonReader\\.setLenient\\(true\\) to accept malformed JSON ?", "");
