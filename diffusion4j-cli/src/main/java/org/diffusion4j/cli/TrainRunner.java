@@ -37,6 +37,9 @@ final class TrainRunner {
 
     /** Runs the family's train command; returns the exit code (130 if stopped by a signal). */
     static int run(TrainFamily family, ContinueOptions options) throws Exception {
+        if (options.resume() != null && options.initFrom() != null) {
+            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
+        }
         if (options.continues()) {
             requireApplicable(family, options.resume() != null);
         }
@@ -85,9 +88,6 @@ final class TrainRunner {
     }
 
     private static RunFolder.Continuation continuation(TrainFamily f, ContinueOptions o, NDManager m) {
-        if (o.resume() != null && o.initFrom() != null) {
-            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
-        }
         try {
             if (o.resume() != null) {
                 return RunFolder.resume(o.resume(), f.kind(), o.steps(), o.threads(), o.decayFrom(), m);
