@@ -48,8 +48,9 @@ class HostileInputTest {
         Path run = fakeRun(dir);
         for (String owned : new String[] {"checkpoint.bin", "config.json", "metrics.jsonl", "checkpoint.1.bin"}) {
             String out = run.resolve(owned).toString();
-            assertOneLineError(run("export", "--run", run.toString(), "--out", out), "--out " + out + " is the " + owned);
-            assertOneLineError(run("sample", "--run", BUNDLED, "--out", out), "of the run or model in " + run.toRealPath());
+            assertOneLineError(run("export", "--run", run.toString(), "--out", out), "--out " + out + " is the " + owned
+                    + " of the run or model in --run " + run);
+            assertOneLineError(run("sample", "--run", BUNDLED, "--out", out), "of the run or model in " + run.toRealPath() + ", which writing it would destroy");
         }
         assertOneLineError(run("export", "--format", "diffusers", "--run", run.toString(), "--out", run.toString()),
                 "--out " + run + " is the same path as --run");

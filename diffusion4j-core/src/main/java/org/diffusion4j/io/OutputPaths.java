@@ -117,9 +117,12 @@ public final class OutputPaths {
                 if (o.kind() == Kind.FILE) {
                     requireWritableFile(o.argument(), o.given());
                     if (isOwnedFile(o.given())) {
+                        Entry folder = entries.stream().filter(x -> (x.kind() == Kind.INPUT || x.kind() == Kind.INPUT_TREE)
+                                && x.real().equals(o.real().getParent())).findFirst().orElse(null);
                         throw new UserException(o.argument() + " " + o.given() + " is the " + o.real().getFileName()
-                                + " of the run or model in " + o.real().getParent() + ", which writing it would destroy; "
-                                + "give another path");
+                                + " of the run or model in " + (folder != null ? folder.argument() + " " + folder.given()
+                                : o.real().getParent()) + ", which writing it would destroy; give " + o.argument()
+                                + " another path");
                     }
                 } else if (o.kind() == Kind.FOLDER) {
                     requireWritableFolder(o.argument(), o.given());
