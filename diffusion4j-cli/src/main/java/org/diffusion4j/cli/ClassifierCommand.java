@@ -99,16 +99,12 @@ public final class ClassifierCommand implements Runnable {
                 throw new UserException("--shift must be in 0..8, got " + shift);
             }
             // No --init-from or --decay-from here: the classifier trains on a fixed schedule.
-            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c));
+            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c,
+                    ContinueOptions.given(commandSpec)));
         }
 
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec commandSpec;
-
-        @Override
-        public picocli.CommandLine.Model.CommandSpec commandSpec() {
-            return commandSpec;
-        }
 
         /** A classifier run continues with its own settings: only the step target and threads may change. */
         @Override

@@ -76,14 +76,6 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             + "slower (measure with bench; docs/performance.md). bf16 is refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
     String precision;
 
-    @picocli.CommandLine.Spec
-    picocli.CommandLine.Model.CommandSpec commandSpec;
-
-    @Override
-    public picocli.CommandLine.Model.CommandSpec commandSpec() {
-        return commandSpec;
-    }
-
     /** Besides the common ones: the network's options and the objective, which reopen checks against the run's. */
     @Override
     public java.util.Set<String> continueOptions(boolean resume) {

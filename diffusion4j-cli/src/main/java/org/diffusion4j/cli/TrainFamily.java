@@ -25,9 +25,6 @@ interface TrainFamily {
     /** The run to continue, rebuilt from its saved model description and configuration. */
     Session reopen(RunFolder.Continuation run, NDManager m);
 
-    /** The command's parsed options: which were given. */
-    picocli.CommandLine.Model.CommandSpec commandSpec();
-
     /**
      * The options a continued run (--resume, or --init-from) applies, or checks itself with a
      * message of its own; {@link TrainRunner} refuses any other that was given, since the run

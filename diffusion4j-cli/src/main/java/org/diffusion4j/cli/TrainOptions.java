@@ -69,9 +69,12 @@ public final class TrainOptions {
         }
     }
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec command;
+
     /** How a command with these options and its own --resume and --out continues a run. */
     ContinueOptions continuation(Path resume, Path out) {
-        return new ContinueOptions(resume, initFrom, out, steps, threads, decayFrom, this::override);
+        return new ContinueOptions(resume, initFrom, out, steps, threads, decayFrom, this::override, ContinueOptions.given(command));
     }
 
     /** The seed given, or 0. */

@@ -41,7 +41,7 @@ final class TrainRunner {
             throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
         }
         if (options.continues()) {
-            requireApplicable(family, options.resume() != null);
+            requireApplicable(family, options);
         }
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
@@ -60,13 +60,14 @@ final class TrainRunner {
     }
 
     /** Refuses an option given with --resume or --init-from that the continued run would silently ignore. */
-    private static void requireApplicable(TrainFamily f, boolean resume) {
+    private static void requireApplicable(TrainFamily f, ContinueOptions options) {
+        boolean resume = options.resume() != null;
         Set<String> allowed = f.continueOptions(resume);
-        for (picocli.CommandLine.Model.OptionSpec o : f.commandSpec().commandLine().getParseResult().matchedOptions()) {
-            if (!allowed.contains(o.longestName()) && !o.usageHelp() && !o.versionHelp()) {
-                throw new UserException(o.longestName() + " cannot be given with " + (resume
+        for (String o : options.given().stream().sorted().toList()) {
+            if (!allowed.contains(o)) {
+                throw new UserException(o + " cannot be given with " + (resume
                         ? "--resume, which continues the run exactly as it was set up; to train on with another "
-                                + o.longestName() + ", start a new run from it: --init-from RUN_DIR --out NEW_DIR"
+                                + o + ", start a new run from it: --init-from RUN_DIR --out NEW_DIR"
                         : "--init-from: the new run keeps the source run's model, data, schedule and loss; start a fresh run to change it")
                         + " (with " + (resume ? "--resume" : "--init-from") + " may be given: "
                         + allowed.stream().filter(a -> !a.equals("--resume") && !a.equals("--init-from")).sorted()

@@ -179,14 +179,6 @@ public final class VaeCommand implements Runnable {
             return TrainRunner.run(this, train.continuation(resume, out));
         }
 
-        @picocli.CommandLine.Spec
-        picocli.CommandLine.Model.CommandSpec commandSpec;
-
-        @Override
-        public picocli.CommandLine.Model.CommandSpec commandSpec() {
-            return commandSpec;
-        }
-
         @Override
         public String command() {
             return "vae train";
