@@ -70,7 +70,9 @@ final class TrainRunner {
                                 + o + ", start a new run from it: --init-from RUN_DIR --out NEW_DIR"
                         : "--init-from: the new run keeps the source run's model, data, schedule and loss; start a fresh run to change it")
                         + " (with " + (resume ? "--resume" : "--init-from") + " may be given: "
-                        + allowed.stream().filter(a -> !a.equals("--resume") && !a.equals("--init-from")).sorted()
+                        // the options it applies; those a family only checks (--preset...) are refused later anyway
+                        + allowed.stream().filter((resume ? ON_RESUME : ON_INIT_FROM)::contains)
+                                .filter(a -> !a.equals("--resume") && !a.equals("--init-from")).sorted()
                                 .collect(Collectors.joining(", ")) + ")");
             }
         }
