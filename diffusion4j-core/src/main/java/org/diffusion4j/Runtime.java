@@ -69,8 +69,26 @@ public final class Runtime {
         }
     }
 
-    /** Sets PyTorch's intra-op threads (default: all cores). */
+    /**
+     * The most intra-op threads {@link #setThreads} accepts: 4 per core. More only cost, and a huge
+     * count makes PyTorch spawn threads for minutes, deaf to signals.
+     */
+    public static int maxThreads() {
+        return 4 * java.lang.Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Refuses a thread count outside 0..{@link #maxThreads()} (0: all cores). */
+    public static int requireThreads(int threads) {
+        if (threads < 0 || threads > maxThreads()) {
+            throw new InvalidArgumentException("threads", threads, "must be in 0.." + maxThreads()
+                    + " (0: all cores; at most 4 per core of this machine)");
+        }
+        return threads;
+    }
+
+    /** Sets PyTorch's intra-op threads (0: leave as is, by default all cores); see {@link #requireThreads}. */
     public static void setThreads(int threads) {
+        requireThreads(threads);
         init();
         if (threads > 0) {
             JniUtils.setNumThreads(threads);

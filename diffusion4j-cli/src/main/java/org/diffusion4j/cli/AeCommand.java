@@ -15,6 +15,7 @@ import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.io.AtomicFiles;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.latent.Autoencoder;
 import org.diffusion4j.latent.AutoencoderConfig;
 import org.diffusion4j.latent.AutoencoderTask;
@@ -97,7 +98,7 @@ public final class AeCommand implements Runnable {
             if (!d.isImage()) {
                 throw new UserException("the autoencoder learns images [C,H,W]; " + d.name() + " has rows of another shape");
             }
-            TrainRunner.requireFresh(out, command());
+            TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), out, command());
             AutoencoderConfig c = AutoencoderConfig.defaults(d.channels(), d.height(), d.width());
             c = new AutoencoderConfig(c.channels(), c.height(), c.width(), hidden != null ? hidden : c.hidden(), latentChannels,
                     c.groups());
@@ -144,6 +145,7 @@ public final class AeCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            data.addTo(OutputPaths.plan().input("--run", run)).file("--out", out).check();
             Runtime.init();
             try (NDManager m = Runtime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
                 DataSet d = data.open(0);
@@ -183,6 +185,7 @@ public final class AeCommand implements Runnable {
 
         @Override
         public Integer call() throws IOException {
+            OutputPaths.plan().input("--run", run).input("--npy", npy).file("--out", out).check();
             Runtime.init();
             try (NDManager m = Runtime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
                 DataSet d = Npy.read(npy);

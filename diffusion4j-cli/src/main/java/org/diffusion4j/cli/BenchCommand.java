@@ -55,7 +55,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--iters", defaultValue = "10", description = "Timed steps (default: ${DEFAULT-VALUE}).")
     int iters;
 
-    @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
+    @Option(names = "--threads", converter = ThreadsConverter.class, defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
     @Option(names = "--precision", defaultValue = "fp32", description = "Number format of the network: fp32, or fp16 "

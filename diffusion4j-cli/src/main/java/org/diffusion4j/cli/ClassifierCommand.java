@@ -9,6 +9,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
@@ -87,7 +88,7 @@ public final class ClassifierCommand implements Runnable {
         @Option(names = "--seed", defaultValue = "0", description = "Seed of initialisation, data order and augmentation (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores).")
+        @Option(names = "--threads", converter = ThreadsConverter.class, description = "PyTorch intra-op threads (default: all cores).")
         Integer threads;
 
         @Option(names = "--checkpoint-every", defaultValue = "500", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
@@ -102,7 +103,17 @@ public final class ClassifierCommand implements Runnable {
                 throw new UserException("--shift must be in 0..8, got " + shift);
             }
             // No --init-from or --decay-from here: the classifier trains on a fixed schedule.
-            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c));
+            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c,
+                    ContinueOptions.given(commandSpec)));
+        }
+
+        @picocli.CommandLine.Spec
+        picocli.CommandLine.Model.CommandSpec commandSpec;
+
+        /** A classifier run continues with its own settings: only the step target and threads may change. */
+        @Override
+        public java.util.Set<String> continueOptions(boolean resume) {
+            return java.util.Set.of("--resume", "--steps", "--threads");
         }
 
         @Override
@@ -121,7 +132,7 @@ public final class ClassifierCommand implements Runnable {
             long total = budget != null ? TrainConfig.UNPLANNED_STEPS : steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
-            TrainRunner.requireFresh(out, command());
+            TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), out, command());
             if (batch > d.size()) {
                 throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
             }

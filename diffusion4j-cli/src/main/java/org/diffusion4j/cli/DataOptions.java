@@ -54,6 +54,20 @@ public final class DataOptions {
         return subset > 0 && subset < d.size() ? d.subset(subset) : d;
     }
 
+    /** The file or folder a data spec names, or null for a named data set (mnist, toy:moons) or a missing path. */
+    static Path pathOf(String spec) {
+        if (spec == null || spec.contains(":") && !spec.contains("/") && !spec.contains("\\")) {
+            return null;
+        }
+        Path p = Path.of(spec);
+        return java.nio.file.Files.exists(p) ? p : null;
+    }
+
+    /** Adds the data read (a folder with all it holds) and its labels file to a command's paths to check. */
+    org.diffusion4j.io.OutputPaths.Plan addTo(org.diffusion4j.io.OutputPaths.Plan plan) {
+        return plan.inputTree("--data", pathOf(spec)).input("--labels", labels);
+    }
+
     /** What is saved in config.json so that --resume opens the same data. */
     public JsonObject describe(long seed) {
         JsonObject o = new JsonObject();

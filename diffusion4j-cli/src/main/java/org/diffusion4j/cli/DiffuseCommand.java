@@ -60,8 +60,8 @@ public final class DiffuseCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        OutputPaths.requireWritableFile("--out", out);
-        OutputPaths.requireWritableFile("--gif", gif);
+        OutputPaths.plan().input("--image", image).inputTree("--data", DataOptions.pathOf(data)).file("--out", out)
+                .file("--gif", gif).check();
         boolean toy = image == null && data.toLowerCase(java.util.Locale.ROOT).startsWith("toy:");
         NoiseSchedule s = schedule.build(toy);
         if (ts == null) {

@@ -61,7 +61,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed of the sampling noise; fresh data use seed+1 and seed+2 (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--threads", defaultValue = "1", description = "PyTorch intra-op threads; 0: all cores (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", converter = ThreadsConverter.class, defaultValue = "1", description = "PyTorch intra-op threads; 0: all cores (default: ${DEFAULT-VALUE}).")
     int threads;
 
     @Override

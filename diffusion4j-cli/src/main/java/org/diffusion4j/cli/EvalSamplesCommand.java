@@ -95,12 +95,15 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         if (leastN < 1) {
             throw new UserException("--least-n must be >= 1");
         }
-        OutputPaths.requireWritableFile("--least-confident", leastConfident);
+        OutputPaths.plan().input("--npy", input.npy).inputTree("--dir", input.dir).input("--labels", labels)
+                .input("--classifier", classifier).file("--least-confident", leastConfident).check();
         DataSet samples = input.npy != null ? readNpy(input.npy) : readDir(input.dir);
         String what = input.npy != null ? input.npy.toString() : input.dir.toString();
         if (samples.size() < 2) {
             throw new UserException(what + ": holds " + samples.size() + " image; FID needs at least 2 (better 1000 or more)");
         }
+        Path labelsFile = labelsFile();
+        int[] requested = labelsFile == null ? null : requestedLabels(labelsFile, samples.size()); // checked before the long FID
         DataSet ref = Datasets.open(reference);
         if (referenceN > 0 && referenceN < ref.size()) {
             ref = ref.subset(referenceN);
@@ -119,8 +122,8 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             SampleQuality.Scores s = q.score(samples);
             SampleQuality.Scores f = real == null ? null : q.floor(real, samples.size(), seed);
             print(what, source, s, f, q.referenceCount(), (System.nanoTime() - t0) / 1e9);
-            int[] requested = requestedLabels(samples.size());
             if (requested != null) {
+                System.out.println("requested classes from " + labelsFile);
                 printRequested(RequestedClasses.of(s.probabilities(), requested));
             }
             if (leastConfident != null) {
@@ -156,13 +159,14 @@ public final class EvalSamplesCommand implements Callable<Integer> {
     }
 
     /** --labels, else FILE.labels.npy beside --npy if present, else null. */
-    private int[] requestedLabels(int n) {
-        Path file = labels != null ? labels
+    private Path labelsFile() {
+        return labels != null ? labels
                 : input.npy != null && Files.isRegularFile(ConditionalSampling.labelsFile(input.npy))
                         ? ConditionalSampling.labelsFile(input.npy) : null;
-        if (file == null) {
-            return null;
-        }
+    }
+
+    /** The class each of the n samples was drawn for, read from {@code file}. */
+    private static int[] requestedLabels(Path file, int n) {
         Npy.Array a = Npy.readArray(file);
         if (a.shape().length != 1 || a.shape()[0] != n) {
             throw new UserException(file + ": shape " + Arrays.toString(a.shape()) + " does not give one label to each of the "
@@ -176,7 +180,6 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             }
             y[i] = (int) v;
         }
-        System.out.println("requested classes from " + file);
         return y;
     }
 

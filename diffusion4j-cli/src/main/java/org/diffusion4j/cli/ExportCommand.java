@@ -48,11 +48,8 @@ public final class ExportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (format == Format.diffusers) {
-            OutputPaths.requireWritableFolder("--out", out);
-        } else {
-            OutputPaths.requireWritableFile("--out", out);
-        }
+        OutputPaths.Plan paths = OutputPaths.plan().input("--run", run);
+        (format == Format.diffusers ? paths.folder("--out", out) : paths.file("--out", out)).check();
         Runtime.init();
         if (format == Format.diffusers) {
             return exportDiffusers();
@@ -68,6 +65,7 @@ public final class ExportCommand implements Callable<Integer> {
             }
             p.addProperty("storage", fp16 ? "float16" : "float32");
             c.weightsOnly(p.toString()).write(out, fp16 ? DataType.FLOAT16 : DataType.FLOAT32);
+            Checkpoint.read(out, m); // verify what was written, as model convert does: checksums and values
             System.out.printf("wrote %s (%s model at step %s, %s, %.1f MB)%n", out, c.kind(), c.step(),
                     fp16 ? "float16" : "float32", out.toFile().length() / 1e6);
         }

@@ -10,6 +10,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
 import org.diffusion4j.ddpm.net.UNet;
@@ -40,6 +41,7 @@ public final class ImportCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        OutputPaths.plan().inputTree("--from", from).file("--out", out).check();
         Runtime.init();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.load(from, m)) {
             JsonObject h = new JsonObject();

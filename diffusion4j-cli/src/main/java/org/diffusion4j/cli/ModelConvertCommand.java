@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.Runtime;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.UserException;
 import org.diffusion4j.train.Checkpoint;
 import picocli.CommandLine.Command;
@@ -29,9 +30,7 @@ public final class ModelConvertCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         Path source = Checkpoint.fileOf(in);
-        if (source.toAbsolutePath().normalize().equals(out.toAbsolutePath().normalize())) {
-            throw new UserException("OUT is IN (" + out + "); give another file to write");
-        }
+        OutputPaths.plan().input("IN", source).file("OUT", out).check();
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
             Checkpoint c = Checkpoint.read(source, m);

@@ -106,7 +106,7 @@ public final class SampleCommand implements Callable<Integer> {
             + "(default: ${DEFAULT-VALUE}).")
     Precision precision;
 
-    @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
+    @Option(names = "--threads", converter = ThreadsConverter.class, defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
     @picocli.CommandLine.Mixin
@@ -124,17 +124,15 @@ public final class SampleCommand implements Callable<Integer> {
             throw new UserException("--batch must be >= 1, got " + batch);
         }
         Precision prec = precision.requireSupported();
-        // Refused now, not after all the sampling (issue 39).
-        OutputPaths.requireWritableFile("--out", out);
-        OutputPaths.requireWritableFile("--npy", npy);
-        OutputPaths.requireWritableFolder("--each", each);
-        OutputPaths.requireWritableFile("--trajectory", trajectory);
-        OutputPaths.requireWritableFile("--gif", gif);
+        Path source = run != null ? run : BundledModels.ddpmMnist();
+        // Refused now, not after all the sampling (issue 39), nor over the model it reads (issue 47).
+        OutputPaths.plan().input("--run", source).file("--out", out).file("--npy", npy).folder("--each", each)
+                .file("--trajectory", trajectory).file("--gif", gif).check();
         Runtime.init();
         Runtime.setThreads(threads);
-        Path source = run != null ? run : BundledModels.ddpmMnist();
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
+            TrainCommand.requirePlanePoints(ddpm.spec().rowShape(), source.toString());
             SamplerChoice.Built built = sampler(ddpm, run == null || BundledModels.isBundled(run));
             Sampler s = built.sampler();
             if (ddpm.isConditional() && conditional.classValue == null && !commandSpec.commandLine().getParseResult().hasMatchedOption("--n")) {
@@ -146,8 +144,12 @@ public final class SampleCommand implements Callable<Integer> {
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
             long batches = (n + batch - 1) / batch;
             // Long jobs keep their finished batches until the end, so the same command resumes them.
-            SampleParts parts = npy != null && batches > 1 && traj == null
-                    ? SampleParts.open(npy.resolveSibling(npy.getFileName() + ".parts"), job(source, built)) : null;
+            Path partsDir = npy == null ? null : npy.resolveSibling(npy.getFileName() + ".parts");
+            SampleParts parts = npy != null && batches > 1 && traj == null ? SampleParts.open(partsDir, job(source, built)) : null;
+            if (parts != null && parts.damaged() != null) {
+                System.err.printf(Locale.ROOT, "%s does not match its checksum: it is drawn again, with the batches after it%n",
+                        npy.getFileName() + ".parts/" + parts.damaged());
+            }
             if (parts != null && parts.found() > 0) {
                 System.err.printf(Locale.ROOT, "resuming: %d of %d batches were finished earlier (%s)%n", parts.found(), batches,
                         npy.getFileName() + ".parts");
@@ -155,7 +157,12 @@ public final class SampleCommand implements Callable<Integer> {
             long skipped = parts == null ? 0 : Math.min(parts.found(), batches) * (long) s.networkCalls();
             long t0 = System.nanoTime();
             NDArray x;
-            try (Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
+            // Ctrl-C: say what is kept for the next run (without parts, nothing is, and the default exit is right)
+            java.util.function.Supplier<String> kept = () -> parts.kept() + " of " + batches + " batches are kept in " + partsDir
+                    + "; the same command continues from them";
+            try (StopOnSignal stop = parts == null ? null : new StopOnSignal(() -> "stopping: " + kept.get(),
+                    () -> System.exit(Main.EXIT_INTERRUPTED), kept);
+                    Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
                 long[] calls = {skipped};
                 StepListener listener = (i, count, t, xt, x0) -> {
                     if (traj != null) {

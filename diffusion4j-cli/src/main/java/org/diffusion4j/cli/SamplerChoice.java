@@ -13,7 +13,8 @@ import org.diffusion4j.diffusion.Timesteps;
 /**
  * Builds the sampler the options of a command ask for, with the defaults of sampling.md: DDPM on
  * all T steps unless --steps respaces it; DDIM 50 steps; DPM-Solver++(2M) 20 steps uniform in
- * log-SNR (first order into the last step below 15 steps, as diffusers does); its SDE form 20 steps
+ * log-SNR (below 15 steps the step into t_1 is first order too: our rule, not diffusers'
+ * lower_order_final, which at order 2 changes nothing; sampling.md says why); its SDE form 20 steps
  * trailing (uniform in t, ending at T: the best of the spacings measured on the bundled model);
  * Heun 10 steps (19 calls) on Karras et al.'s spacing.
  */
@@ -89,11 +90,12 @@ final class SamplerChoice {
             }
             case DPMPP_2M:
             case DPMPP_2M_SDE: {
+                // few steps make the step into t_1 long in lambda, where extrapolating D overshoots (sampling.md)
                 boolean lowerOrderFinal = s < 15;
                 double e = kind == SamplerKind.DPMPP_2M ? 0.0 : eta != null ? eta : 1.0;
                 DpmSolverSampler dpm = new DpmSolverSampler(schedule, s, sp, clipX0, lowerOrderFinal, e);
                 return new Built(dpm, String.format(Locale.ROOT, "%sDPM-Solver++(2M), %d steps (%s)%s%s", e > 0 ? "SDE-" : "", s, sp,
-                        e > 0 && e != 1 ? ", eta " + e : "", lowerOrderFinal ? ", lower order final" : ""));
+                        e > 0 && e != 1 ? ", eta " + e : "", lowerOrderFinal ? ", first-order step into t_1" : ""));
             }
             case HEUN:
                 return new Built(new HeunSampler(schedule, s, sp, clipX0),

@@ -36,11 +36,11 @@ public final class ServeCommand implements Callable<Integer> {
             + "the bundled ones (repeatable); a run folder also appears under Runs.")
     List<Path> modelPaths = new ArrayList<>();
 
-    @Option(names = "--runs", paramLabel = "DIR", defaultValue = "runs", description = "A folder of run folders shown "
-            + "under Runs, listed afresh as runs appear (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--runs", paramLabel = "DIR", description = "A folder of run folders shown "
+            + "under Runs, listed afresh as runs appear (default: runs, if it is there or appears).")
     Path runs;
 
-    @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
+    @Option(names = "--threads", converter = ThreadsConverter.class, defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
     int threads;
 
     @Override
@@ -48,6 +48,12 @@ public final class ServeCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) {
             throw new UserException("--port must be in 0..65535, got " + port);
         }
+        // The default may appear later; a folder given by name must be there (a typo would show an empty list forever).
+        if (runs != null && !Files.isDirectory(runs)) {
+            throw new UserException("--runs " + runs + (Files.exists(runs) ? " is a file" : ": no such folder")
+                    + "; give a folder of run folders (or leave --runs out)");
+        }
+        Path runsDir = runs != null ? runs : Path.of("runs");
         Runtime.init();
         Runtime.setThreads(threads);
         NDManager m = Runtime.newManager();
@@ -73,7 +79,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
         WebServer server;
         try {
-            server = new WebServer(host, port, catalog, new ServeSampling(), runFolders, runs, m);
+            server = new WebServer(host, port, catalog, new ServeSampling(), runFolders, runsDir, m);
         } catch (IOException | UncheckedIOException e) {
             throw new UserException("cannot serve on " + host + ":" + port + " (" + e.getMessage()
                     + "); pick another --port (0: any free one)");

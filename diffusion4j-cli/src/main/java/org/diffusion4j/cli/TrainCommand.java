@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.UserException;
+import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
@@ -75,6 +76,15 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             + "slower (measure with bench; docs/performance.md). bf16 is refused (DJL 0.35 cannot create bfloat16 arrays). May be changed on --resume.")
     String precision;
 
+    /** Besides the common ones: the network's options and the objective, which reopen checks against the run's. */
+    @Override
+    public java.util.Set<String> continueOptions(boolean resume) {
+        java.util.Set<String> s = new java.util.HashSet<>(TrainFamily.super.continueOptions(resume));
+        s.addAll(java.util.List.of("--preset", "--ch", "--ch-mult", "--num-res-blocks", "--attn", "--dropout", "--groups",
+                "--norm-eps", "--classes", "--prediction", "--min-snr-gamma", "--label-dropout"));
+        return s;
+    }
+
     @Override
     public Integer call() throws Exception {
         return TrainRunner.run(this, train.continuation(resume, out));
@@ -97,11 +107,14 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
         Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
-        TrainRunner.requireFresh(dir, command());
+        TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), dir, command());
         DdpmSpec spec;
         if (d.isImage()) {
             spec = DdpmSpec.unet(unet.build(d.channels()), d.channels(), d.height(), d.width(), schedule.build(false), lossType);
         } else if (d.rowShape().length == 1) {
+            requirePlanePoints(d.rowShape(), d.name());
+            // an MLP on points takes no class: --classes (and the other U-Net options) would be ignored
+            unet.requireNone("2-D points (" + d.name() + ") get an MLP denoiser, unconditional");
             spec = DdpmSpec.mlp(MlpDenoiser.Config.toy((int) d.rowShape()[0]), schedule.build(true), lossType);
         } else {
             throw new UserException("cannot train on rows of shape " + java.util.Arrays.toString(d.rowShape())
@@ -113,6 +126,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         requireBatchFits(cfg, d);
         spec = spec.withObjective(objective);
         requireLabels(spec, d);
+        requireLabelDropoutFits(spec);
         Ddpm ddpm = Ddpm.create(spec, m, train.seed());
         return session(ddpm, d, data.describe(train.seed()).toString(), labelDropout(null), cfg, dir,
                 "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
@@ -136,6 +150,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                     .withObjective(spec.objective());
         }
         requireLabels(spec, d);
+        requireLabelDropoutFits(spec);
         return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), labelDropout(model),
                 withPrecision(r.config()), r.dir(), null);
     }
@@ -149,6 +164,24 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                 : DdpmTask.DEFAULT_LABEL_DROPOUT;
     }
 
+    /**
+     * Points are drawn (sample pictures, trajectories, eval points) as x, y: a DDPM of points
+     * with another dimension is refused before any work, not at its first picture.
+     */
+    static void requirePlanePoints(long[] rowShape, String what) {
+        if (rowShape.length == 1 && rowShape[0] != 2) {
+            throw new UserException(what + " has " + rowShape[0] + " values per row; DDPMs of points take 2-D points "
+                    + "(two columns x, y, and an optional integer label in a CSV); give 2-D data");
+        }
+    }
+
+    /** --label-dropout trains the unconditional prediction of a class-conditional model; other models have none. */
+    private void requireLabelDropoutFits(DdpmSpec spec) {
+        if (labelDropout != null && spec.numClasses() == 0) {
+            throw new UserException("--label-dropout applies to class-conditional models (--classes K), and this one has no classes");
+        }
+    }
+
     /** A class-conditional model needs labels in 0..K-1. */
     private static void requireLabels(DdpmSpec spec, DataSet d) {
         if (spec.numClasses() == 0) {
@@ -159,8 +192,10 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                     + "data, and " + d.name() + " has no labels; give labelled data (mnist; IDX images with --labels)");
         }
         if (d.numClasses() > spec.numClasses()) {
-            throw new UserException(d.name() + " has " + d.numClasses() + " classes but the model only "
-                    + spec.numClasses() + "; give --classes " + d.numClasses());
+            // a stray label (200 among digits) is likelier a fault of the data than a wish for 201 classes
+            throw new UserException(d.name() + " has a label " + (d.numClasses() - 1) + ", beyond the model's classes 0.."
+                    + (spec.numClasses() - 1) + "; fix the labels, or give --classes " + d.numClasses()
+                    + " if the data has that many classes");
         }
     }
 

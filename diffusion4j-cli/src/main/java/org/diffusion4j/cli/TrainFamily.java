@@ -25,6 +25,15 @@ interface TrainFamily {
     /** The run to continue, rebuilt from its saved model description and configuration. */
     Session reopen(RunFolder.Continuation run, NDManager m);
 
+    /**
+     * The options a continued run (--resume, or --init-from) applies, or checks itself with a
+     * message of its own; {@link TrainRunner} refuses any other that was given, since the run
+     * would ignore it.
+     */
+    default java.util.Set<String> continueOptions(boolean resume) {
+        return resume ? TrainRunner.ON_RESUME : TrainRunner.ON_INIT_FROM;
+    }
+
     /** After a run that was not interrupted (with its folder released); returns the exit code. */
     default int finish(Path dir, NDManager m) {
         return 0;

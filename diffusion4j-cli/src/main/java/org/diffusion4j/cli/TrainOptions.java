@@ -49,7 +49,7 @@ public final class TrainOptions {
             + "RUN_DIR may also be an exported model file: its EMA weights start both weights and EMA, Adam starts afresh.")
     Path initFrom;
 
-    @Option(names = "--threads", description = "PyTorch intra-op threads (default: all cores; 1 for 2-D points, where more only costs); may be changed on --resume.")
+    @Option(names = "--threads", converter = ThreadsConverter.class, description = "PyTorch intra-op threads (default: all cores; 1 for 2-D points, where more only costs); may be changed on --resume.")
     Integer threads;
 
     @Option(names = "--sample-every", description = "Steps between sample pictures (default: steps/5; 0: never).")
@@ -76,9 +76,12 @@ public final class TrainOptions {
         }
     }
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec command;
+
     /** How a command with these options and its own --resume and --out continues a run. */
     ContinueOptions continuation(Path resume, Path out) {
-        return new ContinueOptions(resume, initFrom, out, steps, threads, decayFrom, this::override);
+        return new ContinueOptions(resume, initFrom, out, steps, threads, decayFrom, this::override, ContinueOptions.given(command));
     }
 
     /** The seed given, or 0. */

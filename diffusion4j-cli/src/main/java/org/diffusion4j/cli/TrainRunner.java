@@ -3,6 +3,9 @@ package org.diffusion4j.cli;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.Locale;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
@@ -21,8 +24,25 @@ import org.diffusion4j.train.TrainingDivergedException;
 final class TrainRunner {
     private TrainRunner() {}
 
+    /**
+     * What --resume may change: the step target, the decay start while it lies ahead, and how the
+     * run is computed, logged and saved; never what it learns from or how (it continues exactly).
+     */
+    static final Set<String> ON_RESUME = Set.of("--resume", "--steps", "--decay-from", "--threads", "--precision",
+            "--sample-every", "--checkpoint-every", "--keep-checkpoints", "--log-every");
+    /** What --init-from may change besides: the new run's folder and its training schedule. */
+    static final Set<String> ON_INIT_FROM = Stream.concat(ON_RESUME.stream().filter(o -> !o.equals("--resume")),
+            Stream.of("--init-from", "--out", "--batch", "--lr", "--warmup", "--clip", "--ema", "--seed"))
+            .collect(Collectors.toUnmodifiableSet());
+
     /** Runs the family's train command; returns the exit code (130 if stopped by a signal). */
     static int run(TrainFamily family, ContinueOptions options) throws Exception {
+        if (options.resume() != null && options.initFrom() != null) {
+            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
+        }
+        if (options.continues()) {
+            requireApplicable(family, options);
+        }
         Runtime.init();
         try (NDManager m = Runtime.newManager()) {
             if (!options.continues()) {
@@ -30,14 +50,40 @@ final class TrainRunner {
                 return train(family, s, null, m);
             }
             RunFolder.Continuation c = continuation(family, options, m);
+            if (options.resume() != null) {
+                // the bookkeeping options the user gave (the others were refused above; no new warm-up here)
+                c = c.withConfig(options.override().apply(c.config(), c.done()));
+            }
             TrainFamily.Session s = family.reopen(c, m);
             return train(family, s, c.withConfig(s.config()), m);
         }
     }
 
-    /** Refuses to start a new run in a folder that already holds one. */
-    static void requireFresh(Path dir, String command) {
-        OutputPaths.requireWritableFolder("--out", dir);
+    /** Refuses an option given with --resume or --init-from that the continued run would silently ignore. */
+    private static void requireApplicable(TrainFamily f, ContinueOptions options) {
+        boolean resume = options.resume() != null;
+        Set<String> allowed = f.continueOptions(resume);
+        for (String o : options.given().stream().sorted().toList()) {
+            if (!allowed.contains(o)) {
+                throw new UserException(o + " cannot be given with " + (resume
+                        ? "--resume, which continues the run exactly as it was set up; to train on with another "
+                                + o + ", start a new run from it: --init-from RUN_DIR --out NEW_DIR"
+                        : "--init-from: the new run keeps the source run's model, data, schedule and loss; start a fresh run to change it")
+                        + " (with " + (resume ? "--resume" : "--init-from") + " may be given: "
+                        // the options it applies; those a family only checks (--preset...) are refused later anyway
+                        + allowed.stream().filter((resume ? ON_RESUME : ON_INIT_FROM)::contains)
+                                .filter(a -> !a.equals("--resume") && !a.equals("--init-from")).sorted()
+                                .collect(Collectors.joining(", ")) + ")");
+            }
+        }
+    }
+
+    /**
+     * Refuses to start a new run in a folder that already holds one, or that is (or lies inside) one
+     * of the command's {@code inputs}.
+     */
+    static void requireFresh(OutputPaths.Plan inputs, Path dir, String command) {
+        inputs.folder("--out", dir).check();
         if (RunFolder.holdsRun(dir)) {
             throw new UserException(dir + " already holds a run; continue it with " + command + " --resume "
                     + dir + " or choose another --out");
@@ -45,9 +91,6 @@ final class TrainRunner {
     }
 
     private static RunFolder.Continuation continuation(TrainFamily f, ContinueOptions o, NDManager m) {
-        if (o.resume() != null && o.initFrom() != null) {
-            throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
-        }
         try {
             if (o.resume() != null) {
                 return RunFolder.resume(o.resume(), f.kind(), o.steps(), o.threads(), o.decayFrom(), m);
@@ -55,7 +98,7 @@ final class TrainRunner {
             if (o.out() == null) {
                 throw new UserException("--init-from needs --out: the folder of the new run");
             }
-            requireFresh(o.out(), f.command());
+            requireFresh(OutputPaths.plan().input("--init-from", o.initFrom()), o.out(), f.command());
             return RunFolder.branch(o.initFrom(), o.out(), f.kind(), o.decayFrom(), o.override(), m);
         } catch (ScheduleLockedException e) {
             throw new UserException(scheduleLocked(e), e);
@@ -86,7 +129,9 @@ final class TrainRunner {
                 if (c != null) {
                     c.restoreInto(trainer);
                 }
-                try (StopOnSignal stop = new StopOnSignal(trainer::requestStop)) {
+                try (StopOnSignal stop = new StopOnSignal(() -> "stopping after this step and saving a checkpoint (Ctrl-C again to quit at once)",
+                        trainer::requestStop, () -> "the steps since the newest checkpoint are lost; " + f.command()
+                                + " --resume " + dir + " continues from it")) {
                     r = trainer.run();
                 } catch (TrainingDivergedException e) {
                     throw new UserException(diverged(e, folder, f.command(), m), e);

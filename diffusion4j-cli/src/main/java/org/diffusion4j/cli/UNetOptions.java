@@ -71,6 +71,16 @@ public final class UNetOptions {
         return b.build();
     }
 
+    /** Refuses every U-Net option given, for a model that has no U-Net ({@code why} says so). */
+    public void requireNone(String why) {
+        String given = preset != null ? "--preset" : ch != null ? "--ch" : chMult != null ? "--ch-mult"
+                : numResBlocks != null ? "--num-res-blocks" : attn != null ? "--attn" : dropout != null ? "--dropout"
+                : groups != null ? "--groups" : normEps != null ? "--norm-eps" : classes != null ? "--classes" : null;
+        if (given != null) {
+            throw new UserException(given + " is a U-Net option, and " + why + "; leave it out");
+        }
+    }
+
     /**
      * The network of a run that goes on from another (--resume or --init-from): the source's,
      * with --dropout in its place if given. Dropout is the one field that owns no parameters,

@@ -70,12 +70,13 @@ public final class VaeCommand implements Runnable {
         return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? Binarize.fixed(d, binarizeSeed) : d;
     }
 
-    /** Refuses an --out (a PNG file or a folder) that cannot be written, before any work. */
-    static void requireWritableOut(Path out) {
+    /** Refuses an --out (a PNG file or a folder) that cannot be written, or that is the model read, before any work. */
+    static void requireWritableOut(Path out, Path run) {
+        OutputPaths.Plan p = OutputPaths.plan().input("RUN", run);
         if (out != null && out.toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
-            OutputPaths.requireWritableFile("--out", out);
+            p.file("--out", out).check();
         } else {
-            OutputPaths.requireWritableFolder("--out", out);
+            p.folder("--out", out).check();
         }
     }
 
@@ -97,7 +98,7 @@ public final class VaeCommand implements Runnable {
         @Option(names = "--raw", description = "Use the raw trained weights instead of the EMA ones (the default).")
         boolean raw;
 
-        @Option(names = "--threads", defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
+        @Option(names = "--threads", converter = ThreadsConverter.class, defaultValue = "0", description = "PyTorch intra-op threads; 0: all cores.")
         int threads;
 
         Vae load(NDManager m) {
@@ -251,7 +252,7 @@ public final class VaeCommand implements Runnable {
             String p = preset != null ? preset : (d.isImage() ? "iwae" : "toy");
             Path dir = out != null ? out : Path.of("runs", "vae-" + data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + p
                     + (spec.conditional() ? "-" + spec.conditional.label() : ""));
-            TrainRunner.requireFresh(dir, command());
+            TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), dir, command());
             TrainConfig cfg = train.build(TrainOptions.Defaults.of(1e-3, 0));
             TrainCommand.requireBatchFits(cfg, d);
             return session(Vae.create(spec, m, train.seed()), d, data.describe(train.seed()), cfg, dir,
@@ -326,7 +327,7 @@ public final class VaeCommand implements Runnable {
             if (perClass < 1 || perClass > 1000) {
                 throw new UserException("--per-class must be in 1..1000, got " + perClass);
             }
-            requireWritableOut(out);
+            requireWritableOut(out, model.run);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 if (cls != null) {
@@ -443,7 +444,7 @@ public final class VaeCommand implements Runnable {
             if (n < 1) {
                 throw new UserException("--n must be at least 1, got " + n);
             }
-            requireWritableOut(out);
+            requireWritableOut(out, model.run);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 DataSet d = data.open(vae);
@@ -495,7 +496,7 @@ public final class VaeCommand implements Runnable {
             if (steps < 2 || steps > 200) {
                 throw new UserException("--steps must be in 2..200, got " + steps);
             }
-            requireWritableOut(out);
+            requireWritableOut(out, model.run);
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
                 DataSet d = data.open(vae);
                 for (int i : new int[] {from, to}) {

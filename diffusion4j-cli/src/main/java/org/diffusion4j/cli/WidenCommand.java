@@ -60,7 +60,7 @@ public final class WidenCommand implements Callable<Integer> {
         if (check < 0) {
             throw new UserException("--check must be >= 0, got " + check);
         }
-        OutputPaths.requireWritableFile("--out", out);
+        OutputPaths.plan().input("--run", run).file("--out", out).check();
         Runtime.init();
         Path file = Checkpoint.fileOf(run);
         try (NDManager m = Runtime.newManager()) {

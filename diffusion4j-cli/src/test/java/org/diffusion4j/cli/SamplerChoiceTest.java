@@ -32,7 +32,7 @@ class SamplerChoiceTest {
         assertTrue(dpm.sampler() instanceof DpmSolverSampler);
         assertEquals(20, dpm.sampler().networkCalls());
         assertArrayEquals(Timesteps.of(schedule, 20, Timesteps.Spacing.LOGSNR), ((DpmSolverSampler) dpm.sampler()).timesteps());
-        assertTrue(build(SamplerKind.DPMPP_2M, 10, null).description().contains("lower order final"));
+        assertTrue(build(SamplerKind.DPMPP_2M, 10, null).description().contains("first-order step into t_1"));
         assertEquals(0.0, ((DpmSolverSampler) dpm.sampler()).eta());
         SamplerChoice.Built sde = build(SamplerKind.DPMPP_2M_SDE, null, null);
         assertEquals(1.0, ((DpmSolverSampler) sde.sampler()).eta());

@@ -194,7 +194,10 @@ public final class IdxReader {
     }
 
     static String oneLine(Throwable e) {
-        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage().strip();
+        if ((m.isEmpty() || m.endsWith(":")) && e.getCause() != null && e.getCause() != e) {
+            m = (m.isEmpty() ? "" : m + " ") + oneLine(e.getCause()); // "Caught exception during read:" says nothing alone
+        }
         return m.replace('\n', ' ').replace('\r', ' ');
     }
 }

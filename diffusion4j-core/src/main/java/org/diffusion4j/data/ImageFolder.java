@@ -217,10 +217,24 @@ public final class ImageFolder {
             if (e instanceof UserException u) {
                 throw u;
             }
-            throw new UserException(name + ": cannot read the image (" + IdxReader.oneLine(e) + "); remove or replace the file");
+            throw unreadable(name, e);
         } finally {
             reader.dispose();
         }
+    }
+
+    /**
+     * Why an image could not be decoded. ImageIO's PNG reader wraps whatever it caught, an
+     * OutOfMemoryError too, as "Caught exception during read: " with the reason in its cause.
+     */
+    static UserException unreadable(String file, Exception e) {
+        for (Throwable c = e; c != null; c = c.getCause() == c ? null : c.getCause()) {
+            if (c instanceof OutOfMemoryError) {
+                return new UserException(file + ": out of memory while decoding the image (" + IdxReader.oneLine(c)
+                        + "); give Java more memory (DIFFUSION4J_JAVA_OPTS=-Xmx8g) or remove the file", e);
+            }
+        }
+        return new UserException(file + ": cannot read the image (" + IdxReader.oneLine(e) + "); remove or replace the file", e);
     }
 
     /** Converts an image to C float planes [C][H*W] in [0, 1]. */

@@ -105,6 +105,14 @@ public final class Npy {
                         + "save a non-empty array");
             }
         }
+        // Found here, with its row, not as a diverged loss at the first step (as a CSV's are).
+        int rowSize = data.length / (int) Math.max(1, a.shape[0]);
+        for (int i = 0; i < data.length; i++) {
+            if (!Float.isFinite(data[i])) {
+                throw new UserException(file + ": row " + (i / Math.max(1, rowSize)) + " (counted from 0) holds a non-finite value ("
+                        + data[i] + "); remove or replace the NaN/Inf rows");
+            }
+        }
         return new DataSet(file.getFileName().toString(), data, (int) a.shape[0], row);
     }
 

@@ -171,7 +171,7 @@ public record DdpmSpec(
         } catch (UserException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new UserException("the model description is not a DDPM one (" + e.getMessage()
+            throw new UserException("the model description is not a DDPM one (" + org.diffusion4j.io.RecordJson.problem(e)
                     + "); give a run folder made by 'diffusion4j train'");
         }
     }

@@ -18,9 +18,11 @@ import ai.djl.ndarray.types.Shape;
  * </pre>
  * The last step goes from t_1 to alphaBar = 1, where sigma = 0 and h is infinite: it is first
  * order and returns D_1 (diffusers' final_sigmas_type "zero"). With {@code lowerOrderFinal} the step
- * into t_1 is first order too (diffusers' lower_order_final, which it turns on below 15 steps): on
- * grids that end at t = 1, that step is long in lambda and the linear extrapolation of D over it
- * overshoots. S steps make exactly S network calls.
+ * before it, from t_2 into t_1, is first order too: on grids that end at t = 1 that step is long in
+ * lambda and the linear extrapolation of D over it overshoots. This is our rule, not diffusers'
+ * lower_order_final (which, at solver order 2 with final_sigmas_type "zero", changes nothing), so
+ * with it the samples differ from diffusers' scheduler on that step. S steps make exactly S
+ * network calls.
  *
  * <p>With eta above 0 it solves the reverse SDE instead and re-noises at each step but the last,
  * in the way DDIM's eta does: with s = min(eta sigma_{t_{i-1}} sqrt(1 - e^{-2h}), sigma_{t_{i-1}}),
@@ -42,7 +44,8 @@ public final class DpmSolverSampler implements Sampler {
     /**
      * @param timesteps the steps visited, ascending, distinct, in 1..T (see {@link Timesteps})
      * @param clipX0 clip each D_i to [-1, 1] (images; the static thresholding of the paper)
-     * @param lowerOrderFinal take the step into the smallest step t_1 with first order
+     * @param lowerOrderFinal take the step from t_2 into the smallest step t_1 with first order (not
+     *     diffusers' flag of that name: see above)
      * @param eta the noise of each step: 0 for the ODE, 1 for the reverse SDE, above 1 more
      */
     public DpmSolverSampler(NoiseSchedule schedule, int[] timesteps, boolean clipX0, boolean lowerOrderFinal, double eta) {

@@ -55,7 +55,8 @@ public final class GifWriter {
                 throw new IOException("this Java has no GIF writer");
             }
             ImageWriter writer = it.next();
-            try (ImageOutputStream ios = ImageIO.createImageOutputStream(out)) {
+            // in memory, not through ImageIO's cache file (see ImageGrid.pngBytes)
+            try (ImageOutputStream ios = new javax.imageio.stream.MemoryCacheImageOutputStream(out)) {
                 writer.setOutput(ios);
                 ImageWriteParam param = writer.getDefaultWriteParam();
                 ImageTypeSpecifier type = ImageTypeSpecifier.createFromBufferedImageType(BufferedImage.TYPE_INT_RGB);

@@ -119,11 +119,30 @@ public final class ImageGrid {
 
     /** Writes an image as PNG, atomically. */
     public static void writePng(Path file, BufferedImage img) {
-        AtomicFiles.write(file, out -> {
-            if (!ImageIO.write(img, "png", out)) {
-                throw new java.io.IOException("no PNG writer for this image type");
-            }
-        });
+        AtomicFiles.write(file, pngBytes(img));
+    }
+
+    /**
+     * The image as PNG bytes, encoded in memory. ImageIO's own write to a stream goes through a
+     * cache file whose stream, when the write fails (a full disk), is left to a shutdown hook that
+     * then prints a stack trace; in memory nothing is left open, and only the file write can fail.
+     */
+    public static byte[] pngBytes(BufferedImage img) {
+        java.util.Iterator<javax.imageio.ImageWriter> it = ImageIO.getImageWritersByFormatName("png");
+        if (!it.hasNext()) {
+            throw new IllegalStateException("this Java has no PNG writer");
+        }
+        javax.imageio.ImageWriter writer = it.next();
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (javax.imageio.stream.ImageOutputStream ios = new javax.imageio.stream.MemoryCacheImageOutputStream(bytes)) {
+            writer.setOutput(ios);
+            writer.write(img);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("encoding a PNG in memory failed", e);
+        } finally {
+            writer.dispose();
+        }
+        return bytes.toByteArray();
     }
 
     /** Grid + {@link #writePng}; returns the image. */

@@ -3,7 +3,11 @@ package org.diffusion4j.io;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
 import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.UserException;
 
 /**
  * Checks, before any work starts, that output paths can be written, so that a long job never
@@ -12,9 +16,140 @@ import org.diffusion4j.InvalidArgumentException;
  * deleted, since permission bits say nothing for root or read-only mounts) and nothing on the way
  * is a file where a folder must be. Nothing is left behind; missing folders are created later by
  * the writers.
+ *
+ * <p>{@link #plan()} adds the one rule about clashes: every output, resolved to its real path
+ * (links followed), differs from every input and from every other output, and no output is a
+ * file that a run or model folder owns ({@link #isOwnedFile}).
  */
 public final class OutputPaths {
     private OutputPaths() {}
+
+    /**
+     * The files a run folder (checkpoints, configuration, metrics) or a diffusers folder holds its
+     * state in: rewriting one as another command's output destroys the run, so none may be one.
+     */
+    private static final Pattern OWNED = Pattern.compile("checkpoint(\\.\\d+)?\\.bin(\\.damaged)?|config\\.json|metrics\\.jsonl"
+            + "|model_index\\.json|scheduler_config\\.json|diffusion_pytorch_model\\..+");
+    /** A folder holding one of these is a run or model folder. */
+    private static final List<String> MARKERS = List.of("checkpoint.bin", "config.json", "metrics.jsonl", "model_index.json");
+
+    /** True if {@code file} is one of the files a run or model folder owns, in such a folder. */
+    public static boolean isOwnedFile(Path file) {
+        Path real = realPath(file);
+        Path dir = real.getParent();
+        if (dir == null || real.getFileName() == null || !OWNED.matcher(real.getFileName().toString()).matches()) {
+            return false;
+        }
+        return MARKERS.stream().anyMatch(m -> Files.exists(dir.resolve(m)));
+    }
+
+    /**
+     * The path with every link on its way followed, for a path that need not exist yet: the
+     * nearest existing ancestor's real path with the rest appended.
+     */
+    public static Path realPath(Path p) {
+        Path abs = p.toAbsolutePath();
+        Path existing = abs;
+        while (existing != null && !Files.exists(existing)) {
+            existing = existing.getParent();
+        }
+        if (existing == null) {
+            return abs.normalize();
+        }
+        try {
+            return existing.toRealPath().resolve(existing.relativize(abs)).normalize();
+        } catch (IOException | SecurityException e) {
+            return abs.normalize();
+        }
+    }
+
+    /** A new, empty set of a command's inputs and outputs to check. */
+    public static Plan plan() {
+        return new Plan();
+    }
+
+    /**
+     * A command's inputs and outputs, named as its caller names them, checked together by
+     * {@link #check()} before any work starts: each output must be writable (as above), must not
+     * be an input (nor a file inside an input folder read whole), must not be another output, and
+     * must not be a file a run or model folder owns. A null path is an option not given.
+     */
+    public static final class Plan {
+        private record Entry(String argument, Path given, Path real, Kind kind) {}
+
+        private enum Kind { INPUT, INPUT_TREE, FILE, FOLDER }
+
+        private final List<Entry> entries = new ArrayList<>();
+
+        private Plan() {}
+
+        private Plan add(String argument, Path p, Kind kind) {
+            if (p != null) {
+                entries.add(new Entry(argument, p, realPath(p), kind));
+            }
+            return this;
+        }
+
+        /** A file or folder read (a model, a run folder, a data file). */
+        public Plan input(String argument, Path p) {
+            return add(argument, p, Kind.INPUT);
+        }
+
+        /** A folder read with everything in it (an image folder, a diffusers folder): no output may lie inside. */
+        public Plan inputTree(String argument, Path p) {
+            return add(argument, p, Kind.INPUT_TREE);
+        }
+
+        /** A file to write. */
+        public Plan file(String argument, Path p) {
+            return add(argument, p, Kind.FILE);
+        }
+
+        /** A folder to write files into. */
+        public Plan folder(String argument, Path p) {
+            return add(argument, p, Kind.FOLDER);
+        }
+
+        /** Throws a one-line {@link UserException} naming both arguments at the first clash. */
+        public void check() {
+            for (int i = 0; i < entries.size(); i++) {
+                Entry o = entries.get(i);
+                if (o.kind() == Kind.FILE) {
+                    requireWritableFile(o.argument(), o.given());
+                    if (isOwnedFile(o.given())) {
+                        Entry folder = entries.stream().filter(x -> (x.kind() == Kind.INPUT || x.kind() == Kind.INPUT_TREE)
+                                && x.real().equals(o.real().getParent())).findFirst().orElse(null);
+                        throw new UserException(o.argument() + " " + o.given() + " is the " + o.real().getFileName()
+                                + " of the run or model in " + (folder != null ? folder.argument() + " " + folder.given()
+                                : o.real().getParent()) + ", which writing it would destroy; give " + o.argument()
+                                + " another path");
+                    }
+                } else if (o.kind() == Kind.FOLDER) {
+                    requireWritableFolder(o.argument(), o.given());
+                } else {
+                    continue;
+                }
+                for (int j = 0; j < entries.size(); j++) {
+                    Entry x = entries.get(j);
+                    boolean output = x.kind() == Kind.FILE || x.kind() == Kind.FOLDER;
+                    if (j == i || (output && j < i)) {
+                        continue; // a pair of outputs is checked once
+                    }
+                    if (o.real().equals(x.real())) {
+                        throw clash(o, x, output ? "is also" : "is the same path as");
+                    }
+                    if (x.kind() == Kind.INPUT_TREE && o.real().startsWith(x.real())) {
+                        throw clash(o, x, "lies inside the folder read as");
+                    }
+                }
+            }
+        }
+
+        private static UserException clash(Entry out, Entry other, String relation) {
+            return new UserException(out.argument() + " " + out.given() + " " + relation + " " + other.argument() + " "
+                    + other.given() + "; give " + out.argument() + " another path");
+        }
+    }
 
     /**
      * A file to be written (atomically, through a temporary sibling): it must not be a folder,

@@ -28,12 +28,23 @@ public final class RecordJson {
      * @throws UserException if the text is not JSON, is empty, or its values are rejected by the
      *     record (the record's own exception is rethrown unwrapped)
      */
+    /**
+     * What a JSON parser's exception says is wrong, where: without Gson's advice to parse
+     * leniently and its link (meant for programmers), on one line.
+     */
+    public static String problem(Throwable e) {
+        String m = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+        m = m.replaceAll("\\s*See https?://\\S+", "").replaceAll("Use JsonReader\\.setStrictness\\([^)]*\\) to accept "
+                + "malformed JSON ?|Use JsonReader\\.setLenient\\(true\\) to accept malformed JSON ?", "");
+        return m.replaceAll("^[\\w.]+Exception: ", "").replace('\n', ' ').strip();
+    }
+
     public static <T> T fromJson(String json, Class<T> type, String what) {
         T value;
         try {
             value = GSON.fromJson(json, type);
         } catch (JsonParseException e) {
-            throw new UserException(what + " is not valid JSON (" + e.getMessage() + "); the file may be corrupt", e);
+            throw new UserException(what + " is not valid JSON (" + problem(e) + "); the file may be corrupt", e);
         } catch (RuntimeException e) {
             // Gson wraps what a record's constructor throws; the constructor's message is the useful one
             for (Throwable c = e.getCause(); c != null; c = c.getCause()) {

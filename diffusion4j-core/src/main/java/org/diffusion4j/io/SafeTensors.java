@@ -138,6 +138,17 @@ public final class SafeTensors {
          * nearest, ties to even; the same tensor if it already is.
          */
         public Tensor as(DType target) {
+            return as(target, null);
+        }
+
+        /**
+         * As {@link #as(DType)}, refusing a finite value the target cannot hold (float16 ends at
+         * 65504): stored, it would read back as infinite, and the file's own reader refuses that.
+         *
+         * @param name what the tensor is, for the message ("weight down.0.conv.weight"); null: a value out of
+         *     range becomes infinite, as in PyTorch
+         */
+        public Tensor as(DType target, String name) {
             if (target == dtype) {
                 return this;
             }
@@ -150,7 +161,14 @@ public final class SafeTensors {
                 switch (target) {
                     case F32 -> b.putFloat(x);
                     case F64 -> b.putDouble(x);
-                    case F16 -> b.putShort(HalfFloats.floatToHalf(x));
+                    case F16 -> {
+                        short h = HalfFloats.floatToHalf(x);
+                        if (name != null && Float.isFinite(x) && !Float.isFinite(HalfFloats.halfToFloat(h))) {
+                            throw new org.diffusion4j.UserException(name + " holds " + x + ", beyond float16's largest value "
+                                    + "65504; store the weights as float32");
+                        }
+                        b.putShort(h);
+                    }
                     default -> b.putShort(HalfFloats.floatToBfloat16(x));
                 }
             }
@@ -347,7 +365,7 @@ public final class SafeTensors {
                 throw corrupt(file, "the header has data after its JSON object");
             }
         } catch (IOException | IllegalStateException | NumberFormatException e) {
-            throw corrupt(file, "the header is not the expected JSON (" + firstLine(e) + ")");
+            throw corrupt(file, "the header is not the expected JSON (" + RecordJson.problem(e) + ")");
         }
         return new Header(metadata, entries);
     }
@@ -447,10 +465,6 @@ public final class SafeTensors {
         }
     }
 
-    private static String firstLine(Exception e) {
-        String m = AtomicFiles.oneLine(e);
-        return e.getMessage() != null && e.getMessage().contains("\n") ? e.getMessage().split("\n", 2)[0] : m;
-    }
 
     private static UserException corrupt(Path file, String problem) {
         return new UserException(file + ": not a valid safetensors file: " + problem

@@ -116,8 +116,8 @@ public final class CheckpointGenerations {
                 continue;
             }
             c.requireKind(kind, f);
-            String note = damaged.isEmpty() ? null : withoutAdvice(first.getMessage()) + "; falling back to " + f
-                    + " (step " + c.step() + ")";
+            String note = !damaged.isEmpty() ? withoutAdvice(first.getMessage()) + "; falling back to " + f + " (step " + c.step() + ")"
+                    : !f.equals(newest) ? newest + " is missing; falling back to " + f + " (step " + c.step() + ")" : null;
             return new Intact(c, f, damaged, note);
         }
         throw new UserException(first.getMessage() + (files.size() > 1 ? " (and the older checkpoints are damaged too)"

@@ -64,7 +64,7 @@ final class ModelFile {
                     throw new IllegalStateException("parameter name " + name + " would read back as another section's");
                 }
                 NDArray x = a.get(i);
-                Tensor t = Tensor.ofFloats(x.getShape().getShape(), x.toType(DataType.FLOAT32, false).toFloatArray()).as(dtype);
+                Tensor t = Tensor.ofFloats(x.getShape().getShape(), x.toType(DataType.FLOAT32, false).toFloatArray()).as(dtype, "weight " + name);
                 if (tensors.put(name, t) != null) {
                     throw new IllegalStateException("two tensors named " + name);
                 }
@@ -115,6 +115,12 @@ final class ModelFile {
             throw e;
         } catch (RuntimeException e) {
             throw damaged(file, "its diffusion4j metadata is not valid JSON");
+        }
+        // the kind is written twice, as the metadata other tools read and in the checksummed header: they must agree
+        String kind = header.has("kind") && header.get("kind").isJsonPrimitive() ? header.get("kind").getAsString() : "?";
+        if (meta.containsKey(KIND) && !meta.get(KIND).equals(kind)) {
+            throw damaged(file, "its metadata '" + KIND + "' says '" + meta.get(KIND) + "' but its checksummed header says '"
+                    + kind + "'");
         }
         Map<String, List<String>> names = new LinkedHashMap<>();
         Map<String, List<NDArray>> arrays = new LinkedHashMap<>();

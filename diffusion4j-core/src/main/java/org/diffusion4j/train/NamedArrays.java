@@ -96,7 +96,7 @@ public final class NamedArrays {
     /** Throws a UserException naming the first mismatch. */
     public void checkCompatible(NamedArrays other, String what) {
         if (other.size() != size()) {
-            throw new UserException(what + " hold " + other.size() + " parameter arrays but the model has "
+            throw new UserException(what + ": " + other.size() + " parameter arrays, but the model has "
                     + size() + ": the checkpoint was made by another model; give the model preset or run folder it was made with");
         }
         for (int i = 0; i < size(); i++) {

@@ -104,23 +104,23 @@ public final class RunFolder implements AutoCloseable {
     }
 
     /**
-     * A run to continue: the checkpoint whose state it starts from, its model description (JSON:
+     * A run to continue: the checkpoint whose state it starts from (read from {@code file}), its model description (JSON:
      * the task's {@link TrainingTask#describe()}), its training configuration, the step it is at,
      * the folder it trains into, and for a run branched from another where it came from (JSON;
      * null for a plain resume). When the newest checkpoint was damaged, {@code fallback} says in
      * one line which older one is used instead, and {@code damaged} lists the damaged files of
      * the run's own folder, set aside by {@link #restoreInto}.
      */
-    public record Continuation(Checkpoint checkpoint, String modelJson, TrainConfig config, long done, Path dir,
+    public record Continuation(Checkpoint checkpoint, Path file, String modelJson, TrainConfig config, long done, Path dir,
             String originJson, String fallback, List<Path> damaged) {
         public Continuation withConfig(TrainConfig c) {
-            return new Continuation(checkpoint, modelJson, c, done, dir, originJson, fallback, damaged);
+            return new Continuation(checkpoint, file, modelJson, c, done, dir, originJson, fallback, damaged);
         }
 
         /** One line saying what is continued from where. */
         public String describe() {
             if (originJson == null) {
-                return "resuming " + dir + " at step " + done + " of " + config.steps();
+                return "resuming " + dir + " at step " + done + " of " + config.steps() + " from " + file;
             }
             JsonObject o = JsonParser.parseString(originJson).getAsJsonObject();
             return "starting " + dir + " from " + o.get("from").getAsString() + " at step " + done + " of " + config.steps()
@@ -174,7 +174,7 @@ public final class RunFolder implements AutoCloseable {
         }
         cfg = b.build();
         requireAbove(cfg, done, dir);
-        return new Continuation(c, c.modelJson(), cfg, done, dir, null, intact.note(), intact.damaged());
+        return new Continuation(c, intact.file(), c.modelJson(), cfg, done, dir, null, intact.note(), intact.damaged());
     }
 
     /**
@@ -213,7 +213,7 @@ public final class RunFolder implements AutoCloseable {
         if (c.originJson() != null) {
             origin.add("initFrom", JsonParser.parseString(c.originJson()));
         }
-        return new Continuation(c, c.modelJson(), cfg, done, out, origin.toString(), intact.note(), List.of());
+        return new Continuation(c, file, c.modelJson(), cfg, done, out, origin.toString(), intact.note(), List.of());
     }
 
     private static void requireAbove(TrainConfig cfg, long done, Path run) {

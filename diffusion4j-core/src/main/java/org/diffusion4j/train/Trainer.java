@@ -73,7 +73,8 @@ public final class Trainer implements AutoCloseable {
         this.scaler = new LossScaler(precision != Precision.FP32);
         this.divergence = new DivergencePolicy(scaler);
         if (config.threads() > 0) {
-            Runtime.setThreads(config.threads());
+            // a run saved on a larger machine gets this one's most
+            Runtime.setThreads(Math.min(config.threads(), Runtime.maxThreads()));
         }
     }
 

@@ -281,7 +281,7 @@ public final class VaeSpec {
         } catch (UserException e) {
             throw e;
         } catch (RuntimeException e) {
-            throw new UserException("the model description is not a VAE one (" + e.getMessage()
+            throw new UserException("the model description is not a VAE one (" + org.diffusion4j.io.RecordJson.problem(e)
                     + "); give a run folder made by 'diffusion4j vae train'");
         }
     }

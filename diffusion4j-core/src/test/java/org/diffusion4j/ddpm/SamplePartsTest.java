@@ -75,4 +75,27 @@ class SamplePartsTest {
         assertEquals(foreign + " exists but holds no sampling job; move it away or write the samples elsewhere", e.getMessage());
         assertEquals("keep me", Files.readString(foreign.resolve("notes.txt")));
     }
+
+    @Test
+    void aDamagedPartIsDrawnAgainWithTheOnesAfterIt(@TempDir Path tmp) throws Exception {
+        Path dir = tmp.resolve("s.npy.parts");
+        try (NDManager m = Runtime.newManager()) {
+            SampleParts a = SampleParts.open(dir, "job A\n");
+            for (int i = 0; i < 3; i++) {
+                a.save(i, m.create(new float[] {i, i + 1, i + 2}));
+            }
+            assertEquals(3, SampleParts.open(dir, "job A\n").found());
+            // a NaN written over one value of the second part, as after a bad disk or a careless edit
+            Path part = dir.resolve("batch-00001.npy");
+            byte[] b = Files.readAllBytes(part);
+            java.nio.ByteBuffer.wrap(b).order(java.nio.ByteOrder.LITTLE_ENDIAN).putFloat(b.length - 4, Float.NaN);
+            Files.write(part, b);
+            SampleParts again = SampleParts.open(dir, "job A\n");
+            assertEquals(1, again.found());
+            assertEquals("batch-00001.npy", again.damaged());
+            assertFalse(Files.exists(part));
+            assertFalse(Files.exists(dir.resolve("batch-00002.npy")));
+            assertArrayEquals(new float[] {0, 1, 2}, again.load(0, m).toFloatArray());
+        }
+    }
 }

@@ -52,7 +52,7 @@ public final class DiffusersConfig {
         }
         if (c.inChannels() != c.outChannels()) {
             throw new UserException("inChannels " + c.inChannels() + " and outChannels " + c.outChannels()
-                    + " differ; diffusers' DDPM pipeline needs them equal");
+                    + " differ; diffusion4j's networks predict one value per input channel (the noise, x0 or v)");
         }
     }
 
@@ -85,7 +85,7 @@ public final class DiffusersConfig {
             up.add(c.hasAttention(height >> i) ? "AttnUpBlock2D" : "UpBlock2D");
         }
         o.add("down_block_types", down);
-        o.addProperty("mid_block_type", "UNetMidBlock2D");
+        // no mid_block_type: UNetMidBlock2D is the default, and diffusers before 0.33 warns about the key
         o.add("up_block_types", up);
         o.add("block_out_channels", ints(channels));
         o.addProperty("layers_per_block", c.numResBlocks());
@@ -119,7 +119,7 @@ public final class DiffusersConfig {
         try {
             o = JsonParser.parseString(json).getAsJsonObject();
         } catch (RuntimeException e) {
-            throw new UserException(source + " is not a JSON object (" + e.getMessage() + "); give the config.json of a"
+            throw new UserException(source + " is not a JSON object (" + org.diffusion4j.io.RecordJson.problem(e) + "); give the config.json of a"
                     + " diffusers UNet2DModel");
         }
         Reader r = new Reader(o, source);
@@ -184,9 +184,19 @@ public final class DiffusersConfig {
                 }
             }
         }
+        int in = r.integer("in_channels", 3);
+        int out = r.integer("out_channels", 3);
+        if (out == 2 * in) {
+            throw r.refuse("out_channels", "twice in_channels is a network that also predicts its variances (diffusers' "
+                    + "variance_type learned or learned_range), and diffusion4j's samplers have no learned variances; "
+                    + "give a model that predicts the noise alone (out_channels = in_channels)");
+        }
+        if (out != in) {
+            throw r.refuse("out_channels", "diffusion4j's networks predict one value per input channel (in_channels = " + in + ")");
+        }
         UNetConfig c;
         try {
-            c = UNetConfig.builder().inChannels(r.integer("in_channels", 3)).outChannels(r.integer("out_channels", 3))
+            c = UNetConfig.builder().inChannels(in).outChannels(out)
                     .ch(ch).chMult(chMult).numResBlocks(r.integer("layers_per_block", 2))
                     .attnResolutions(attn.stream().mapToInt(Integer::intValue).toArray())
                     .dropout((float) r.number("dropout", 0.0)).groups(groups)

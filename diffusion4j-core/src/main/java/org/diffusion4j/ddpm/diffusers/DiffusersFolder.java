@@ -107,7 +107,7 @@ public final class DiffusersFolder {
             }
             float[] v = (p.getDataType() == DataType.FLOAT32 ? p : p.toType(DataType.FLOAT32, false)).toFloatArray();
             SafeTensors.Tensor t = SafeTensors.Tensor.ofFloats(k.diffusersShape(), v);
-            tensors.put(k.diffusers(), float16 ? t.as(SafeTensors.DType.F16) : t);
+            tensors.put(k.diffusers(), float16 ? t.as(SafeTensors.DType.F16, "weight " + k.ours()) : t);
         }
         if (!params.isEmpty()) {
             throw new IllegalStateException("U-Net parameters without a diffusers key: " + params.keySet());
@@ -151,6 +151,12 @@ public final class DiffusersFolder {
         if (Files.isRegularFile(path.resolve(MODEL_INDEX))) {
             return true;
         }
+        // a pipeline folder without its model_index.json counts too, so that load can point at its unet/
+        return isUNetFolder(path) || isUNetFolder(path.resolve("unet"));
+    }
+
+    /** A folder whose config.json is a UNet2DModel's. */
+    private static boolean isUNetFolder(Path path) {
         try {
             JsonElement c = JsonParser.parseString(Files.readString(path.resolve(CONFIG), StandardCharsets.UTF_8));
             return c.isJsonObject() && c.getAsJsonObject().has("_class_name")
@@ -180,6 +186,11 @@ public final class DiffusersFolder {
             unet = dir.resolve("unet");
             scheduler = dir.resolve("scheduler").resolve(SCHEDULER_CONFIG);
         } else {
+            if (!Files.exists(dir.resolve(CONFIG)) && isUNetFolder(dir.resolve("unet"))) {
+                throw new UserException(dir + " has no " + MODEL_INDEX + " (a DDPMPipeline's) and no " + CONFIG
+                        + " (a UNet2DModel's), but its unet folder is a UNet2DModel: give " + dir.resolve("unet")
+                        + " (its scheduler is read from beside it)");
+            }
             for (Path p : List.of(dir.resolve(SCHEDULER_CONFIG), dir.resolve("..").resolve("scheduler")
                     .resolve(SCHEDULER_CONFIG))) {
                 if (scheduler == null && Files.isRegularFile(p)) {

@@ -56,7 +56,7 @@ public final class DiffusersScheduler {
         try {
             o = JsonParser.parseString(json).getAsJsonObject();
         } catch (RuntimeException e) {
-            throw new UserException(source + " is not a JSON object (" + e.getMessage() + "); give the"
+            throw new UserException(source + " is not a JSON object (" + org.diffusion4j.io.RecordJson.problem(e) + "); give the"
                     + " scheduler_config.json of a diffusers DDPMScheduler");
         }
         String schedule = string(o, "beta_schedule", "linear", source);

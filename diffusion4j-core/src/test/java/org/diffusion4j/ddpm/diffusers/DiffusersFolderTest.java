@@ -267,6 +267,15 @@ class DiffusersFolderTest {
         assertContains(configError(dir, "block", "\"AttnDownBlock2D\"", "\"CrossAttnDownBlock2D\""), "down_block_types contains \"CrossAttnDownBlock2D\", which cannot be imported");
         assertContains(configError(dir, "unknown", "\"add_attention\": true,", "\"add_attention\": true, \"use_fancy\": 3,"), "use_fancy = 3 cannot be imported");
         assertContains(error(tmp.resolve("nowhere")), "no such file");
+        // issue 47: the true reason for out_channels = 2 in_channels, and the way to a folder without its index
+        assertContains(configError(dir, "learned", "\"out_channels\": 2", "\"out_channels\": 4"),
+                "out_channels = 4 cannot be imported: twice in_channels is a network that also predicts its variances");
+        Path noIndex = copyOf(dir, "noindex");
+        Files.delete(noIndex.resolve(DiffusersFolder.MODEL_INDEX));
+        assertTrue(DiffusersFolder.isDiffusersFolder(noIndex));
+        assertContains(error(noIndex), "but its unet folder is a UNet2DModel: give " + noIndex.resolve("unet"));
+        assertFalse(Files.readString(dir.resolve("unet/config.json")).contains("mid_block_type"),
+                "diffusers before 0.33 warns about mid_block_type");
     }
 
     /** diffusers before 0.14 named the attention layers query, key, value and proj_attn. */
