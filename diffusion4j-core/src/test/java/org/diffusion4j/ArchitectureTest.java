@@ -33,7 +33,7 @@ class ArchitectureTest {
     void theCoreHoldsOnlyLibraryPackages() {
         List<String> packages = CORE.stream().map(JavaClass::getPackageName).distinct().sorted().toList();
         for (String p : packages) {
-            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|ddpm\\.diffusers|vae|classifier|eval))?"),
+            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|ddpm\\.diffusers|vae|classifier|latent|eval))?"),
                     "unexpected package in the core: " + p);
         }
         assertTrue(packages.contains("org.diffusion4j.ddpm.net"), "the class files were found: " + packages);
@@ -46,7 +46,8 @@ class ArchitectureTest {
                 .layer("maths").definedBy("org.diffusion4j.diffusion..")
                 .layer("data").definedBy("org.diffusion4j.data..")
                 .layer("train").definedBy("org.diffusion4j.train..")
-                .layer("families").definedBy("org.diffusion4j.ddpm..", "org.diffusion4j.vae..", "org.diffusion4j.classifier..")
+                .layer("families").definedBy("org.diffusion4j.ddpm..", "org.diffusion4j.vae..", "org.diffusion4j.classifier..",
+                        "org.diffusion4j.latent..")
                 .layer("eval").definedBy("org.diffusion4j.eval..")
                 .whereLayer("eval").mayNotBeAccessedByAnyLayer()
                 .whereLayer("families").mayOnlyBeAccessedByLayers("eval")
@@ -58,7 +59,7 @@ class ArchitectureTest {
 
     @Test
     void theModelFamiliesAreIndependent() {
-        slices().matching("org.diffusion4j.(ddpm|vae|classifier)..").namingSlices("$1")
+        slices().matching("org.diffusion4j.(ddpm|vae|classifier|latent)..").namingSlices("$1")
                 .should().notDependOnEachOther().check(CORE);
     }
 

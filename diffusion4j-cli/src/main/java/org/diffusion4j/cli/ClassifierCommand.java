@@ -25,9 +25,10 @@ import picocli.CommandLine.Option;
 
 /** The digit classifier whose features and softmax 'eval samples' scores images with. */
 @Command(name = "classifier", mixinStandardHelpOptions = true,
-        description = {"The small CNN digit classifier used by 'eval samples' (FID on its penultimate features, "
-            + "Inception-Score analogue, confidence, class histogram).",
-            "A trained MNIST classifier is bundled (models/classifier-mnist.safetensors)."},
+        description = {"The digit classifier used by 'eval samples' (FID on its penultimate features, "
+            + "Inception-Score analogue, confidence, class histogram): a small CNN, or an MLP on the pixels (--arch mlp).",
+            "Trained MNIST classifiers are bundled: models/classifier-mnist.safetensors (the CNN, the default) "
+                + "and models/classifier-mnist-mlp.safetensors (the MLP)."},
         subcommands = {ClassifierCommand.Train.class, ClassifierCommand.Test.class, CommandLine.HelpCommand.class})
 public final class ClassifierCommand implements Runnable {
     @CommandLine.Spec
@@ -40,13 +41,14 @@ public final class ClassifierCommand implements Runnable {
 
     /** Trains the classifier with the shared training loop and reports its test accuracy. */
     @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
-            description = {"Train the digit classifier (conv16-conv16-pool-conv32-conv32-pool-dense128-dense10, ReLU) "
-                + "by softmax cross-entropy on a labelled image set with 10 classes (any 1x28x28 IDX set with labels), "
+            description = {"Train a digit classifier (--arch cnn: conv16-conv16-pool-conv32-conv32-pool-dense128-dense10; "
+                + "--arch mlp: dense512-dense256-dense10 with dropout 0.2; ReLU) by softmax cross-entropy on a labelled image set with 10 classes (any 1x28x28 IDX set with labels), "
                 + "then report its accuracy on the test set with the EMA weights.",
                 "The run folder holds config.json, metrics.jsonl, loss.png, checkpoint.bin and classifier.bin "
                     + "(weights only: what 'eval samples --classifier' takes; copy it to models/classifier-mnist.safetensors to bundle it).",
                 "Ctrl-C stops after the current step and saves a checkpoint; --resume continues exactly.",
-                "Example: diffusion4j classifier train --out runs/classifier"})
+                "Example: diffusion4j classifier train --out runs/classifier",
+                "Example: diffusion4j classifier train --arch mlp --steps 6000 --batch 128 --shift 2 --out runs/classifier-mlp"})
     public static final class Train implements Callable<Integer>, TrainFamily {
         static final String WEIGHTS = "classifier.bin";
 
@@ -62,6 +64,11 @@ public final class ClassifierCommand implements Runnable {
         @Mixin
         DataOptions data;
 
+        @Option(names = "--arch", defaultValue = DigitClassifier.CNN, description = "Network: cnn (the bundled "
+                + "classifier's) or mlp (an MLP on the pixels, no weights or layers in common with the cnn) "
+                + "(default: ${DEFAULT-VALUE}; with --resume: the run's own).")
+        String arch;
+
         @Option(names = "--test", description = "Labelled test set for the final accuracy (default: mnist:test for mnist, "
                 + "else the t10k-images sibling of an IDX train-images file; 'none' to skip).")
         String test;
@@ -72,6 +79,10 @@ public final class ClassifierCommand implements Runnable {
         @Option(names = "--minutes", paramLabel = "M", description = "A wall-clock budget instead of --steps: the run "
                 + "plans its step count and decay so that it ends M minutes after the command started (docs/fast-training.md).")
         Double minutes;
+
+        @Option(names = "--decay-from", paramLabel = "STEP", description = "From this step on, decay the learning rate "
+                + "linearly to 0 at --steps (default: no decay; with --resume: a step at or after the run's last one).")
+        Long decayFrom;
 
         @Option(names = "--batch", defaultValue = "64", description = "Batch size (default: ${DEFAULT-VALUE}).")
         int batch;
@@ -102,18 +113,21 @@ public final class ClassifierCommand implements Runnable {
             if (shift < 0 || shift > 8) {
                 throw new UserException("--shift must be in 0..8, got " + shift);
             }
-            // No --init-from or --decay-from here: the classifier trains on a fixed schedule.
-            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, null, (c, s) -> c,
+            if (minutes != null && decayFrom != null) {
+                throw new UserException("--minutes plans the decay itself; give --minutes or --steps with --decay-from, not both");
+            }
+            // No --init-from here; --decay-from lets a resumed run end with a decay.
+            return TrainRunner.run(this, new ContinueOptions(resume, null, out, steps, threads, decayFrom, (c, s) -> c,
                     ContinueOptions.given(commandSpec)));
         }
 
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec commandSpec;
 
-        /** A classifier run continues with its own settings: only the step target and threads may change. */
+        /** A classifier run continues with its own settings: only the step target, the decay start and threads may change. */
         @Override
         public java.util.Set<String> continueOptions(boolean resume) {
-            return java.util.Set.of("--resume", "--steps", "--threads");
+            return java.util.Set.of("--resume", "--steps", "--decay-from", "--threads");
         }
 
         @Override
@@ -132,23 +146,23 @@ public final class ClassifierCommand implements Runnable {
             long total = budget != null ? TrainConfig.UNPLANNED_STEPS : steps == null ? 2500 : steps;
             DataSet d = data.open(seed);
             requireLabelledImages(d, data.spec);
+            DigitClassifier.Config cc = config(d);
             TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), out, command());
             if (batch > d.size()) {
                 throw new UserException("--batch " + batch + " is larger than the data set (" + d.size() + " rows)");
             }
             TrainConfig cfg = TrainConfig.builder().steps(total).batchSize(batch).lr(lr)
-                    .warmupSteps(Math.min(100, total / 10)).gradClip(0).emaDecay(ema).seed(seed)
+                    .warmupSteps(Math.min(100, total / 10)).lrDecayFrom(decayFrom != null ? decayFrom : -1).gradClip(0).emaDecay(ema).seed(seed)
                     .logEvery(logEvery).checkpointEvery(checkpointEvery).sampleEvery(0)
                     .threads(threads != null ? threads : 0)
                     // no pictures: a classifier draws none
                     .budget(budget == null ? null : new org.diffusion4j.train.TimeBudget(budget.seconds(),
                             budget.probeSteps(), budget.decayFraction(), 0, null)).build();
-            DigitClassifier.Config cc = new DigitClassifier.Config(d.channels(), d.height(), d.width(), 16, 32, 128, 10);
             JsonObject desc = data.describe(seed);
             desc.addProperty("shift", shift);
             desc.addProperty("test", testSpec());
             return session(Classifier.create(cc, m, seed), d, desc, cfg, out,
-                    "training the digit classifier on " + d.name() + " (" + d.size() + " images) into " + out);
+                    "training the digit classifier (" + cc.describe() + ") on " + d.name() + " (" + d.size() + " images) into " + out);
         }
 
         @Override
@@ -207,6 +221,19 @@ public final class ClassifierCommand implements Runnable {
             return "none";
         }
 
+        /** The --arch preset for the images of d; the cnn needs sides that are multiples of 4. */
+        private DigitClassifier.Config config(DataSet d) {
+            String a = arch.strip().toLowerCase(Locale.ROOT);
+            if (!DigitClassifier.ARCHS.contains(a)) {
+                throw new UserException("--arch must be one of " + String.join(", ", DigitClassifier.ARCHS) + ", got " + arch);
+            }
+            if (a.equals(DigitClassifier.CNN) && (d.height() % 4 != 0 || d.width() % 4 != 0)) {
+                throw new UserException(data.spec + ": images of " + d.height() + "x" + d.width()
+                        + "; the cnn classifier needs sides that are multiples of 4 (28x28 for MNIST; --arch mlp takes any)");
+            }
+            return DigitClassifier.Config.preset(a, d.channels(), d.height(), d.width());
+        }
+
         static void requireLabelledImages(DataSet d, String spec) {
             if (!d.isImage() || !d.hasLabels()) {
                 throw new UserException(spec + ": the classifier needs labelled images (an IDX images file with its labels, "
@@ -214,10 +241,6 @@ public final class ClassifierCommand implements Runnable {
             }
             if (d.numClasses() > 10) {
                 throw new UserException(spec + ": has " + d.numClasses() + " classes; the digit classifier has 10");
-            }
-            if (d.height() % 4 != 0 || d.width() % 4 != 0) {
-                throw new UserException(spec + ": images of " + d.height() + "x" + d.width()
-                        + "; the classifier needs sides that are multiples of 4 (28x28 for MNIST)");
             }
         }
     }

@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * images get. Meant to hang under 'eval' ('diffusion4j eval samples').
  */
 @Command(name = "samples", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Score generated images with the digit classifier: FID on its penultimate (128-d) features against "
+        description = {"Score generated images with the digit classifier: FID on its penultimate features (128-d for the bundled cnn, 256-d for the mlp) against "
             + "the test set (Frechet distance with a proper matrix square root), the Inception-Score analogue "
             + "exp(E KL(p(y|x) || p(y))) (1..10), the fraction classified with confidence >= 0.9, and the class histogram.",
             "Beside them, the floor: the same scores of as many real training images (FID of real vs real at the same N; "
@@ -57,7 +57,8 @@ public final class EvalSamplesCommand implements Callable<Integer> {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Input input;
 
-    @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder (default: the bundled models/classifier-mnist.safetensors).")
+    @Option(names = "--classifier", paramLabel = "FILE", description = "Classifier weights or run folder, of either architecture (default: the bundled cnn, "
+            + "models/classifier-mnist.safetensors; the bundled mlp is models/classifier-mnist-mlp.safetensors).")
     Path classifier;
 
     @Option(names = "--reference", defaultValue = "mnist:test", description = "Real images FID is measured against (default: ${DEFAULT-VALUE}).")
@@ -121,7 +122,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             SampleQuality q = new SampleQuality(c, ref, batch);
             SampleQuality.Scores s = q.score(samples);
             SampleQuality.Scores f = real == null ? null : q.floor(real, samples.size(), seed);
-            print(what, source, s, f, q.referenceCount(), (System.nanoTime() - t0) / 1e9);
+            print(what, source, c.config().hidden(), s, f, q.referenceCount(), (System.nanoTime() - t0) / 1e9);
             if (requested != null) {
                 System.out.println("requested classes from " + labelsFile);
                 printRequested(RequestedClasses.of(s.probabilities(), requested));
@@ -133,11 +134,11 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         }
     }
 
-    private void print(String what, Path source, SampleQuality.Scores s, SampleQuality.Scores f, int refCount, double seconds) {
+    private void print(String what, Path source, int features, SampleQuality.Scores s, SampleQuality.Scores f, int refCount, double seconds) {
         System.out.printf(Locale.ROOT, "%d images of %s scored by %s against %d images of %s (%.1f s)%n",
                 s.count(), what, source, refCount, reference, seconds);
-        if (s.count() < 128) {
-            System.out.println("note: fewer images than the 128 feature dimensions: FID is dominated by its small-sample bias");
+        if (s.count() < features) {
+            System.out.println("note: fewer images than the " + features + " feature dimensions: FID is dominated by its small-sample bias");
         }
         String floorHead = f == null ? "" : String.format(Locale.ROOT, "%22s", "real (" + floor + ", N=" + f.count() + ")");
         System.out.printf(Locale.ROOT, "%-24s %12s %s%n", "", "samples", floorHead);

@@ -16,7 +16,6 @@ import java.util.Map;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
-import org.diffusion4j.classifier.DigitClassifier;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.NamedArrays;
 import org.diffusion4j.train.Trainer;
@@ -24,7 +23,9 @@ import org.diffusion4j.train.Trainer;
 /**
  * A digit classifier ready to use: its configuration and network with weights. Create a fresh
  * one to train, or load one from a run folder, a checkpoint or a weights-only file (the bundled
- * models/classifier-mnist.safetensors) to compute features and class probabilities of images in [0, 1].
+ * models/classifier-mnist.safetensors and models/classifier-mnist-mlp.safetensors) to compute
+ * features and class probabilities of images in [0, 1]. The configuration in the file names the
+ * architecture ({@link DigitClassifier.Config#arch()}); files without it are the CNN.
  */
 public final class Classifier implements AutoCloseable {
     public static final String KIND = "classifier";
@@ -60,7 +61,7 @@ public final class Classifier implements AutoCloseable {
         this.config = config;
         this.manager = parent.newSubManager();
         Runtime.seed(seed);
-        this.network = new DigitClassifier(config);
+        this.network = DigitClassifier.create(config);
         network.initialize(manager, DataType.FLOAT32, config.inputShape(1));
         this.store = new ParameterStore(manager, false);
     }
@@ -83,7 +84,8 @@ public final class Classifier implements AutoCloseable {
                 JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
                 cfg = DigitClassifier.Config.fromJson(model.get("config").toString());
             } catch (RuntimeException e) {
-                throw new UserException(file + ": the checkpoint header has no valid classifier configuration");
+                throw new UserException(file + ": the checkpoint header has no valid classifier configuration"
+                        + (e instanceof UserException ? " (" + e.getMessage() + ")" : ""));
             }
             Classifier cl = new Classifier(cfg, parent, 0);
             NamedArrays weights = c.section(c.has("ema") ? "ema" : "model");
@@ -117,7 +119,7 @@ public final class Classifier implements AutoCloseable {
         return forward(x, false);
     }
 
-    /** The same in training or inference mode (the network has no dropout or normalisation, so both agree). */
+    /** The same in training or inference mode (training mode applies the MLP's dropout; the CNN has none). */
     public NDList forward(NDArray x, boolean training) {
         return network.forward(store, new NDList(x), training);
     }

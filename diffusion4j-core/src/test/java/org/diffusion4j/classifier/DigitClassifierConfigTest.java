@@ -2,6 +2,7 @@ package org.diffusion4j.classifier;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.diffusion4j.InvalidArgumentException;
 import org.junit.jupiter.api.Test;
@@ -26,6 +27,19 @@ class DigitClassifierConfigTest {
         assertEquals(128, c.hidden());
         assertEquals(10, c.classes());
         assertEquals(DigitClassifier.Config.mnist(), c);
+        assertEquals(DigitClassifier.CNN, c.arch());
+        assertEquals(0, c.dropout());
+    }
+
+    @Test
+    void mlpJsonRoundTripNamesTheArchitecture() {
+        DigitClassifier.Config c = DigitClassifier.Config.preset("mlp", 1, 28, 28);
+        assertEquals(new DigitClassifier.Config("mlp", 1, 28, 28, 512, 0, 256, 10, 0.2), c);
+        assertTrue(c.toJson().contains("\"arch\": \"mlp\""), c.toJson());
+        assertEquals(c, DigitClassifier.Config.fromJson(c.toJson()));
+        assertEquals("cnn", DigitClassifier.Config.fromJson(DigitClassifier.Config.mnist().toJson()).arch());
+        // Any image size for the MLP; "MLP" is read as "mlp".
+        assertEquals("mlp", new DigitClassifier.Config("MLP", 3, 30, 17, 64, 0, 32, 5, 0).arch());
     }
 
     @Test
@@ -34,5 +48,14 @@ class DigitClassifierConfigTest {
                 () -> new DigitClassifier.Config(1, 30, 28, 16, 32, 128, 10)).argument());
         assertEquals("classes", assertThrows(InvalidArgumentException.class,
                 () -> new DigitClassifier.Config(1, 28, 28, 16, 32, 128, 1)).argument());
+        assertEquals("arch", assertThrows(InvalidArgumentException.class,
+                () -> DigitClassifier.Config.fromJson("{\"arch\":\"resnet\",\"channels\":1,\"height\":28,\"width\":28,"
+                        + "\"c1\":16,\"c2\":32,\"hidden\":128,\"classes\":10}")).argument());
+        assertEquals("c2", assertThrows(InvalidArgumentException.class,
+                () -> new DigitClassifier.Config("mlp", 1, 28, 28, 512, 32, 256, 10, 0.2)).argument());
+        assertEquals("dropout", assertThrows(InvalidArgumentException.class,
+                () -> new DigitClassifier.Config("cnn", 1, 28, 28, 16, 32, 128, 10, 0.2)).argument());
+        assertEquals("dropout", assertThrows(InvalidArgumentException.class,
+                () -> new DigitClassifier.Config("mlp", 1, 28, 28, 512, 0, 256, 10, 1)).argument());
     }
 }

@@ -91,7 +91,7 @@ class RunFolderTest {
             assertEquals(12, r.config().lrDecayFrom());
             assertEquals(1, r.config().threads());
             assertNull(r.originJson());
-            assertEquals("resuming " + dir + " at step 6 of 20", r.describe());
+            assertEquals("resuming " + dir + " at step 6 of 20 from " + dir.resolve("checkpoint.bin"), r.describe());
             List<String> unchanged = List.of(c.toBuilder().steps(20).lrDecayFrom(12).threads(1).build().toJson());
             assertEquals(unchanged, List.of(r.config().toJson()));
         }
