@@ -114,8 +114,13 @@ class ServeTest {
                 }
 
                 @Override
-                public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
-                    return inner.denoise(model, xT, (i, count, t, xt, x0) -> {
+                public org.diffusion4j.diffusion.NoiseSchedule schedule() {
+                    return inner.schedule();
+                }
+
+                @Override
+                public NDArray denoise(Denoiser model, NDArray xT, org.diffusion4j.diffusion.Noise noise, StepListener listener) {
+                    return inner.denoise(model, xT, noise, (i, count, t, xt, x0) -> {
                         if (i == g.step) {
                             g.reached.countDown();
                             try {

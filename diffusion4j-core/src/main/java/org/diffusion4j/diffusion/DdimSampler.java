@@ -53,12 +53,17 @@ public final class DdimSampler implements Sampler {
     }
 
     @Override
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    @Override
     public int networkCalls() {
         return tau.length;
     }
 
     @Override
-    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+    public NDArray denoise(Denoiser model, NDArray xT, Noise noise, StepListener listener) {
         NDArray x = xT;
         for (int k = tau.length - 1; k >= 0; k--) {
             final int i = k;
@@ -79,7 +84,7 @@ public final class DdimSampler implements Sampler {
                 double dirCoef = Math.sqrt(Math.max(0, 1 - abPrev - sigma * sigma));
                 NDArray next = x0Hat.mul(Math.sqrt(abPrev)).add(eps.mul(dirCoef));
                 if (sigma > 0) {
-                    next = next.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(sigma));
+                    next = next.add(noise.normal(tau.length - i, xt.getShape(), sub).mul(sigma));
                 }
                 return next;
             });

@@ -26,6 +26,7 @@ public final class DdpmSampler implements Sampler {
         }
     }
 
+    private final NoiseSchedule original;
     private final NoiseSchedule schedule;
     // The network's step for each step i = 1..S of the schedule (index i - 1); 1..T unless respaced.
     private final int[] networkStep;
@@ -38,10 +39,11 @@ public final class DdpmSampler implements Sampler {
      *     range (cleaner images) but is wrong for data that are not bounded by [-1, 1]
      */
     public DdpmSampler(NoiseSchedule schedule, Variance variance, boolean clipX0) {
-        this(schedule, identity(schedule.steps()), variance, clipX0);
+        this(schedule, schedule, identity(schedule.steps()), variance, clipX0);
     }
 
-    private DdpmSampler(NoiseSchedule schedule, int[] networkStep, Variance variance, boolean clipX0) {
+    private DdpmSampler(NoiseSchedule original, NoiseSchedule schedule, int[] networkStep, Variance variance, boolean clipX0) {
+        this.original = original;
         this.schedule = schedule;
         this.networkStep = networkStep;
         this.variance = variance;
@@ -55,7 +57,7 @@ public final class DdpmSampler implements Sampler {
      */
     public static DdpmSampler respaced(NoiseSchedule schedule, int[] kept, Variance variance, boolean clipX0) {
         int[] steps = DpmSolverSampler.checkedSteps(schedule, kept);
-        return new DdpmSampler(schedule.respaced(steps), steps, variance, clipX0);
+        return new DdpmSampler(schedule, schedule.respaced(steps), steps, variance, clipX0);
     }
 
     private static int[] identity(int steps) {
@@ -72,12 +74,17 @@ public final class DdpmSampler implements Sampler {
     }
 
     @Override
+    public NoiseSchedule schedule() {
+        return original;
+    }
+
+    @Override
     public int networkCalls() {
         return schedule.steps();
     }
 
     @Override
-    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+    public NDArray denoise(Denoiser model, NDArray xT, Noise noise, StepListener listener) {
         NDArray x = xT;
         int steps = schedule.steps();
         for (int k = steps; k >= 1; k--) {
@@ -102,7 +109,7 @@ public final class DdpmSampler implements Sampler {
                     return mean; // z = 0 at the last step
                 }
                 double sigma2 = variance == Variance.BETA ? schedule.beta(t) : schedule.betaTilde(t);
-                return mean.add(sub.randomNormal(xt.getShape(), xt.getDataType()).mul(Math.sqrt(sigma2)));
+                return mean.add(noise.normal(steps - t + 1, xt.getShape(), sub).mul(Math.sqrt(sigma2)));
             });
         }
         return x;

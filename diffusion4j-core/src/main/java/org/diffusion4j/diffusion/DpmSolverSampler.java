@@ -104,12 +104,17 @@ public final class DpmSolverSampler implements Sampler {
     }
 
     @Override
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    @Override
     public int networkCalls() {
         return tau.length;
     }
 
     @Override
-    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+    public NDArray denoise(Denoiser model, NDArray xT, Noise noise, StepListener listener) {
         NDManager out = xT.getManager();
         NDArray x = xT;
         NDArray dPrev = null; // D at the previous (larger) step, kept for the multistep update
@@ -153,7 +158,7 @@ public final class DpmSolverSampler implements Sampler {
                         double k = sigmaRatio * Math.sqrt(1 - noiseShare);
                         double s = Math.sqrt((1 - abTarget) * noiseShare);
                         next = x.mul(k).add(dm.mul(Math.sqrt(abTarget) - k * Math.sqrt(ab)))
-                                .add(scope.randomNormal(x.getShape(), x.getDataType()).mul(s));
+                                .add(noise.normal(tau.length - i, x.getShape(), scope).mul(s));
                     }
                     lambdaPrev = lambda;
                 }

@@ -40,12 +40,17 @@ public final class HeunSampler implements Sampler {
     }
 
     @Override
+    public NoiseSchedule schedule() {
+        return schedule;
+    }
+
+    @Override
     public int networkCalls() {
         return 2 * tau.length - 1;
     }
 
     @Override
-    public NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+    public NDArray denoise(Denoiser model, NDArray xT, Noise noise, StepListener listener) {
         int[] call = {0};
         int calls = networkCalls();
         // y = x_T / sqrt(alphaBar) at the first step: x_T ~ N(0, I) stands for x_{t_S}.

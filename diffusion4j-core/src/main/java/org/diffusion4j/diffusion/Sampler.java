@@ -6,20 +6,38 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Turns noise into data with a trained noise predictor. Implementations: {@link DdpmSampler}
- * (Algorithm 2) and {@link DdimSampler}. Random numbers come from PyTorch's global generator:
- * seed it ({@code Runtime.seed}) for reproducible output.
+ * (Algorithm 2), {@link DdimSampler}, {@link DpmSolverSampler} and {@link HeunSampler}; {@link
+ * SamplerSettings} names one with its options. The noise comes from a {@link Noise}: with {@link
+ * Noise#perSample} the output is a function of the seed and the sample's index alone. A sampler
+ * keeps no state between calls: one instance may be used by several threads at once.
  */
 public interface Sampler {
     /** Number of network calls one {@link #sample} makes. */
     int networkCalls();
 
-    /** Draws x_T ~ N(0, I) of {@code shape} and runs the reverse process; result lives in {@code m}. */
-    default NDArray sample(Denoiser model, Shape shape, NDManager m, StepListener listener) {
-        return denoise(model, m.randomNormal(shape), listener);
+    /** The noise schedule the sampler was made for (a model must have the same one). */
+    NoiseSchedule schedule();
+
+    /** Draws x_T ~ N(0, I) of {@code shape} (draw 0 of {@code noise}) and runs the reverse process; result lives in {@code m}. */
+    default NDArray sample(Denoiser model, Shape shape, Noise noise, NDManager m, StepListener listener) {
+        return denoise(model, noise.normal(0, shape, m), noise, listener);
     }
 
-    /** Runs the reverse process from a given x_T; the result lives in x_T's manager. */
-    NDArray denoise(Denoiser model, NDArray xT, StepListener listener);
+    /** As above with PyTorch's global generator ({@link Noise#global()}): seed it first. */
+    default NDArray sample(Denoiser model, Shape shape, NDManager m, StepListener listener) {
+        return sample(model, shape, Noise.global(), m, listener);
+    }
+
+    /**
+     * Runs the reverse process from a given x_T, the noise of the k-th network call's step (if the
+     * step adds noise) being draw k of {@code noise}; the result lives in x_T's manager.
+     */
+    NDArray denoise(Denoiser model, NDArray xT, Noise noise, StepListener listener);
+
+    /** As above with PyTorch's global generator ({@link Noise#global()}). */
+    default NDArray denoise(Denoiser model, NDArray xT, StepListener listener) {
+        return denoise(model, xT, Noise.global(), listener);
+    }
 
     /** One reverse step: x_t to its successor, temporaries in {@code scope}. */
     @FunctionalInterface
