@@ -7,7 +7,7 @@ import org.diffusion4j.UserException;
 /** The trained models shipped in the repository's models/ folder. */
 final class BundledModels {
     static final String DDPM_MNIST = "ddpm-mnist.safetensors";
-    /** The class-conditional DDPM (given by path; not a default). */
+    /** The class-conditional DDPM (the default of 'sample --class K'). */
     static final String DDPM_MNIST_COND = "ddpm-mnist-cond.safetensors";
     static final String CLASSIFIER_MNIST = "classifier-mnist.safetensors";
     static final String VAE_IWAE = "vae-iwae.safetensors";
@@ -38,6 +38,12 @@ final class BundledModels {
     static Path ddpmMnist() {
         return require(DDPM_MNIST, "no --run given and no bundled model",
                 "train one (./diffusion4j train --out runs/mnist) and pass --run runs/mnist");
+    }
+
+    /** The bundled class-conditional MNIST DDPM, the default of 'sample --class K'. */
+    static Path ddpmMnistCond() {
+        return require(DDPM_MNIST_COND, "no --run given and no bundled class-conditional model",
+                "train one (./diffusion4j train --classes 10 --out runs/cond) and pass --run runs/cond");
     }
 
     /** The bundled MNIST digit classifier of 'eval samples' and 'vae classes'. */

@@ -20,21 +20,13 @@ public final class ConditionalSampling {
     /** Samples per class of the default grid (one row per class). */
     static final int PER_CLASS = 8;
 
-    /**
-     * The default guidance weight w (eps = (1 + w) eps(x, y) - w eps(x, null)): the smallest of the
-     * scan in docs/bundled-model.md#the-bundled-conditional-model whose digits are the requested class
-     * with confidence at least 0.9 (99.6% of 1,000, every class at least 97%); w = 0 keeps more variety
-     * (the better FID).
-     */
-    static final double DEFAULT_GUIDANCE = 1.0;
-
     @Option(names = "--class", paramLabel = "K", description = "Class-conditional models: draw every sample of class K "
             + "(0..classes-1), or 'none' for the null class (unconditional); default: the same number of each class.")
     String classValue;
 
     @Option(names = "--guidance", paramLabel = "W", description = "Class-conditional models: the classifier-free guidance "
-            + "weight w >= 0, eps = (1 + w) eps(x, class) - w eps(x, null); 0: the conditional model alone (default: "
-            + DEFAULT_GUIDANCE + ").")
+            + "weight w >= 0, eps = (1 + w) eps(x, class) - w eps(x, null); 0: the conditional model alone (default: the "
+            + "weight the model file recommends, 1.0 for the bundled model and for files that record none).")
     Double guidance;
 
     /** The classes and guidance of n samples, or null for an unconditional model. */
@@ -47,7 +39,9 @@ public final class ConditionalSampling {
             return null;
         }
         int k = ddpm.spec().numClasses();
-        double w = guidance != null ? guidance : DEFAULT_GUIDANCE;
+        // the bundled model records w = 1: the smallest of the scan in docs/bundled-model.md whose digits
+        // are the requested class with confidence at least 0.9 (w = 0 keeps more variety, the better FID)
+        double w = guidance != null ? guidance : ddpm.defaultGuidance();
         if (!(w >= 0) || Double.isInfinite(w)) {
             throw new UserException("--guidance must be a number >= 0 (0: no guidance), got " + w);
         }

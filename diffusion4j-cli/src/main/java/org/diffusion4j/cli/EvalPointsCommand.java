@@ -13,7 +13,7 @@ import org.diffusion4j.data.Datasets;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Sampler;
-import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.diffusion.SamplerSettings;
 import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.eval.PointDistances;
 import org.diffusion4j.ddpm.Ddpm;
@@ -46,10 +46,10 @@ public final class EvalPointsCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "2000", description = "Points per set (default: ${DEFAULT-VALUE}; O(n^2) time).")
     int n;
 
-    @Option(names = "--sampler", defaultValue = "ddpm", converter = SamplerKind.Converter.class, description = "The sampler "
+    @Option(names = "--sampler", defaultValue = "ddpm", converter = SamplerKindConverter.class, description = "The sampler "
             + "(${COMPLETION-CANDIDATES}): ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m, dpm++2m-sde and heun "
             + "take --steps steps, as in 'sample' (default: ${DEFAULT-VALUE}).")
-    SamplerKind sampler;
+    SamplerSettings.Kind sampler;
 
     @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m and dpm++2m-sde 20, heun 10, ddpm all T).")
     Integer steps;
@@ -123,7 +123,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
                     DdpmSampler.Variance.BETA_TILDE, false);
             Sampler s = built.sampler();
             samplerText = built.description() + ", " + s.networkCalls() + " network calls";
-            return ddpm.sample(n, n, s, seed, StepListener.NONE, m).toFloatArray();
+            return ddpm.sampling(n).batch(n).sampler(s).seed(seed).manager(m).draw().toFloatArray();
         }
     }
 

@@ -14,6 +14,7 @@ import org.diffusion4j.nn.Precision;
 import org.diffusion4j.data.Npy;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.diffusion.SamplerSettings;
 import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.io.GifWriter;
@@ -30,8 +31,8 @@ import picocli.CommandLine.Option;
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm, also respaced), DDIM, "
                 + "DPM-Solver++(2M) or Heun; the output names the count of network calls.",
-            "Reproducible: the same --seed and --batch give the same samples (the batch size changes "
-                + "how the noise is drawn, so a different --batch gives different samples).",
+            "Reproducible: the noise of sample i depends on --seed and i only, so the same --seed gives the same "
+                + "samples with any --batch (bit for bit with the same --batch; otherwise to float rounding).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
             "A class-conditional model (train --classes) draws --class K with classifier-free guidance --guidance W; "
@@ -51,10 +52,11 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--batch", defaultValue = "64", description = "Samples per network call (default: ${DEFAULT-VALUE}).")
     int batch;
 
-    @Option(names = "--sampler", converter = SamplerKind.Converter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
+    @Option(names = "--sampler", converter = SamplerKindConverter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
             + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), dpm++2m-sde its SDE form (S calls), "
-            + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: ddpm with --run of your own, dpm++2m-sde for the bundled models).")
-    SamplerKind sampler;
+            + "heun is Karras et al.'s Heun (2 S - 1 calls) (default: the one the model file recommends: dpm++2m-sde for the bundled models, "
+            + "ddpm for a run of your own).")
+    SamplerSettings.Kind sampler;
 
     @Option(names = "--steps", description = "Steps S (default: ddim 50, dpm++2m 20, dpm++2m-sde 20 (16 for the bundled models), heun 10, "
             + "ddpm all T; fewer respace DDPM).")
@@ -124,7 +126,8 @@ public final class SampleCommand implements Callable<Integer> {
             throw new UserException("--batch must be >= 1, got " + batch);
         }
         Precision prec = precision.requireSupported();
-        Path source = run != null ? run : BundledModels.ddpmMnist();
+        // a class asked for without a model: the bundled class-conditional one
+        Path source = run != null ? run : conditional.classValue != null ? BundledModels.ddpmMnistCond() : BundledModels.ddpmMnist();
         // Refused now, not after all the sampling (issue 39), nor over the model it reads (issue 47).
         OutputPaths.plan().input("--run", source).file("--out", out).file("--npy", npy).folder("--each", each)
                 .file("--trajectory", trajectory).file("--gif", gif).check();
@@ -134,6 +137,7 @@ public final class SampleCommand implements Callable<Integer> {
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             TrainCommand.requirePlanePoints(ddpm.spec().rowShape(), source.toString());
             SamplerChoice.Built built = sampler(ddpm, run == null || BundledModels.isBundled(run));
+
             Sampler s = built.sampler();
             if (ddpm.isConditional() && conditional.classValue == null && !commandSpec.commandLine().getParseResult().hasMatchedOption("--n")) {
                 n = ConditionalSampling.PER_CLASS * ddpm.spec().numClasses();
@@ -170,7 +174,8 @@ public final class SampleCommand implements Callable<Integer> {
                     }
                     p.update(++calls[0], "t=" + t);
                 };
-                x = ddpm.sample(n, batch, s, seed, listener, m, prec, parts != null ? parts : Ddpm.BatchStore.NONE, guide);
+                x = ddpm.sampling(n).batch(batch).sampler(s).seed(seed).guide(guide).precision(prec).listener(listener)
+                        .store(parts != null ? parts : Ddpm.BatchStore.NONE).manager(m).draw();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
             DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));
@@ -218,28 +223,29 @@ public final class SampleCommand implements Callable<Integer> {
     }
 
     /**
-     * The sampler the options ask for. Without --sampler: for a bundled model the fastest one that
-     * matches DDIM-50's quality on it (docs/sampling.md, "Which sampler"), else Algorithm 2 itself.
-     * On a bundled model DDIM's eta defaults to 1, and dpm++2m-sde's steps and eta to the tuned ones.
+     * The sampler the options ask for. Without --sampler: the one the model file recommends
+     * (core's {@link Ddpm#defaultSampler()}: for the bundled models the fastest one that matches
+     * DDIM-50's quality on them, docs/sampling.md, "Which sampler"; else Algorithm 2 itself);
+     * options not given take the recommended sampler's values when it is the kind asked for. On a
+     * bundled model DDIM's eta defaults to 1.
      */
     SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
-        SamplerKind kind = sampler != null ? sampler : (bundled ? BUNDLED_DEFAULT : SamplerKind.DDPM);
+        SamplerSettings recommended = ddpm.defaultSampler();
+        SamplerSettings.Kind kind = sampler != null ? sampler : recommended.kind();
         boolean clipX0 = clip && ddpm.spec().isImage();
         Double e = eta;
         Integer s = steps;
-        if (bundled && kind == SamplerKind.DDIM && e == null) {
-            e = 1.0;
-        } else if (bundled && kind == SamplerKind.DPMPP_2M_SDE) {
-            e = e != null ? e : BUNDLED_SDE_ETA;
-            s = s != null ? s : BUNDLED_SDE_STEPS;
+        Timesteps.Spacing sp = spacing;
+        if (kind == recommended.kind()) {
+            s = s != null || recommended.steps() == 0 ? s : Integer.valueOf(recommended.steps());
+            sp = sp != null || kind == SamplerSettings.Kind.DDIM ? sp : recommended.spacing();
+            e = e != null || !kind.takesEta() ? e : Double.valueOf(recommended.eta());
         }
-        return SamplerChoice.build(kind, ddpm.spec().schedule(), s, spacing, e, variance, clipX0);
+        if (bundled && kind == SamplerSettings.Kind.DDIM && e == null) {
+            e = 1.0;
+        }
+        return SamplerChoice.build(kind, ddpm.spec().schedule(), s, sp, e, variance, clipX0);
     }
-
-    /** The default sampler of the bundled models: 16 trailing steps with eta 1.1 (docs/sampling.md). */
-    static final SamplerKind BUNDLED_DEFAULT = SamplerKind.DPMPP_2M_SDE;
-    static final int BUNDLED_SDE_STEPS = 16;
-    static final double BUNDLED_SDE_ETA = 1.1;
 
     private void writeEach(float[] display, long[] shape) {
         int size = (int) (shape[1] * shape[2] * shape[3]);

@@ -46,6 +46,14 @@ class BundledDdpmTest {
         assertTrue(sample(out, "--sampler", "ddim", "--steps", "3").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
     }
 
+    /** 'sample --class K' without --run draws from the bundled class-conditional model, with its recommended sampler and guidance. */
+    @Test
+    void aClassWithoutARunUsesTheBundledConditionalModel(@TempDir Path tmp) {
+        assumeTrue(Files.isRegularFile(BundledModels.directory().resolve(BundledModels.DDPM_MNIST_COND)), "bundled conditional DDPM present");
+        String o = sample(tmp.resolve("sevens.png"), "--class", "7", "--steps", "2");
+        assertTrue(o.contains("SDE-DPM-Solver++(2M), 2 steps (trailing), eta 1.1") && o.contains("class 7, guidance 1.0"), o);
+    }
+
     /** A job whose output could not be written keeps its batches; the same command then finishes it without drawing them again. */
     @Test
     void aSamplingJobResumesFromItsFinishedBatches(@TempDir Path tmp) throws java.io.IOException {

@@ -1,5 +1,7 @@
 package org.diffusion4j.cli;
 
+import org.diffusion4j.diffusion.SamplerSettings;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -39,19 +41,19 @@ class ChoiceOptionsTest {
     @Test
     void otherChoicesParseInAnyCase() {
         SampleCommand s = parse(new SampleCommand(), "--sampler", "DDIM", "--precision", "FP16");
-        assertEquals(SamplerKind.DDIM, s.sampler);
+        assertEquals(SamplerSettings.Kind.DDIM, s.sampler);
         assertEquals(Precision.FP16, s.precision);
         assertEquals(Precision.FP32, parse(new SampleCommand()).precision);
-        assertEquals(SamplerKind.DDPM, parse(new EvalPointsCommand()).sampler);
+        assertEquals(SamplerSettings.Kind.DDPM, parse(new EvalPointsCommand()).sampler);
         for (String dpm : new String[] {"dpm++2m", "DPM++2M", "dpmpp2m", "dpm-solver++"}) {
-            assertEquals(SamplerKind.DPMPP_2M, parse(new SampleCommand(), "--sampler", dpm).sampler, dpm);
-            assertEquals(SamplerKind.DPMPP_2M, parse(new EvalPointsCommand(), "--sampler", dpm).sampler, dpm);
+            assertEquals(SamplerSettings.Kind.DPMPP_2M, parse(new SampleCommand(), "--sampler", dpm).sampler, dpm);
+            assertEquals(SamplerSettings.Kind.DPMPP_2M, parse(new EvalPointsCommand(), "--sampler", dpm).sampler, dpm);
         }
         for (String sde : new String[] {"dpm++2m-sde", "DPM++2M-SDE", "dpmpp2m-sde", "sde-dpm-solver++"}) {
-            assertEquals(SamplerKind.DPMPP_2M_SDE, parse(new SampleCommand(), "--sampler", sde).sampler, sde);
+            assertEquals(SamplerSettings.Kind.DPMPP_2M_SDE, parse(new SampleCommand(), "--sampler", sde).sampler, sde);
         }
         SampleCommand heun = parse(new SampleCommand(), "--sampler", "heun", "--steps", "10", "--spacing", "KARRAS");
-        assertEquals(SamplerKind.HEUN, heun.sampler);
+        assertEquals(SamplerSettings.Kind.HEUN, heun.sampler);
         assertEquals(10, heun.steps);
         assertEquals(org.diffusion4j.diffusion.Timesteps.Spacing.KARRAS, heun.spacing);
         assertEquals(null, parse(new SampleCommand()).steps, "each sampler has its own default steps");

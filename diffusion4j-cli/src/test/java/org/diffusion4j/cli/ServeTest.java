@@ -279,7 +279,7 @@ class ServeTest {
         List<String> choices = new ArrayList<>();
         sampler.getAsJsonArray("choices").forEach(c -> choices.add(c.getAsString()));
         List<String> kinds = new ArrayList<>();
-        for (SamplerKind k : SamplerKind.values()) {
+        for (org.diffusion4j.diffusion.SamplerSettings.Kind k : org.diffusion4j.diffusion.SamplerSettings.Kind.values()) {
             kinds.add(k.toString());
         }
         assertEquals(kinds, choices);
@@ -318,7 +318,7 @@ class ServeTest {
         float[] direct;
         synchronized (ServeTest.class) {
             try (NDManager m = manager.newSubManager()) {
-                NDArray x = tiny.sample(4, 4, new DdimSampler(tiny.spec().schedule(), 6, 0, true), 7, StepListener.NONE, m);
+                NDArray x = tiny.sampling(4).sampler(new DdimSampler(tiny.spec().schedule(), 6, 0, true)).seed(7).manager(m).draw();
                 direct = Pictures.toDisplay(tiny.spec(), x);
             }
         }

@@ -2,11 +2,9 @@ package org.diffusion4j.ddpm;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.InvalidArgumentException;
@@ -19,20 +17,25 @@ import org.diffusion4j.diffusion.GaussianDiffusion;
 import org.diffusion4j.diffusion.Prediction;
 import org.diffusion4j.diffusion.PredictionDenoiser;
 import org.diffusion4j.diffusion.Sampler;
-import org.diffusion4j.diffusion.StepListener;
+import org.diffusion4j.diffusion.SamplerSettings;
 import org.diffusion4j.nn.CastingParameterStore;
-import org.diffusion4j.nn.LowPrecision;
-import org.diffusion4j.nn.Precision;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.NamedArrays;
-import org.diffusion4j.train.Trainer;
 
 /**
- * A DDPM ready to use: its spec, its network with weights, and the diffusion process around it.
- * Create a fresh one to train, or load one from a run folder or checkpoint to sample.
+ * A DDPM ready to use: its spec, its network with weights, the diffusion process around it, and
+ * the sampler its file recommends. {@link DdpmTraining} trains one; {@link #load} reads one,
+ * {@link #save} writes one; {@link #sample} and {@link #sampling} draw from it.
+ *
+ * <p>Thread-safety: several threads may sample one model at once (each with its own {@link
+ * Sampling}); the samples do not depend on the threads. Creating, loading and training seed
+ * PyTorch's global generator (for the initial weights) and are not to run beside each other.
+ * Training and sampling one model at the same time is not supported.
  */
 public final class Ddpm implements AutoCloseable {
     public static final String KIND = "ddpm";
+    /** The key of the recommended sampler and guidance in the model description. */
+    static final String SAMPLING = "sampling";
 
     private final DdpmSpec spec;
     private final NDManager manager;
@@ -40,10 +43,14 @@ public final class Ddpm implements AutoCloseable {
     private final GaussianDiffusion diffusion;
     private final BlockDenoiser networkOutput;
     private final Denoiser denoiser;
+    private volatile SamplerSettings defaultSampler = SamplerSettings.ddpm();
+    private volatile double defaultGuidance = 1.0;
+    /** The header the model was read with or trained under (provenance kept by {@link #save}), or null. */
+    private volatile JsonObject header;
 
-    private Ddpm(DdpmSpec spec, NDManager parent, long seed) {
+    private Ddpm(DdpmSpec spec, NDManager manager, boolean ownsManager, long seed) {
         this.spec = spec;
-        this.manager = parent.newSubManager();
+        this.manager = manager;
         Runtime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
@@ -52,9 +59,14 @@ public final class Ddpm implements AutoCloseable {
         this.denoiser = PredictionDenoiser.of(networkOutput, spec.objective().prediction(), diffusion);
     }
 
-    /** A new model with weights initialised from {@code seed}. */
+    /** A new model with weights initialised from {@code seed}, its arrays in a sub-manager of {@code parent}. */
     public static Ddpm create(DdpmSpec spec, NDManager parent, long seed) {
-        return new Ddpm(spec, parent, seed);
+        return new Ddpm(spec, parent.newSubManager(), false, seed);
+    }
+
+    /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
+    public static Ddpm create(DdpmSpec spec, long seed) {
+        return new Ddpm(spec, Runtime.newManager(), true, seed);
     }
 
     /**
@@ -62,14 +74,74 @@ public final class Ddpm implements AutoCloseable {
      * weights (the ones to sample from) or the raw trained ones.
      */
     public static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager parent) {
+        return load(runOrCheckpoint, ema, parent.newSubManager(), false);
+    }
+
+    /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
+    public static Ddpm load(Path file) {
+        Runtime.init();
+        return load(file, true, Runtime.newManager(), true);
+    }
+
+    private static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager own, boolean owns) {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
-        try (NDManager tmp = parent.newSubManager()) {
+        try (NDManager tmp = own.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
-            JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject().getAsJsonObject("spec");
-            Ddpm d = new Ddpm(DdpmSpec.fromJson(model.toString()), parent, 0);
+            JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
+            Ddpm d = new Ddpm(DdpmSpec.fromJson(model.getAsJsonObject("spec").toString()), own, owns, 0);
             c.loadWeightsInto(d.network, ema, file.toString());
+            d.header = JsonParser.parseString(c.header()).getAsJsonObject();
+            if (model.has(SAMPLING)) {
+                JsonObject sampling = model.getAsJsonObject(SAMPLING);
+                if (sampling.has("sampler")) {
+                    d.defaultSampler = SamplerSettings.fromJson(sampling.get("sampler").toString());
+                }
+                if (sampling.has("guidance")) {
+                    d.defaultGuidance = sampling.get("guidance").getAsDouble();
+                }
+            }
             return d;
+        } catch (RuntimeException e) {
+            if (owns) {
+                own.close();
+            }
+            throw e;
         }
+    }
+
+    /**
+     * Writes the model as a model file (safetensors, docs/model-files.md): the weights it holds
+     * (the EMA weights of a trained or loaded model) in float32, its spec, its recommended sampler
+     * and guidance, and the provenance it was loaded or trained with. {@link #load(Path)} reads it
+     * back bit for bit; 'sample --run FILE' samples it.
+     */
+    public void save(Path file) {
+        JsonObject h = header != null ? header.deepCopy() : new JsonObject();
+        h.addProperty("format", 1);
+        h.addProperty("kind", KIND);
+        if (!h.has("step")) {
+            h.addProperty("step", 0);
+        }
+        h.add("model", describe());
+        java.util.Map<String, NamedArrays> sections = new java.util.LinkedHashMap<>();
+        sections.put("ema", NamedArrays.parametersOf(network));
+        new Checkpoint(h.toString(), sections).write(file);
+    }
+
+    /** The model description of a file: the spec, and the recommended sampler and guidance. */
+    JsonObject describe() {
+        JsonObject model = header != null && header.has("model") ? header.getAsJsonObject("model").deepCopy() : new JsonObject();
+        model.add("spec", JsonParser.parseString(spec.toJson()));
+        JsonObject sampling = new JsonObject();
+        sampling.add("sampler", JsonParser.parseString(defaultSampler.toJson()));
+        sampling.addProperty("guidance", defaultGuidance);
+        model.add(SAMPLING, sampling);
+        return model;
+    }
+
+    /** Keeps the header of a training run (its provenance) for {@link #save}. */
+    void setHeader(String headerJson) {
+        header = JsonParser.parseString(headerJson).getAsJsonObject();
     }
 
     public DdpmSpec spec() {
@@ -120,69 +192,64 @@ public final class Ddpm implements AutoCloseable {
         return networkOutput;
     }
 
-    private void requireConditional() {
+    /** The number of classes, or a UserException for an unconditional model. */
+    int requireConditional() {
         if (!isConditional()) {
             throw new UserException("this model is not class-conditional: it was trained without labels; "
                     + "sample it without a class");
         }
+        return spec.numClasses();
     }
 
     /**
-     * Draws n samples in batches of {@code batch}; with the same seed and batch size the same
-     * samples come back. Returns [n, row...] in {@code out} (model units: [-1, 1] for images).
+     * A request for n samples with this model's recommended sampler and guidance, batch 64, seed
+     * 0: change what you need, then {@link Sampling#draw()}.
      */
-    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out) {
-        return sample(n, batch, sampler, seed, listener, out, Precision.FP32, BatchStore.NONE);
+    public Sampling sampling(int n) {
+        return new Sampling(this, n);
     }
 
     /**
-     * As above with the network computing in {@code precision} (fp16: on float16 copies of the
-     * weights, made once; the sampler's own arithmetic stays float32), taking finished batches
-     * from {@code store} and handing it each new one, so that a long job can resume.
+     * n samples with the recommended sampler, seed 0: [n, row...] in model units ([-1, 1] for
+     * images), owned by the model's manager (closed with the model). For a class-conditional
+     * model, unconditional samples (the null class); {@code sampling(n).oneRowPerClass()} asks for classes.
      */
-    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
-            Precision precision, BatchStore store) {
-        return sample(n, batch, sampler, seed, listener, out, precision, store, null);
+    public NDArray sample(int n) {
+        return sampling(n).draw();
     }
 
     /**
-     * As above, each sample i of a class-conditional model drawn for class {@code guide.labels()[i]}
-     * with classifier-free guidance {@code guide.guidance()} (null: unconditional, the null class).
+     * The sampler the model's file recommends (what {@link #sample} uses): for the bundled MNIST
+     * models SDE-DPM-Solver++(2M), 16 trailing steps, eta 1.1; for a file that records none,
+     * Algorithm 2 on all T steps.
      */
-    public NDArray sample(int n, int batch, Sampler sampler, long seed, StepListener listener, NDManager out,
-            Precision precision, BatchStore store, Guide guide) {
-        if (guide != null) {
-            guide.check(n, conditionalDenoiser().numClasses());
-        }
-        NDArray[] parts = new NDArray[(n + batch - 1) / batch];
-        try (NDManager weights = out.newSubManager();
-                LowPrecision scope = LowPrecision.enter(network, precision, weights, false)) {
-            for (int i = 0; i < parts.length; i++) {
-                int b = Math.min(batch, n - i * batch);
-                parts[i] = store.load(i, out);
-                if (parts[i] != null) {
-                    continue;
-                }
-                // Each batch is seeded on its own, so that batch i is the same whether or not
-                // the batches before it were drawn in this process.
-                Runtime.seed(batchSeed(seed, i));
-                try (NDManager sub = out.newSubManager()) {
-                    Denoiser d = guide == null ? denoiser : new ClassifierFreeGuidance(conditionalDenoiser(),
-                            sub.create(java.util.Arrays.copyOfRange(guide.labels, i * batch, i * batch + b)), guide.guidance);
-                    NDArray x = sampler.sample(d, spec.batchShape(b), sub, listener);
-                    x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-                    x.attach(out);
-                    parts[i] = x;
-                }
-                store.save(i, parts[i]);
-            }
-        }
-        return parts.length == 1 ? parts[0] : ai.djl.ndarray.NDArrays.concat(new ai.djl.ndarray.NDList(parts), 0);
+    public SamplerSettings defaultSampler() {
+        return defaultSampler;
     }
 
-    /** The seed of batch i of a job seeded with {@code seed}: the seed itself for the first batch. */
-    public static long batchSeed(long seed, int i) {
-        return seed + i * 0x9E3779B97F4A7C15L; // odd 64-bit golden-ratio step: distinct for every i
+    /** The classifier-free guidance weight the model's file recommends (1 unless it records another). */
+    public double defaultGuidance() {
+        return defaultGuidance;
+    }
+
+    /** Makes {@code settings} the recommended sampler (kept by {@link #save}). */
+    public void setDefaultSampler(SamplerSettings settings) {
+        this.defaultSampler = java.util.Objects.requireNonNull(settings, "settings");
+    }
+
+    /** Makes {@code w} the recommended guidance weight (kept by {@link #save}). */
+    public void setDefaultGuidance(double w) {
+        ClassifierFreeGuidance.check(w);
+        this.defaultGuidance = w;
+    }
+
+    /** {@code settings} on this model's schedule, clipping only image models' predictions. */
+    public Sampler samplerFor(SamplerSettings settings) {
+        return settings.withClip(settings.clip() && spec.isImage()).build(spec.schedule());
+    }
+
+    NDManager manager() {
+        return manager;
     }
 
     /**
@@ -219,7 +286,7 @@ public final class Ddpm implements AutoCloseable {
 
         void check(int n, int numClasses) {
             if (labels.length != n) {
-                throw new IllegalArgumentException(labels.length + " labels for " + n + " samples");
+                throw new InvalidArgumentException("labels", labels.length + " labels", "must give one per sample (" + n + ")");
             }
             for (int y : labels) {
                 if (y < 0 || y > numClasses) {

@@ -14,7 +14,6 @@ import org.diffusion4j.diffusion.ConditionalDenoiser;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.Denoiser;
 import org.diffusion4j.diffusion.LabelDropout;
-import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.TrainingTask;
@@ -35,6 +34,11 @@ public final class DdpmTask implements TrainingTask {
     private final String data;
     private final DataSet reference;
     private final double labelDropout;
+
+    /** The task of training {@code ddpm} on labelled or unlabelled data, labels dropped with probability {@code labelDropout}. */
+    public DdpmTask(Ddpm ddpm, double labelDropout) {
+        this(ddpm, null, null, labelDropout);
+    }
 
     /**
      * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
@@ -109,8 +113,8 @@ public final class DdpmTask implements TrainingTask {
         try (NDManager m = ddpm.network().getParameters().valueAt(0).getArray().getManager().newSubManager()) {
             // a class-conditional model shows every class, n / K of each, with guidance w = 1
             Ddpm.Guide guide = ddpm.isConditional() ? Ddpm.Guide.balanced(n, spec.numClasses(), 1.0) : null;
-            NDArray x = ddpm.sample(n, n, new DdimSampler(spec.schedule(), ddimSteps, 0, spec.isImage()),
-                    SNAPSHOT_SEED, StepListener.NONE, m, org.diffusion4j.nn.Precision.FP32, Ddpm.BatchStore.NONE, guide);
+            NDArray x = ddpm.sampling(n).batch(n).sampler(new DdimSampler(spec.schedule(), ddimSteps, 0, spec.isImage()))
+                    .seed(SNAPSHOT_SEED).guide(guide).manager(m).draw();
             String name = String.format(Locale.ROOT, "samples/step-%07d.png", step);
             Pictures.save(runDir.resolve(name), Pictures.samples(spec, x, reference, "step " + step));
         }

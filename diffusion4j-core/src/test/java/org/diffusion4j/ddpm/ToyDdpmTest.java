@@ -81,7 +81,7 @@ class ToyDdpmTest {
                     long t1 = System.nanoTime();
                     float[] x;
                     try (NDManager sub = m.newSubManager()) {
-                        x = ddpm.sample(N, N, s, 7, StepListener.NONE, sub).toFloatArray();
+                        x = ddpm.sampling(N).batch(N).sampler(s).seed(7).manager(sub).draw().toFloatArray();
                     }
                     double e = 0;
                     for (float[] f : fresh) {

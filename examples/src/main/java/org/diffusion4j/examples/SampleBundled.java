@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.diffusion.DpmSolverSampler;
-import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.io.ImageGrid;
 
@@ -30,7 +29,7 @@ public final class SampleBundled {
                 Ddpm ddpm = Ddpm.load(model, true, manager)) {
             DpmSolverSampler sampler = new DpmSolverSampler(ddpm.spec().schedule(), 20, Timesteps.Spacing.TRAILING,
                     true, false, 1.0);
-            NDArray x = ddpm.sample(n, n, sampler, seed, StepListener.NONE, manager);
+            NDArray x = ddpm.sampling(n).batch(n).sampler(sampler).seed(seed).manager(manager).draw();
             float[] pixels = x.toFloatArray();
             ImageGrid.save(out, ImageGrid.fromMinusOneOne(pixels), x.getShape().getShape(), 8, 2, 2);
             return pixels;

@@ -12,7 +12,6 @@ import org.diffusion4j.ddpm.net.MlpDenoiser;
 import org.diffusion4j.diffusion.DdpmSampler;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.diffusion.NoiseSchedule;
-import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.eval.PointDistances;
 import org.diffusion4j.train.Batch;
 import org.diffusion4j.train.BatchSource;
@@ -74,7 +73,7 @@ public final class TrainToy2D {
     private static double distanceOfSamples(Ddpm ddpm, float[] data, NDManager manager) {
         try (NDManager sub = manager.newSubManager()) {
             DdpmSampler sampler = new DdpmSampler(ddpm.spec().schedule(), DdpmSampler.Variance.BETA_TILDE, false);
-            float[] x = ddpm.sample(data.length / 2, 1000, sampler, 7, StepListener.NONE, sub).toFloatArray();
+            float[] x = ddpm.sampling(data.length / 2).batch(1000).sampler(sampler).seed(7).manager(sub).draw().toFloatArray();
             return PointDistances.energy(x, data, 2);
         }
     }

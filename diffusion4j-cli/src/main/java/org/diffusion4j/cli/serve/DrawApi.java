@@ -127,7 +127,8 @@ final class DrawApi {
             job.progress(i + 1, count, t, frame ? picture(spec, xt, "x_t") : null, frame ? picture(spec, x0Hat, "x0Hat") : null);
         };
         try (NDManager m = root.newSubManager()) {
-            NDArray x = ddpm.sample(d.n(), d.n(), d.sampler(), d.seed(), listener, m, d.precision(), Ddpm.BatchStore.NONE, d.guide());
+            NDArray x = ddpm.sampling(d.n()).batch(d.n()).sampler(d.sampler()).seed(d.seed()).listener(listener)
+                    .precision(d.precision()).guide(d.guide()).manager(m).draw();
             byte[] png = Png.bytes(Pictures.samples(spec, x, null, "samples"));
             job.finish("data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(png), png, npy(spec, x));
         } catch (Job.Cancelled c) {

@@ -1,0 +1,193 @@
+package org.diffusion4j.ddpm;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.diffusion4j.InvalidArgumentException;
+import org.diffusion4j.Runtime;
+import org.diffusion4j.ddpm.net.UNetConfig;
+import org.diffusion4j.diffusion.DdimSampler;
+import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.diffusion.Noise;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.SamplerSettings;
+import org.diffusion4j.train.NamedArrays;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The samples of a seed do not depend on how they are computed (batch size, threads, parts), a
+ * saved model loads back bit for bit, and every bad argument of a request is refused in one line.
+ * The noise of a sample is the same whatever the batch, bit for bit; PyTorch's matrix products
+ * and convolutions (oneDNN, MKL) round a row differently in the last bits depending on how many
+ * rows the call has (up to 5e-5 for one 3x3 convolution of random weights), so across batch sizes
+ * the samples agree to float rounding, and bit for bit at equal batch sizes and in any thread.
+ */
+class SamplingTest {
+    /** A tiny U-Net on 8x8 images: the determinism does not depend on the network's size. */
+    private static final DdpmSpec SPEC = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 8, 8, NoiseSchedule.ddpm(), LossType.L2);
+    /** SDE-DPM-Solver++ with eta 1.1: fresh noise at every step, the bundled model's sampler. */
+    private static final SamplerSettings SDE = SamplerSettings.of(SamplerSettings.Kind.DPMPP_2M_SDE).withSteps(5).withEta(1.1);
+
+    private static Ddpm ddpm;
+
+    @BeforeAll
+    static void create() {
+        Runtime.init();
+        ddpm = Ddpm.create(SPEC, 3);
+        ddpm.setDefaultSampler(SDE);
+    }
+
+    @AfterAll
+    static void close() {
+        ddpm.close();
+    }
+
+    private static float[] draw(int n, int batch, long seed, long first) {
+        try (NDManager m = Runtime.newManager()) {
+            return ddpm.sampling(n).batch(batch).seed(seed).firstSample(first).manager(m).draw().toFloatArray();
+        }
+    }
+
+    /** The largest difference the batch size makes (measured: 3e-5): the network's rounding, not the noise. */
+    private static final float ROUNDING = 2e-4f;
+
+    @Test
+    void theBatchSizeDoesNotChangeTheSamples() {
+        float[] one = draw(64, 1, 5, 0);
+        float[] sixtyFour = draw(64, 64, 5, 0);
+        assertArrayEquals(one, draw(64, 7, 5, 0), ROUNDING, "batch 7");
+        assertArrayEquals(one, sixtyFour, ROUNDING, "batch 64");
+        assertArrayEquals(sixtyFour, draw(64, 64, 5, 0), 0f, "the same batch size: bit for bit");
+        float[] other = draw(64, 64, 6, 0);
+        double far = 0;
+        for (int i = 0; i < other.length; i++) {
+            far = Math.max(far, Math.abs(other[i] - sixtyFour[i]));
+        }
+        assertTrue(far > 0.1, "another seed gives other samples (largest difference " + far + ")");
+    }
+
+    @Test
+    void twoThreadsAtOnceGiveTheSingleThreadSamples() throws Exception {
+        float[] alone = draw(16, 16, 9, 0);
+        float[] other = draw(16, 16, 10, 0);
+        ExecutorService pool = Executors.newFixedThreadPool(2);
+        try {
+            for (int round = 0; round < 3; round++) {
+                Future<float[]> a = pool.submit(() -> draw(16, 16, 9, 0));
+                Future<float[]> b = pool.submit(() -> draw(16, 16, 10, 0));
+                assertArrayEquals(alone, a.get(), 0f, "thread 1, round " + round);
+                assertArrayEquals(other, b.get(), 0f, "thread 2, round " + round);
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
+
+    @Test
+    void aJobSplitInPartsGivesTheSamplesOfOneRun() {
+        float[] whole = draw(12, 4, 21, 0);
+        float[] head = draw(4, 4, 21, 0);
+        float[] tail = draw(8, 4, 21, 4);
+        float[] joined = Arrays.copyOf(head, whole.length);
+        System.arraycopy(tail, 0, joined, head.length, tail.length);
+        assertArrayEquals(whole, joined, 0f, "parts of whole batches: bit for bit");
+        float[] odd = draw(7, 5, 21, 5);
+        assertArrayEquals(Arrays.copyOfRange(whole, 5 * 64, 12 * 64), odd, ROUNDING, "parts of any size: to rounding");
+    }
+
+    @Test
+    void sampleUsesTheRecommendedSamplerAndSeedZero() {
+        try (NDManager m = Runtime.newManager()) {
+            float[] viaSettings = ddpm.sampling(3).sampler(SDE).manager(m).draw().toFloatArray();
+            float[] viaObject = ddpm.sampling(3).sampler(ddpm.samplerFor(SDE)).manager(m).draw().toFloatArray();
+            assertArrayEquals(viaSettings, draw(3, 64, 0, 0), 0f);
+            assertArrayEquals(viaSettings, viaObject, 0f);
+            assertArrayEquals(viaSettings, ddpm.sample(3).toFloatArray(), 0f);
+        }
+    }
+
+    /** The noise of sample i is standard normal and the same whichever row of a draw it is computed in. */
+    @Test
+    void perSampleNoiseIsStandardNormalAndIndexedBySample() {
+        try (NDManager m = Runtime.newManager()) {
+            float[] rows = Noise.perSample(4, 0).normal(2, new Shape(50, 1000), m).toFloatArray();
+            double mean = 0;
+            double sq = 0;
+            for (float v : rows) {
+                mean += v;
+                sq += (double) v * v;
+            }
+            mean /= rows.length;
+            double var = sq / rows.length - mean * mean;
+            // 50,000 draws: the standard error of the mean is 0.0045, of the variance 0.0063
+            assertEquals(0, mean, 0.02, "mean");
+            assertEquals(1, var, 0.03, "variance");
+            float[] row7 = Noise.perSample(4, 7).normal(2, new Shape(1, 1000), m).toFloatArray();
+            assertArrayEquals(Arrays.copyOfRange(rows, 7000, 8000), row7, 0f);
+            float[] otherDraw = Noise.perSample(4, 7).normal(3, new Shape(1, 1000), m).toFloatArray();
+            assertFalse(Arrays.equals(row7, otherDraw), "each draw has its own noise");
+        }
+    }
+
+    @Test
+    void aSavedModelLoadsBackBitForBit(@TempDir Path dir) {
+        Path file = dir.resolve("tiny.safetensors");
+        ddpm.save(file);
+        assertTrue(Files.isRegularFile(file));
+        try (Ddpm back = Ddpm.load(file); NDManager m = Runtime.newManager()) {
+            NamedArrays a = NamedArrays.parametersOf(ddpm.network());
+            NamedArrays b = NamedArrays.parametersOf(back.network());
+            assertEquals(a.size(), b.size());
+            for (int i = 0; i < a.size(); i++) {
+                assertEquals(a.name(i), b.name(i));
+                assertArrayEquals(a.get(i).toFloatArray(), b.get(i).toFloatArray(), 0f, a.name(i));
+            }
+            assertEquals(SPEC, back.spec());
+            assertEquals(SDE, back.defaultSampler(), "the recommended sampler is kept");
+            assertArrayEquals(draw(4, 64, 2, 0), back.sampling(4).seed(2).manager(m).draw().toFloatArray(), 0f);
+        }
+    }
+
+    @Test
+    void badArgumentsAreRefusedInOneLine() {
+        assertMessage("n 0 must be >= 1 (the number of samples)", () -> ddpm.sampling(0).draw());
+        assertMessage("batch 0 must be >= 1 (samples per network call)", () -> ddpm.sampling(4).batch(0).draw());
+        assertMessage("steps 0 must be >= 1", () -> SamplerSettings.of(SamplerSettings.Kind.DDIM).withSteps(0));
+        assertMessage("steps -1 must be >= 1 (or 0: all T)", () -> SamplerSettings.ddpm().withSteps(-1));
+        assertMessage("steps 2000 must be in 1..1000 (the schedule's T)",
+                () -> ddpm.sampling(1).sampler(SamplerSettings.of(SamplerSettings.Kind.DDIM).withSteps(2000)).draw());
+        NoiseSchedule short100 = NoiseSchedule.linear(100, 1e-4, 0.02);
+        assertMessage("sampler on linear(T=100, 1.0E-4 -> 0.02) does not fit this model's schedule linear(T=1000, 1.0E-4 -> 0.02); "
+                + "build it on ddpm.spec().schedule()", () -> ddpm.sampling(1).sampler(new DdimSampler(short100, 10, 0, true)).draw());
+        assertEquals("this model is not class-conditional: it was trained without labels; sample it without a class",
+                assertThrows(org.diffusion4j.UserException.class, () -> ddpm.sampling(1).classLabel(3).draw()).getMessage());
+        DdpmSpec conditional = DdpmSpec.unet(UNetConfig.preset("tiny", 1).toBuilder().numClasses(3).build(), 1, 8, 8,
+                NoiseSchedule.ddpm(), LossType.L2);
+        try (Ddpm c = Ddpm.create(conditional, 1)) {
+            assertMessage("label 5 is not a class of this model: give 0..2 (or 3, the null class)",
+                    () -> c.sampling(2).classLabel(5).draw());
+            assertMessage("classLabels 1 labels must give one label per sample (2)", () -> c.sampling(2).classLabels(1).draw());
+            assertEquals(6, c.sampling(6).oneRowPerClass().sampler(SDE.withSteps(2)).draw().getShape().get(0));
+        }
+    }
+
+    private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable call) {
+        InvalidArgumentException e = assertThrows(InvalidArgumentException.class, call);
+        assertEquals(expected, e.getMessage());
+        assertFalse(e.getMessage().contains("\n"));
+    }
+}
