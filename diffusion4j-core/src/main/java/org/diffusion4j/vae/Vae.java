@@ -45,10 +45,13 @@ public final class Vae implements AutoCloseable {
     private final VaeModel model;
     private final ParameterStore ps;
 
-    private Vae(VaeSpec spec, NDManager parent, long seed, JsonObject data) {
+    /** The header the model was read with or trained under (provenance kept by {@link #save}), or null. */
+    private volatile JsonObject header;
+
+    private Vae(VaeSpec spec, NDManager manager, long seed, JsonObject data) {
         this.spec = spec;
         this.data = data;
-        this.manager = parent.newSubManager();
+        this.manager = manager;
         Runtime.seed(seed);
         this.model = VaeModel.create(spec, manager);
         this.ps = new ParameterStore(manager, false);
@@ -56,20 +59,95 @@ public final class Vae implements AutoCloseable {
 
     /** A new model with weights initialised from {@code seed}. */
     public static Vae create(VaeSpec spec, NDManager parent, long seed) {
-        return new Vae(spec, parent, seed, null);
+        return new Vae(spec, parent.newSubManager(), seed, null);
+    }
+
+    /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
+    public static Vae create(VaeSpec spec, long seed) {
+        return new Vae(spec, Runtime.newManager(), seed, null);
     }
 
     /** Loads a model from a run folder (its checkpoint.bin) or a checkpoint file, EMA or raw weights. */
     public static Vae load(Path runOrCheckpoint, boolean ema, NDManager parent) {
+        return read(runOrCheckpoint, ema, parent.newSubManager());
+    }
+
+    /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
+    public static Vae load(Path file) {
+        return read(file, true, Runtime.newManager());
+    }
+
+    private static Vae read(Path runOrCheckpoint, boolean ema, NDManager own) {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
-        try (NDManager tmp = parent.newSubManager()) {
+        try (NDManager tmp = own.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
-            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec").toString()), parent, 0,
+            Vae v = new Vae(VaeSpec.fromJson(model.getAsJsonObject("spec").toString()), own, 0,
                     model.has("data") ? model.getAsJsonObject("data") : null);
             c.loadWeightsInto(v.model, ema, file.toString());
+            v.header = JsonParser.parseString(c.header()).getAsJsonObject();
             return v;
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
         }
+    }
+
+    /**
+     * Writes the model as a model file (safetensors): the weights it holds (the EMA weights of a
+     * trained or loaded model) in float32, its spec and the provenance it was loaded or trained
+     * with; {@link #load(Path)} reads it back bit for bit.
+     */
+    public void save(Path file) {
+        JsonObject h = header != null ? header.deepCopy() : new JsonObject();
+        h.addProperty("format", 1);
+        h.addProperty("kind", KIND);
+        if (!h.has("step")) {
+            h.addProperty("step", 0);
+        }
+        JsonObject model = h.has("model") ? h.getAsJsonObject("model") : new JsonObject();
+        model.add("spec", JsonParser.parseString(spec.toJson()));
+        h.add("model", model);
+        java.util.Map<String, org.diffusion4j.train.NamedArrays> sections = new java.util.LinkedHashMap<>();
+        sections.put("ema", org.diffusion4j.train.NamedArrays.parametersOf(this.model));
+        new Checkpoint(h.toString(), sections).write(file);
+    }
+
+    /** Keeps the header of a training run (its provenance) for {@link #save}. */
+    void setHeader(String headerJson) {
+        header = JsonParser.parseString(headerJson).getAsJsonObject();
+    }
+
+    /**
+     * The encoder's q(z|x) = N(mu, exp(logVar)) of images or rows x [n, row...] (or [n, D]), each
+     * [n, L], in x's manager. An unconditional model; a CVAE takes {@link #encode(NDArray, int[])}.
+     */
+    public VaeModel.Posterior encode(NDArray x) {
+        return encode(x, null);
+    }
+
+    /** As {@link #encode(NDArray)} with the class of each row (a CVAE's encoder sees it; the others ignore it). */
+    public VaeModel.Posterior encode(NDArray x, int[] classes) {
+        long n = x.getShape().get(0);
+        if (x.getShape().size() != n * spec.dim()) {
+            throw new InvalidArgumentException("x", x.getShape(), "does not hold rows of this model's " + spec.dim() + " values");
+        }
+        NDManager out = x.getManager();
+        try (NDManager s = out.newSubManager()) {
+            NDArray xx = x.reshape(n, spec.dim());
+            NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
+            VaeModel.Posterior q = model.encode(ps, xx, y, false);
+            NDArray mu = q.mu();
+            NDArray logVar = q.logVar();
+            mu.attach(out);
+            logVar.attach(out);
+            return new VaeModel.Posterior(mu, logVar);
+        }
+    }
+
+    /** The decoder means of z [n, L], shaped [n, row...], in z's manager: the pair of {@link #encode(NDArray)}. */
+    public NDArray decode(NDArray z) {
+        return decode(z, null, z.getManager());
     }
 
     /**
