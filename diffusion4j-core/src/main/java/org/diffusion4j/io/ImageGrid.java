@@ -152,6 +152,28 @@ public final class ImageGrid {
         return img;
     }
 
+    /** The values that images of an array span: black at the low end, white at the high end. */
+    public enum Range {
+        /** Pixels in [0, 1], as data sets and VAEs hold them. */
+        ZERO_ONE,
+        /** Pixels in [-1, 1], as a DDPM's samples are. */
+        MINUS_ONE_ONE
+    }
+
+    /**
+     * Writes images x [N, C, H, W] (or [N, H, W]) whose pixels span {@code range} as a PNG grid,
+     * ceil(sqrt(N)) per row, drawn twice their size with 2 pixels between them; returns the image.
+     */
+    public static BufferedImage save(Path file, NDArray x, Range range) {
+        return save(file, x, range, (int) Math.ceil(Math.sqrt(x.getShape().get(0))));
+    }
+
+    /** As {@link #save(Path, NDArray, Range)} with {@code nrow} images per row. */
+    public static BufferedImage save(Path file, NDArray x, Range range, int nrow) {
+        float[] v = x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+        return save(file, range == Range.MINUS_ONE_ONE ? fromMinusOneOne(v) : v, x.getShape().getShape(), nrow, 2, 2);
+    }
+
     /** A copy of x mapped from [-1, 1] to [0, 1]: (x + 1) / 2. */
     public static float[] fromMinusOneOne(float[] x) {
         float[] y = new float[x.length];
