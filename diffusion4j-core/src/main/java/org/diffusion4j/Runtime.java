@@ -57,10 +57,25 @@ public final class Runtime {
             setIfAbsent("ai.djl.offline", online ? "false" : "true");
             setIfAbsent("ai.djl.default_engine", "PyTorch");
             setIfAbsent("ai.djl.pytorch.graph_optimizer", "false");
-            Engine.getEngine("PyTorch");
+            try {
+                Engine.getEngine("PyTorch");
+            } catch (RuntimeException | UnsatisfiedLinkError e) {
+                throw engineMissing(e);
+            }
             initialised = true;
         }
         return Engine.getEngine("PyTorch");
+    }
+
+    /** The jar with PyTorch's native library that the CPU build needs on the class path. */
+    static final String NATIVE_JAR = "ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64";
+
+    /** What to say when PyTorch does not load: one line that names the jar to add. */
+    static UserException engineMissing(Throwable e) {
+        String why = String.valueOf(e.getMessage()).lines().findFirst().orElse("").strip();
+        return new UserException("PyTorch's native library did not load (" + why + "); add the runtime dependency "
+                + NATIVE_JAR + " (Maven: groupId ai.djl.pytorch, artifactId pytorch-native-cpu, version 2.7.1, classifier "
+                + "linux-x86_64), or a CUDA build with DIFFUSION4J_OFFLINE=false", e);
     }
 
     private static void setIfAbsent(String key, String value) {
