@@ -20,7 +20,6 @@ import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.SamplerSettings;
 import org.diffusion4j.nn.CastingParameterStore;
 import org.diffusion4j.train.Checkpoint;
-import org.diffusion4j.train.NamedArrays;
 
 /**
  * A DDPM ready to use: its spec, its network with weights, the diffusion process around it, and
@@ -116,16 +115,8 @@ public final class Ddpm implements AutoCloseable {
      * back bit for bit; 'sample --run FILE' samples it.
      */
     public void save(Path file) {
-        JsonObject h = header != null ? header.deepCopy() : new JsonObject();
-        h.addProperty("format", 1);
-        h.addProperty("kind", KIND);
-        if (!h.has("step")) {
-            h.addProperty("step", 0);
-        }
-        h.add("model", describe());
-        java.util.Map<String, NamedArrays> sections = new java.util.LinkedHashMap<>();
-        sections.put("ema", NamedArrays.parametersOf(network));
-        new Checkpoint(h.toString(), sections).write(file);
+        JsonObject h = header;
+        Checkpoint.ofModel(KIND, h == null ? null : h.toString(), describe().toString(), network).write(file);
     }
 
     /** The model description of a file: the spec, and the recommended sampler and guidance. */

@@ -108,6 +108,24 @@ public final class Checkpoint {
         return new Checkpoint(h, s);
     }
 
+    /**
+     * A model file of a block's current weights (stored as the "ema" section, the weights one
+     * samples with): the header it was read or trained with (or none), with its kind, its model
+     * description replaced by {@code modelJson}, and step 0 if it had none.
+     */
+    public static Checkpoint ofModel(String kind, String headerJson, String modelJson, ai.djl.nn.Block block) {
+        JsonObject h = headerJson == null ? new JsonObject() : JsonParser.parseString(headerJson).getAsJsonObject();
+        h.addProperty("format", 1);
+        h.addProperty("kind", kind);
+        if (!h.has("step")) {
+            h.addProperty("step", 0);
+        }
+        h.add("model", JsonParser.parseString(modelJson));
+        Map<String, NamedArrays> s = new LinkedHashMap<>();
+        s.put("ema", NamedArrays.parametersOf(block));
+        return new Checkpoint(h, s);
+    }
+
     /** The checkpoint file of a run folder, or the given path if it is a file. */
     public static Path fileOf(Path runOrCheckpoint) {
         return Files.isDirectory(runOrCheckpoint) ? runOrCheckpoint.resolve(RunFolder.CHECKPOINT) : runOrCheckpoint;

@@ -99,18 +99,10 @@ public final class Vae implements AutoCloseable {
      * with; {@link #load(Path)} reads it back bit for bit.
      */
     public void save(Path file) {
-        JsonObject h = header != null ? header.deepCopy() : new JsonObject();
-        h.addProperty("format", 1);
-        h.addProperty("kind", KIND);
-        if (!h.has("step")) {
-            h.addProperty("step", 0);
-        }
-        JsonObject model = h.has("model") ? h.getAsJsonObject("model") : new JsonObject();
-        model.add("spec", JsonParser.parseString(spec.toJson()));
-        h.add("model", model);
-        java.util.Map<String, org.diffusion4j.train.NamedArrays> sections = new java.util.LinkedHashMap<>();
-        sections.put("ema", org.diffusion4j.train.NamedArrays.parametersOf(this.model));
-        new Checkpoint(h.toString(), sections).write(file);
+        JsonObject h = header;
+        JsonObject described = h != null && h.has("model") ? h.getAsJsonObject("model").deepCopy() : new JsonObject();
+        described.add("spec", JsonParser.parseString(spec.toJson()));
+        Checkpoint.ofModel(KIND, h == null ? null : h.toString(), described.toString(), model).write(file);
     }
 
     /** Keeps the header of a training run (its provenance) for {@link #save}. */
