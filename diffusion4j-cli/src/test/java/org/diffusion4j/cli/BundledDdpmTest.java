@@ -46,6 +46,20 @@ class BundledDdpmTest {
         assertTrue(sample(out, "--sampler", "ddim", "--steps", "3").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
     }
 
+    /** The README's library snippet, Ddpm.load(bundled).sample(n), draws the digits of 'sample --n n'. */
+    @Test
+    void theLibrarysSampleIsTheCommandsSample(@TempDir Path tmp) {
+        Path bundled = BundledModels.directory().resolve(BundledModels.DDPM_MNIST);
+        assumeTrue(Files.isRegularFile(bundled), "bundled DDPM present");
+        Path npy = tmp.resolve("s.npy");
+        sample(tmp.resolve("s.png"), "--npy", npy.toString());
+        float[] command = org.diffusion4j.data.Npy.readArray(npy).data();
+        try (org.diffusion4j.ddpm.Ddpm ddpm = org.diffusion4j.ddpm.Ddpm.load(bundled)) {
+            float[] library = org.diffusion4j.ddpm.Pictures.toDisplay(ddpm.spec(), ddpm.sample(2));
+            org.junit.jupiter.api.Assertions.assertArrayEquals(command, library, 0f);
+        }
+    }
+
     /** 'sample --class K' without --run draws from the bundled class-conditional model, with its recommended sampler and guidance. */
     @Test
     void aClassWithoutARunUsesTheBundledConditionalModel(@TempDir Path tmp) {
