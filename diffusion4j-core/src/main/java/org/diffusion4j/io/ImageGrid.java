@@ -170,8 +170,15 @@ public final class ImageGrid {
 
     /** As {@link #save(Path, NDArray, Range)} with {@code nrow} images per row. */
     public static BufferedImage save(Path file, NDArray x, Range range, int nrow) {
-        float[] v = x.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
-        return save(file, range == Range.MINUS_ONE_ONE ? fromMinusOneOne(v) : v, x.getShape().getShape(), nrow, 2, 2);
+        BufferedImage img = grid(x, range, nrow);
+        writePng(file, img);
+        return img;
+    }
+
+    /** The grid {@link #save(Path, NDArray, Range, int)} writes. */
+    public static BufferedImage grid(NDArray x, Range range, int nrow) {
+        float[] v = x.toType(DataType.FLOAT32, false).toFloatArray();
+        return grid(range == Range.MINUS_ONE_ONE ? fromMinusOneOne(v) : v, x.getShape().getShape(), nrow, 2, 2);
     }
 
     /** A copy of x mapped from [-1, 1] to [0, 1]: (x + 1) / 2. */
