@@ -26,6 +26,8 @@ import org.diffusion4j.train.Trainer;
  * models/classifier-mnist.safetensors and models/classifier-mnist-mlp.safetensors) to compute
  * features and class probabilities of images in [0, 1]. The configuration in the file names the
  * architecture ({@link DigitClassifier.Config#arch()}); files without it are the CNN.
+ *
+ * <p>Thread-safety: one thread at a time (creating one seeds PyTorch's global generator).
  */
 public final class Classifier implements AutoCloseable {
     public static final String KIND = "classifier";

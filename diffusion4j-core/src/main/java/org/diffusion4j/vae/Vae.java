@@ -26,6 +26,9 @@ import org.diffusion4j.vae.VaeSpec;
  * load one from a run folder or checkpoint to sample, reconstruct, interpolate and evaluate.
  * Data go in and come out in data units ([0, 1] for images); decoder outputs are shown as their
  * means (sigmoid of the logits for Bernoulli).
+ *
+ * <p>Thread-safety: one thread at a time; its sampling and evaluation seed PyTorch's global
+ * generator. {@link VaeTraining} trains one; {@link #save} and {@link #load(Path)} write and read it.
  */
 public final class Vae implements AutoCloseable {
     public static final String KIND = "vae";
