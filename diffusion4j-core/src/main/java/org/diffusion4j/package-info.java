@@ -1,7 +1,7 @@
 /**
  * diffusion4j: train, sample and evaluate diffusion models (DDPM) and variational auto-encoders
  * on DJL and PyTorch. <b>Public API.</b> This package holds what every other one uses: {@link
- * org.diffusion4j.Runtime} (the engine's set-up, threads and global seed) and the exceptions
+ * org.diffusion4j.TorchRuntime} (the engine's set-up, threads and global seed; formerly {@code Runtime}) and the exceptions
  * whose one-line messages a front end prints as they are ({@link org.diffusion4j.UserException},
  * {@link org.diffusion4j.InvalidArgumentException}).
  *

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 class EngineMessageTest {
     @Test
     void aMissingNativeLibraryNamesTheJar() {
-        UserException e = Runtime.engineMissing(new EngineException("Failed to save pytorch index file\nOffline mode is enabled"));
+        UserException e = TorchRuntime.engineMissing(new EngineException("Failed to save pytorch index file\nOffline mode is enabled"));
         assertEquals("PyTorch's native library did not load (Failed to save pytorch index file); add the runtime dependency "
                 + "ai.djl.pytorch:pytorch-native-cpu:2.7.1:linux-x86_64 (Maven: groupId ai.djl.pytorch, artifactId "
                 + "pytorch-native-cpu, version 2.7.1, classifier linux-x86_64), or a CUDA build with DIFFUSION4J_OFFLINE=false",

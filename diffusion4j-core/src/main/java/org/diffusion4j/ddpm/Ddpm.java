@@ -6,7 +6,7 @@ import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.diffusion4j.diffusion.BlockDenoiser;
@@ -50,7 +50,7 @@ public final class Ddpm implements AutoCloseable {
     private Ddpm(DdpmSpec spec, NDManager manager, boolean ownsManager, long seed) {
         this.spec = spec;
         this.manager = manager;
-        Runtime.seed(seed);
+        TorchRuntime.seed(seed);
         this.network = spec.newNetwork(manager);
         this.diffusion = new GaussianDiffusion(spec.schedule(), manager);
         this.networkOutput = new BlockDenoiser(network, new CastingParameterStore(manager), spec.numClasses());
@@ -65,7 +65,7 @@ public final class Ddpm implements AutoCloseable {
 
     /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
     public static Ddpm create(DdpmSpec spec, long seed) {
-        return new Ddpm(spec, Runtime.newManager(), true, seed);
+        return new Ddpm(spec, TorchRuntime.newManager(), true, seed);
     }
 
     /**
@@ -78,8 +78,8 @@ public final class Ddpm implements AutoCloseable {
 
     /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
     public static Ddpm load(Path file) {
-        Runtime.init();
-        return load(file, true, Runtime.newManager(), true);
+        TorchRuntime.init();
+        return load(file, true, TorchRuntime.newManager(), true);
     }
 
     private static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager own, boolean owns) {

@@ -10,7 +10,7 @@ import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.io.ImageGrid;
 
 /**
@@ -35,7 +35,7 @@ public final class DdpmTranslator implements NoBatchifyTranslator<Input, Output>
         if (!ddpm.spec().isImage()) {
             throw new InvalidArgumentException("ddpm", "of points", "has no pictures to serve; sample it with ddpm.sampling(n)");
         }
-        Runtime.init();
+        TorchRuntime.init();
         Model model = Model.newInstance("diffusion4j-ddpm");
         model.setBlock(new SamplingBlock(ddpm));
         return new ZooModel<>(model, new DdpmTranslator());

@@ -5,7 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.DataSet;
 
 /**
@@ -117,7 +117,7 @@ public abstract class ModelTraining<T extends ModelTraining<T>> {
      * @return the header of the finished run (provenance for the model's file)
      */
     protected String train(TrainingTask task, BatchSource source, TrainConfig c) {
-        try (NDManager m = Runtime.newManager(); Trainer trainer = new Trainer(task, source, c, m)) {
+        try (NDManager m = TorchRuntime.newManager(); Trainer trainer = new Trainer(task, source, c, m)) {
             listeners.forEach(trainer::addListener);
             trainer.run();
             trainer.parameters().copyFrom(trainer.ema().weights());

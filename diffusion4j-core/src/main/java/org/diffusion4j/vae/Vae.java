@@ -10,7 +10,7 @@ import com.google.gson.JsonParser;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.IntConsumer;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
@@ -55,7 +55,7 @@ public final class Vae implements AutoCloseable {
         this.spec = spec;
         this.data = data;
         this.manager = manager;
-        Runtime.seed(seed);
+        TorchRuntime.seed(seed);
         this.model = VaeModel.create(spec, manager);
         this.ps = new ParameterStore(manager, false);
     }
@@ -67,7 +67,7 @@ public final class Vae implements AutoCloseable {
 
     /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
     public static Vae create(VaeSpec spec, long seed) {
-        return new Vae(spec, Runtime.newManager(), seed, null);
+        return new Vae(spec, TorchRuntime.newManager(), seed, null);
     }
 
     /** Loads a model from a run folder (its checkpoint.bin) or a checkpoint file, EMA or raw weights. */
@@ -77,7 +77,7 @@ public final class Vae implements AutoCloseable {
 
     /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
     public static Vae load(Path file) {
-        return read(file, true, Runtime.newManager());
+        return read(file, true, TorchRuntime.newManager());
     }
 
     private static Vae read(Path runOrCheckpoint, boolean ema, NDManager own) {
@@ -192,7 +192,7 @@ public final class Vae implements AutoCloseable {
 
     /** z [n, L] from the prior: N(0, I), or N(mu^Y, I) for the class-prior variant. Seeds PyTorch. */
     public NDArray priorSample(int[] classes, int n, long seed, NDManager out) {
-        Runtime.seed(seed);
+        TorchRuntime.seed(seed);
         NDArray y = labels(classes, out);
         NDArray eps = out.randomNormal(new Shape(n, spec.latent));
         NDArray mean = model.priorMean(ps, y);
@@ -317,7 +317,7 @@ public final class Vae implements AutoCloseable {
         }
         int[] labels = spec.conditional() ? requireLabels(d) : null;
         long t0 = System.nanoTime();
-        Runtime.seed(seed);
+        TorchRuntime.seed(seed);
         double elbo = 0;
         double iw = 0;
         for (int from = 0; from < d.size(); from += batch) {

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.djl.ndarray.NDManager;
 import java.util.Arrays;
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Toy2D;
@@ -29,7 +29,7 @@ class DdpmTrainingBuilderTest {
     void theBuilderTrainsAsTheLoopDoesAndLeavesTheEmaWeights() {
         DataSet moons = Toy2D.moons(256, 1);
         try (Ddpm built = DdpmTraining.of(POINTS).data(moons).batchSize(32).steps(6).emaDecay(0.9).seed(3).threads(1).run();
-                NDManager m = Runtime.newManager();
+                NDManager m = TorchRuntime.newManager();
                 Ddpm manual = Ddpm.create(POINTS, m, 3)) {
             // the same run written out by hand with the loop of the CLI
             TrainConfig cfg = TrainConfig.builder().batchSize(32).steps(6).emaDecay(0.9).seed(3).threads(1).sampleEvery(0).build();

@@ -12,7 +12,7 @@ import ai.djl.repository.zoo.ZooModel;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import javax.imageio.ImageIO;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.ddpm.net.UNetConfig;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
 import org.diffusion4j.diffusion.NoiseSchedule;
@@ -26,7 +26,7 @@ class DdpmTranslatorTest {
     void aPredictorDrawsTheLibrarysSamples() throws Exception {
         DdpmSpec spec = DdpmSpec.unet(UNetConfig.preset("tiny", 1).toBuilder().numClasses(3).build(), 1, 8, 8, NoiseSchedule.ddpm(),
                 LossType.L2);
-        try (Ddpm ddpm = Ddpm.create(spec, 5); NDManager m = Runtime.newManager()) {
+        try (Ddpm ddpm = Ddpm.create(spec, 5); NDManager m = TorchRuntime.newManager()) {
             ddpm.setDefaultSampler(SamplerSettings.of(SamplerSettings.Kind.DDIM).withSteps(3).withEta(1.0));
             BufferedImage expected = ImageGrid.grid(ddpm.sampling(4).seed(9).classLabel(2).guidance(0.5).manager(m).draw(),
                     ImageGrid.Range.MINUS_ONE_ONE, 2);

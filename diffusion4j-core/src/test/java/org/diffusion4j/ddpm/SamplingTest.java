@@ -15,7 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.ddpm.net.UNetConfig;
 import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
@@ -46,7 +46,7 @@ class SamplingTest {
 
     @BeforeAll
     static void create() {
-        Runtime.init();
+        TorchRuntime.init();
         ddpm = Ddpm.create(SPEC, 3);
         ddpm.setDefaultSampler(SDE);
     }
@@ -57,7 +57,7 @@ class SamplingTest {
     }
 
     private static float[] draw(int n, int batch, long seed, long first) {
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             return ddpm.sampling(n).batch(batch).seed(seed).firstSample(first).manager(m).draw().toFloatArray();
         }
     }
@@ -111,7 +111,7 @@ class SamplingTest {
 
     @Test
     void sampleUsesTheRecommendedSamplerAndSeedZero() {
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             float[] viaSettings = ddpm.sampling(3).sampler(SDE).manager(m).draw().toFloatArray();
             float[] viaObject = ddpm.sampling(3).sampler(ddpm.samplerFor(SDE)).manager(m).draw().toFloatArray();
             assertArrayEquals(viaSettings, draw(3, 64, 0, 0), 0f);
@@ -123,7 +123,7 @@ class SamplingTest {
     /** The noise of sample i is standard normal and the same whichever row of a draw it is computed in. */
     @Test
     void perSampleNoiseIsStandardNormalAndIndexedBySample() {
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             float[] rows = Noise.perSample(4, 0).normal(2, new Shape(50, 1000), m).toFloatArray();
             double mean = 0;
             double sq = 0;
@@ -148,7 +148,7 @@ class SamplingTest {
         Path file = dir.resolve("tiny.safetensors");
         ddpm.save(file);
         assertTrue(Files.isRegularFile(file));
-        try (Ddpm back = Ddpm.load(file); NDManager m = Runtime.newManager()) {
+        try (Ddpm back = Ddpm.load(file); NDManager m = TorchRuntime.newManager()) {
             NamedArrays a = NamedArrays.parametersOf(ddpm.network());
             NamedArrays b = NamedArrays.parametersOf(back.network());
             assertEquals(a.size(), b.size());

@@ -8,7 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.train.NamedArrays;
@@ -22,7 +22,7 @@ class VaeTensorApiTest {
     @Test
     void encodeAndDecodeAreThePairOfTheDataSetMethods(@TempDir Path dir) {
         DataSet digits = Mnist.test().subset(3);
-        try (Vae vae = Vae.create(SPEC, 2); NDManager m = Runtime.newManager()) {
+        try (Vae vae = Vae.create(SPEC, 2); NDManager m = TorchRuntime.newManager()) {
             NDArray x = digits.toNDArray(m);
             VaeModel.Posterior q = vae.encode(x);
             assertEquals(new Shape(3, 4), q.mu().getShape());

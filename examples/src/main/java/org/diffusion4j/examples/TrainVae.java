@@ -3,7 +3,7 @@ package org.diffusion4j.examples;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.Binarize;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
@@ -29,7 +29,7 @@ public final class TrainVae {
         List<Float> losses = new ArrayList<>();
         try (Vae vae = VaeTraining.of(spec).data(Mnist.train().subset(2000)).batchSize(32).steps(steps).learningRate(1e-3)
                 .emaDecay(0.99).seed(4).threads(1).configure(c -> c.gradClip(0)).onStep(r -> losses.add(r.loss())).run();
-                NDManager manager = Runtime.newManager()) {
+                NDManager manager = TorchRuntime.newManager()) {
             // k = 50 importance samples: -IW_50, a tighter bound than the ELBO, on binary pixels for a Bernoulli decoder
             DataSet test = Binarize.fixed(Mnist.test().subset(500), 0);
             return new Result(losses, vae.evaluate(test, 50, 100, 0, rows -> { }, manager).nll());

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.Mnist;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.vae.Vae;
@@ -24,7 +24,7 @@ public final class VaeEncodeDecode {
     public record Result(float[] inputs, float[] reconstructions, float[] means) {}
 
     public static Result run(Path model, Path out, int n) {
-        try (Vae vae = Vae.load(model); NDManager m = Runtime.newManager()) {
+        try (Vae vae = Vae.load(model); NDManager m = TorchRuntime.newManager()) {
             NDArray x = Mnist.test().subset(n).toNDArray(m);
             VaeModel.Posterior q = vae.encode(x);
             NDArray back = vae.decode(q.mu());

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.classifier.Classifier;
 import org.diffusion4j.diffusion.SamplerSettings;
 import org.junit.jupiter.api.Test;
@@ -82,7 +82,7 @@ class ExamplesTest {
             pixels[i] = (Math.max(-1, Math.min(1, x[i])) + 1) / 2;
         }
         // the bundled digit classifier (99.4% on MNIST's test set), independent of the DDPM
-        try (NDManager m = Runtime.newManager(); Classifier c = Classifier.load(HOME.resolve("models/classifier-mnist.safetensors"), m)) {
+        try (NDManager m = TorchRuntime.newManager(); Classifier c = Classifier.load(HOME.resolve("models/classifier-mnist.safetensors"), m)) {
             int sevens = 0;
             for (int p : c.evaluate(pixels, 8, 8).predictions()) {
                 sevens += p == 7 ? 1 : 0;
