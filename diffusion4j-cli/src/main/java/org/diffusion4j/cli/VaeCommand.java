@@ -65,9 +65,9 @@ public final class VaeCommand implements Runnable {
     static DataSet forModel(VaeSpec spec, DataSet d, long binarizeSeed) {
         if (d.rowSize() != spec.dim()) {
             throw new UserException(d.name() + " has rows of " + d.rowSize() + " values; the model expects " + spec.dim()
-                    + " " + Arrays.toString(spec.rowShape));
+                    + " " + Arrays.toString(spec.rowShape()));
         }
-        return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? Binarize.fixed(d, binarizeSeed) : d;
+        return spec.likelihood() == VaeSpec.Likelihood.BERNOULLI ? Binarize.fixed(d, binarizeSeed) : d;
     }
 
     /** Refuses an --out (a PNG file or a folder) that cannot be written, or that is the model read, before any work. */
@@ -251,7 +251,7 @@ public final class VaeCommand implements Runnable {
             VaeSpec spec = buildSpec(d);
             String p = preset != null ? preset : (d.isImage() ? "iwae" : "toy");
             Path dir = out != null ? out : Path.of("runs", "vae-" + data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + p
-                    + (spec.conditional() ? "-" + spec.conditional.label() : ""));
+                    + (spec.isConditional() ? "-" + spec.conditional().label() : ""));
             TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), dir, command());
             TrainConfig cfg = train.build(TrainOptions.Defaults.of(1e-3, 0));
             TrainCommand.requireBatchFits(cfg, d);
@@ -271,7 +271,7 @@ public final class VaeCommand implements Runnable {
         /** The task (pictures checked against the test data) and its batches, binarised for Bernoulli models. */
         private static Session session(Vae vae, DataSet d, JsonObject dataDesc, TrainConfig cfg, Path dir, String banner) {
             VaeTask task = new VaeTask(vae, dataDesc.toString(), forModel(vae.spec(), testData(dataDesc, null, 2000), 0));
-            boolean bernoulli = vae.spec().likelihood == VaeSpec.Likelihood.BERNOULLI;
+            boolean bernoulli = vae.spec().likelihood() == VaeSpec.Likelihood.BERNOULLI;
             BatcherSource source = new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true)
                     .dropLast(true).scaling(Batcher.Scaling.KEEP).binarize(bernoulli).build());
             return new Session(vae, task, task.source(source), cfg, dir, banner);
@@ -338,15 +338,15 @@ public final class VaeCommand implements Runnable {
                     if (binary) {
                         throw new UserException("--binary draws samples; the --manifold picture shows the decoder's probabilities only");
                     }
-                    if (spec.conditional == VaeSpec.Conditional.CVAE && cls == null) {
+                    if (spec.conditional() == VaeSpec.Conditional.CVAE && cls == null) {
                         throw new UserException("a CVAE's manifold is drawn for one class: give --class");
                     }
                     file = output(out, model.run, "manifold" + (cls != null ? "-" + cls : "") + ".png");
                     Pictures.save(file, VaePictures.manifold(vae, 20, range, cls == null ? null : new int[] {cls}, m));
-                } else if (spec.conditional() && cls == null) {
-                    int[] classes = new int[spec.numClasses];
-                    int[] each = new int[spec.numClasses * perClass];
-                    for (int c = 0; c < spec.numClasses; c++) {
+                } else if (spec.isConditional() && cls == null) {
+                    int[] classes = new int[spec.numClasses()];
+                    int[] each = new int[spec.numClasses() * perClass];
+                    for (int c = 0; c < spec.numClasses(); c++) {
                         classes[c] = c;
                         Arrays.fill(each, c * perClass, (c + 1) * perClass, c);
                     }
@@ -454,12 +454,12 @@ public final class VaeCommand implements Runnable {
                 Pictures.save(file, VaePictures.reconstructions(spec, few.data(), r.toFloatArray(), few.size(),
                         Math.min(16, few.size())));
                 System.out.println("wrote " + file);
-                if (scatter > 0 && d.hasLabels() && spec.latent >= 2) {
+                if (scatter > 0 && d.hasLabels() && spec.latent() >= 2) {
                     DataSet many = d.subset(Math.min(scatter, d.size()));
                     float[] mu = vae.encodeMeans(many, m);
                     VaeModel vm = vae.model();
                     Path lat = output(out, model.run, "latents.png").resolveSibling("latents.png");
-                    Pictures.save(lat, VaePictures.latentScatter(mu, spec.latent, many.labels(), d.numClasses(),
+                    Pictures.save(lat, VaePictures.latentScatter(mu, spec.latent(), many.labels(), d.numClasses(),
                             vm.classMeans() == null ? null : vm.classMeans().toFloatArray(),
                             "latent means of " + many.size() + " rows (first two dimensions)"));
                     System.out.println("wrote " + lat);
@@ -583,11 +583,11 @@ public final class VaeCommand implements Runnable {
             long t0 = System.nanoTime();
             try (NDManager m = Runtime.newManager(); Vae vae = model.load(m); Classifier c = Classifier.load(source, m)) {
                 VaeSpec spec = vae.spec();
-                if (!spec.conditional()) {
+                if (!spec.isConditional()) {
                     throw new UserException(model.run + " is not a conditional model; train one with 'vae train --conditional class-prior' or 'cvae'");
                 }
-                c.requireRowShape(spec.isImage() ? spec.rowShape : new long[] {spec.dim()}, model.run.toString());
-                int k = spec.numClasses;
+                c.requireRowShape(spec.isImage() ? spec.rowShape() : new long[] {spec.dim()}, model.run.toString());
+                int k = spec.numClasses();
                 int[] intended = new int[k * n];
                 int[] predicted = new int[k * n];
                 for (int y = 0; y < k; y++) {
@@ -603,7 +603,7 @@ public final class VaeCommand implements Runnable {
                 }
                 ClassAccuracy a = ClassAccuracy.of(intended, predicted, k);
                 System.out.printf(Locale.ROOT, "%s (%s): %d samples per class scored by %s (%.1f s)%n",
-                        model.run, spec.conditional.label(), n, source, (System.nanoTime() - t0) / 1e9);
+                        model.run, spec.conditional().label(), n, source, (System.nanoTime() - t0) / 1e9);
                 for (int y = 0; y < k; y++) {
                     int other = a.mostConfusedWith(y);
                     System.out.printf(Locale.ROOT, "  class %d: %5.1f%% classified as %d%s%n", y, 100 * a.accuracy(y), y,

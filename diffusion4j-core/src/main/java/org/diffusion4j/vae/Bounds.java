@@ -53,7 +53,7 @@ public final class Bounds {
     public static LogWeights logWeights(VaeModel model, ParameterStore ps, NDArray x, NDArray y, int k, int maxRows) {
         NDManager parent = x.getManager();
         int b = (int) x.getShape().get(0);
-        int l = model.spec().latent;
+        int l = model.spec().latent();
         float[][] w = new float[b][k];
         double[] recon = new double[b];
         double[] kl = new double[b];

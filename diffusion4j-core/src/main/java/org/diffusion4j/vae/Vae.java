@@ -130,7 +130,7 @@ public final class Vae implements AutoCloseable {
         NDManager out = x.getManager();
         try (NDManager s = out.newSubManager()) {
             NDArray xx = x.reshape(n, spec.dim());
-            NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
+            NDArray y = spec.conditional() == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
             VaeModel.Posterior q = model.encode(ps, xx, y, false);
             NDArray mu = q.mu();
             NDArray logVar = q.logVar();
@@ -167,19 +167,19 @@ public final class Vae implements AutoCloseable {
 
     /** Throws an InvalidArgumentException unless classLabel is a label of this (conditional) model. */
     public void checkClass(int classLabel) {
-        if (!spec.conditional()) {
+        if (!spec.isConditional()) {
             throw new InvalidArgumentException("classLabel", classLabel, "needs a conditional model (one trained with "
                     + "a class-prior or cvae conditional); this one is unconditional");
         }
-        if (classLabel < 0 || classLabel >= spec.numClasses) {
+        if (classLabel < 0 || classLabel >= spec.numClasses()) {
             throw new InvalidArgumentException("classLabel", classLabel, "is outside the labels 0.."
-                    + (spec.numClasses - 1) + " of this model");
+                    + (spec.numClasses() - 1) + " of this model");
         }
     }
 
     private NDArray labels(int[] classes, NDManager m) {
         if (classes == null) {
-            if (spec.conditional()) {
+            if (spec.isConditional()) {
                 throw new UserException("this conditional model needs a class label for each sample; classes is null");
             }
             return null;
@@ -194,7 +194,7 @@ public final class Vae implements AutoCloseable {
     public NDArray priorSample(int[] classes, int n, long seed, NDManager out) {
         TorchRuntime.seed(seed);
         NDArray y = labels(classes, out);
-        NDArray eps = out.randomNormal(new Shape(n, spec.latent));
+        NDArray eps = out.randomNormal(new Shape(n, spec.latent()));
         NDArray mean = model.priorMean(ps, y);
         if (mean == null) {
             return eps;
@@ -217,13 +217,13 @@ public final class Vae implements AutoCloseable {
      * autoregressive decoder the pixels drawn one by one, for a factorised one x_i ~ Bernoulli(mean_i).
      */
     public NDArray decode(NDArray z, int[] classes, boolean binary, NDManager out) {
-        if (binary && spec.likelihood != VaeSpec.Likelihood.BERNOULLI) {
+        if (binary && spec.likelihood() != VaeSpec.Likelihood.BERNOULLI) {
             throw new UserException("binary draws need a Bernoulli model; this one has a Gaussian likelihood");
         }
         try (NDManager s = out.newSubManager()) {
             NDArray zz = z.duplicate();
             zz.attach(s);
-            NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
+            NDArray y = spec.conditional() == VaeSpec.Conditional.CVAE ? labels(classes, s) : null;
             NDArray x;
             if (spec.autoregressive()) {
                 x = model.sampleAutoregressive(ps, model.features(ps, zz, y, false), s)[binary ? 0 : 1];
@@ -253,16 +253,16 @@ public final class Vae implements AutoCloseable {
 
     /** The posterior means mu(x) of the rows of d (with their labels for a CVAE): [n, L] as floats. */
     public float[] encodeMeans(DataSet d, NDManager parent) {
-        float[] out = new float[d.size() * spec.latent];
+        float[] out = new float[d.size() * spec.latent()];
         int batch = 500;
         for (int from = 0; from < d.size(); from += batch) {
             int c = Math.min(batch, d.size() - from);
             DataSet part = d.subset(from, c);
             try (NDManager s = parent.newSubManager()) {
                 NDArray x = s.create(part.data(), new Shape(c, spec.dim()));
-                NDArray y = spec.conditional == VaeSpec.Conditional.CVAE ? s.create(requireLabels(part)) : null;
+                NDArray y = spec.conditional() == VaeSpec.Conditional.CVAE ? s.create(requireLabels(part)) : null;
                 float[] mu = model.encode(ps, x, y, false).mu().toFloatArray();
-                System.arraycopy(mu, 0, out, from * spec.latent, mu.length);
+                System.arraycopy(mu, 0, out, from * spec.latent(), mu.length);
             }
         }
         return out;
@@ -272,8 +272,8 @@ public final class Vae implements AutoCloseable {
     public NDArray reconstruct(DataSet d, NDManager out) {
         float[] mu = encodeMeans(d, out);
         try (NDManager s = out.newSubManager()) {
-            NDArray z = s.create(mu, new Shape(d.size(), spec.latent));
-            return decode(z, spec.conditional == VaeSpec.Conditional.CVAE ? requireLabels(d) : null, out);
+            NDArray z = s.create(mu, new Shape(d.size(), spec.latent()));
+            return decode(z, spec.conditional() == VaeSpec.Conditional.CVAE ? requireLabels(d) : null, out);
         }
     }
 
@@ -283,8 +283,8 @@ public final class Vae implements AutoCloseable {
         }
         int[] l = d.labels();
         for (int y : l) {
-            if (y < 0 || y >= spec.numClasses) {
-                throw new UserException(d.name() + ": label " + y + " is outside the model's 0.." + (spec.numClasses - 1));
+            if (y < 0 || y >= spec.numClasses()) {
+                throw new UserException(d.name() + ": label " + y + " is outside the model's 0.." + (spec.numClasses() - 1));
             }
         }
         return l;
@@ -292,7 +292,7 @@ public final class Vae implements AutoCloseable {
 
     /** Decoder rows per evaluation pass. */
     private int evalRows() {
-        return spec.autoregressive() ? Math.max(16, Math.min(EVAL_ROWS, PIXEL_PASS_FLOATS / (spec.pixelChannels * spec.dim()))) : EVAL_ROWS;
+        return spec.autoregressive() ? Math.max(16, Math.min(EVAL_ROWS, PIXEL_PASS_FLOATS / (spec.pixelChannels() * spec.dim()))) : EVAL_ROWS;
     }
 
     /** Test-set numbers in nats per example: the ELBO (closed-form KL) and the k-sample IW bound. */
@@ -315,7 +315,7 @@ public final class Vae implements AutoCloseable {
         if (d.rowSize() != spec.dim()) {
             throw new UserException(d.name() + " has rows of " + d.rowSize() + " values; the model expects " + spec.dim());
         }
-        int[] labels = spec.conditional() ? requireLabels(d) : null;
+        int[] labels = spec.isConditional() ? requireLabels(d) : null;
         long t0 = System.nanoTime();
         TorchRuntime.seed(seed);
         double elbo = 0;

@@ -61,47 +61,47 @@ public final class VaeModel extends AbstractBlock {
     public VaeModel(VaeSpec spec) {
         super(VERSION);
         this.spec = spec;
-        boolean conv = spec.arch == VaeSpec.Arch.CONV;
+        boolean conv = spec.arch() == VaeSpec.Arch.CONV;
         if (conv) {
-            for (int i = 0; i < spec.channels.length; i++) {
-                encConvs.add(addChildBlock("encConv" + i, Conv.halving(spec.channels[i])));
+            for (int i = 0; i < spec.channels().length; i++) {
+                encConvs.add(addChildBlock("encConv" + i, Conv.halving(spec.channels()[i])));
             }
         }
-        for (int i = 0; i < spec.hidden.length; i++) {
-            encDense.add(addChildBlock("encDense" + i, linear(spec.hidden[i])));
+        for (int i = 0; i < spec.hidden().length; i++) {
+            encDense.add(addChildBlock("encDense" + i, linear(spec.hidden()[i])));
         }
-        muHead = addChildBlock("mu", linear(spec.latent));
-        logVarHead = addChildBlock("logVar", linear(spec.latent));
-        for (int i = spec.hidden.length - 1; i >= 0; i--) {
-            decDense.add(addChildBlock("decDense" + i, linear(spec.hidden[i])));
+        muHead = addChildBlock("mu", linear(spec.latent()));
+        logVarHead = addChildBlock("logVar", linear(spec.latent()));
+        for (int i = spec.hidden().length - 1; i >= 0; i--) {
+            decDense.add(addChildBlock("decDense" + i, linear(spec.hidden()[i])));
         }
         if (conv) {
-            int c = spec.channels.length;
-            long h0 = spec.rowShape[1] >> c;
-            long w0 = spec.rowShape[2] >> c;
-            decDense.add(addChildBlock("decProject", linear((int) (spec.channels[c - 1] * h0 * w0))));
+            int c = spec.channels().length;
+            long h0 = spec.rowShape()[1] >> c;
+            long w0 = spec.rowShape()[2] >> c;
+            decDense.add(addChildBlock("decProject", linear((int) (spec.channels()[c - 1] * h0 * w0))));
             for (int i = c - 1; i >= 0; i--) {
-                int filters = i > 0 ? spec.channels[i - 1] : spec.autoregressive() ? spec.pixelChannels : (int) spec.rowShape[0];
+                int filters = i > 0 ? spec.channels()[i - 1] : spec.autoregressive() ? spec.pixelChannels() : (int) spec.rowShape()[0];
                 decConvs.add(addChildBlock("decConv" + i, Conv.same(3, filters)));
             }
         } else {
             decDense.add(addChildBlock("decOut", linear(spec.dim())));
         }
         if (spec.autoregressive()) {
-            pixelIn = addChildBlock("pixelIn", new MaskedConv2d(MaskedConv2d.Type.A, 7, spec.pixelChannels));
-            for (int i = 1; i < spec.pixelLayers; i++) {
-                pixelHidden.add(addChildBlock("pixel" + i, new MaskedConv2d(MaskedConv2d.Type.B, 3, spec.pixelChannels)));
+            pixelIn = addChildBlock("pixelIn", new MaskedConv2d(MaskedConv2d.Type.A, 7, spec.pixelChannels()));
+            for (int i = 1; i < spec.pixelLayers(); i++) {
+                pixelHidden.add(addChildBlock("pixel" + i, new MaskedConv2d(MaskedConv2d.Type.B, 3, spec.pixelChannels())));
             }
-            pixelOut = addChildBlock("pixelOut", Conv.same(1, (int) spec.rowShape[0]));
+            pixelOut = addChildBlock("pixelOut", Conv.same(1, (int) spec.rowShape()[0]));
         } else {
             pixelIn = null;
             pixelOut = null;
         }
-        classMeans = spec.conditional == VaeSpec.Conditional.CLASS_PRIOR
+        classMeans = spec.conditional() == VaeSpec.Conditional.CLASS_PRIOR
                 ? addParameter(Parameter.builder().setName("classMeans").setType(Parameter.Type.WEIGHT)
-                        .optShape(new Shape(spec.numClasses, spec.latent)).optInitializer(new NormalInitializer(1f)).build())
+                        .optShape(new Shape(spec.numClasses(), spec.latent())).optInitializer(new NormalInitializer(1f)).build())
                 : null;
-        outputLogVar = spec.likelihood == VaeSpec.Likelihood.GAUSSIAN && spec.learnedVariance
+        outputLogVar = spec.likelihood() == VaeSpec.Likelihood.GAUSSIAN && spec.learnedVariance()
                 ? addParameter(Parameter.builder().setName("outputLogVar").setType(Parameter.Type.BIAS)
                         .optShape(new Shape(spec.dim())).optInitializer(Initializer.ZEROS).build())
                 : null;
@@ -116,7 +116,7 @@ public final class VaeModel extends AbstractBlock {
     }
 
     private NDArray act(NDArray x) {
-        switch (spec.activation) {
+        switch (spec.activation()) {
             case TANH: return x.tanh();
             case RELU: return Activation.relu(x);
             case SOFTPLUS: return x.getNDArrayInternal().softPlus();
@@ -130,20 +130,20 @@ public final class VaeModel extends AbstractBlock {
 
     /** The one-hot y [B, classes] of a CVAE, in y's manager; null otherwise. */
     private NDArray condition(NDArray y) {
-        if (spec.conditional != VaeSpec.Conditional.CVAE) {
+        if (spec.conditional() != VaeSpec.Conditional.CVAE) {
             return null;
         }
         if (y == null) {
             throw new IllegalArgumentException("a CVAE needs class labels");
         }
-        return y.oneHot(spec.numClasses);
+        return y.oneHot(spec.numClasses());
     }
 
     /** The encoder: x [B, D] (and y [B] for a CVAE) to q(z|x) = N(mu, exp(logVar)). */
     public Posterior encode(ParameterStore ps, NDArray x, NDArray y, boolean training) {
         NDArray h = x;
         if (!encConvs.isEmpty()) {
-            h = h.reshape(new Shape(-1, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
+            h = h.reshape(new Shape(-1, spec.rowShape()[0], spec.rowShape()[1], spec.rowShape()[2]));
             for (Conv2d c : encConvs) {
                 h = act(run(c, ps, h, training));
             }
@@ -192,8 +192,8 @@ public final class VaeModel extends AbstractBlock {
             }
         }
         if (!decConvs.isEmpty()) {
-            int c = spec.channels.length;
-            h = h.reshape(new Shape(-1, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c));
+            int c = spec.channels().length;
+            h = h.reshape(new Shape(-1, spec.channels()[c - 1], spec.rowShape()[1] >> c, spec.rowShape()[2] >> c));
             for (int i = 0; i < decConvs.size(); i++) {
                 h = run(decConvs.get(i), ps, Upsample.nearest2x(h), training);
                 if (i < decConvs.size() - 1 || spec.autoregressive()) {
@@ -210,7 +210,7 @@ public final class VaeModel extends AbstractBlock {
     /** Autoregressive logits [N, D] of x [N, D] given the feature maps h(z): logit i sees x_{&lt;i} and h(z). */
     public NDArray pixelLogits(ParameterStore ps, NDArray features, NDArray x, boolean training) {
         long n = x.getShape().get(0);
-        NDArray img = x.reshape(new Shape(n, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]));
+        NDArray img = x.reshape(new Shape(n, spec.rowShape()[0], spec.rowShape()[1], spec.rowShape()[2]));
         return pixelNet(ps, features, img, training).reshape(n, -1);
     }
 
@@ -239,8 +239,8 @@ public final class VaeModel extends AbstractBlock {
      */
     public NDArray[] sampleAutoregressive(ParameterStore ps, NDArray features, NDManager out) {
         int n = (int) features.getShape().get(0);
-        int height = (int) spec.rowShape[1];
-        int width = (int) spec.rowShape[2];
+        int height = (int) spec.rowShape()[1];
+        int width = (int) spec.rowShape()[2];
         int d = spec.dim();
         float[] draws = new float[n * d];
         float[] probs = new float[n * d];
@@ -285,7 +285,7 @@ public final class VaeModel extends AbstractBlock {
             throw new IllegalArgumentException("the class-prior VAE needs class labels");
         }
         NDArray means = ps.getValue(classMeans, y.getDevice(), true);
-        return y.oneHot(spec.numClasses).matMul(means);
+        return y.oneHot(spec.numClasses()).matMul(means);
     }
 
     /** The learned class means [classes, L] (the parameter itself; do not use as a first operand). */
@@ -295,21 +295,21 @@ public final class VaeModel extends AbstractBlock {
 
     /** log p(x|z) of data x [..., D] under the decoder output [..., D]: [...]. */
     public NDArray logLikelihood(ParameterStore ps, NDArray x, NDArray out) {
-        if (spec.likelihood == VaeSpec.Likelihood.BERNOULLI) {
+        if (spec.likelihood() == VaeSpec.Likelihood.BERNOULLI) {
             return Likelihoods.bernoulli(x, out);
         }
         if (outputLogVar == null) {
-            return Likelihoods.gaussian(x, out, null, spec.variance);
+            return Likelihoods.gaussian(x, out, null, spec.variance());
         }
         NDArray lv = ps.getValue(outputLogVar, x.getDevice(), true);
         // Start from x's manager so the result does not live with the parameters.
         NDArray local = x.getManager().zeros(new Shape(spec.dim())).add(lv);
-        return Likelihoods.gaussian(x, out, local, spec.variance);
+        return Likelihoods.gaussian(x, out, local, spec.variance());
     }
 
     /** Display values of a decoder output: sigmoid(logits) for Bernoulli, the mean for Gaussian. */
     public NDArray mean(NDArray out) {
-        return spec.likelihood == VaeSpec.Likelihood.BERNOULLI ? out.getNDArrayInternal().sigmoid() : out;
+        return spec.likelihood() == VaeSpec.Likelihood.BERNOULLI ? out.getNDArrayInternal().sigmoid() : out;
     }
 
     @Override
@@ -330,7 +330,7 @@ public final class VaeModel extends AbstractBlock {
         long b = 1;
         Shape s;
         if (!encConvs.isEmpty()) {
-            s = new Shape(b, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]);
+            s = new Shape(b, spec.rowShape()[0], spec.rowShape()[1], spec.rowShape()[2]);
             for (Conv2d c : encConvs) {
                 c.initialize(manager, dataType, s);
                 s = c.getOutputShapes(new Shape[] {s})[0];
@@ -346,14 +346,14 @@ public final class VaeModel extends AbstractBlock {
         }
         muHead.initialize(manager, dataType, s);
         logVarHead.initialize(manager, dataType, s);
-        s = new Shape(b, spec.latent + spec.conditionSize());
+        s = new Shape(b, spec.latent() + spec.conditionSize());
         for (Linear l : decDense) {
             l.initialize(manager, dataType, s);
             s = l.getOutputShapes(new Shape[] {s})[0];
         }
         if (!decConvs.isEmpty()) {
-            int c = spec.channels.length;
-            s = new Shape(b, spec.channels[c - 1], spec.rowShape[1] >> c, spec.rowShape[2] >> c);
+            int c = spec.channels().length;
+            s = new Shape(b, spec.channels()[c - 1], spec.rowShape()[1] >> c, spec.rowShape()[2] >> c);
             for (Conv2d t : decConvs) {
                 s = new Shape(s.get(0), s.get(1), 2 * s.get(2), 2 * s.get(3));
                 t.initialize(manager, dataType, s);
@@ -361,7 +361,7 @@ public final class VaeModel extends AbstractBlock {
             }
         }
         if (spec.autoregressive()) {
-            s = new Shape(b, spec.rowShape[0], spec.rowShape[1], spec.rowShape[2]);
+            s = new Shape(b, spec.rowShape()[0], spec.rowShape()[1], spec.rowShape()[2]);
             pixelIn.initialize(manager, dataType, s);
             s = pixelIn.getOutputShapes(new Shape[] {s})[0];
             for (MaskedConv2d l : pixelHidden) {

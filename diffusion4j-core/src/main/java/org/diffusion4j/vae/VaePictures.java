@@ -92,8 +92,8 @@ public final class VaePictures {
     /** The decoder means over a side x side grid of z in [-range, range]^2 (2-D latent only). */
     public static BufferedImage manifold(Vae vae, int side, double range, int[] cvaeClass, NDManager m) {
         VaeSpec spec = vae.spec();
-        if (spec.latent != 2) {
-            throw new UserException("the latent manifold needs a model with a 2-D latent; this one has " + spec.latent
+        if (spec.latent() != 2) {
+            throw new UserException("the latent manifold needs a model with a 2-D latent; this one has " + spec.latent()
                     + " latent dimensions");
         }
         if (!spec.isImage()) {
@@ -122,7 +122,7 @@ public final class VaePictures {
     public static BufferedImage interpolation(Vae vae, DataSet two, int steps, NDManager m) {
         VaeSpec spec = vae.spec();
         float[] mu = vae.encodeMeans(two, m);
-        int l = spec.latent;
+        int l = spec.latent();
         float[] z = new float[steps * l];
         for (int s = 0; s < steps; s++) {
             double t = steps == 1 ? 0 : (double) s / (steps - 1);
@@ -131,7 +131,7 @@ public final class VaePictures {
             }
         }
         int[] classes = null;
-        if (spec.conditional == VaeSpec.Conditional.CVAE) {
+        if (spec.conditional() == VaeSpec.Conditional.CVAE) {
             classes = new int[steps];
             for (int s = 0; s < steps; s++) {
                 classes[s] = s < steps / 2 ? two.label(0) : two.label(1);

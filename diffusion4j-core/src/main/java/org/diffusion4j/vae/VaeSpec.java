@@ -11,8 +11,30 @@ import org.diffusion4j.UserException;
  * one data row, the encoder/decoder architecture (an MLP, or a small convolutional net for
  * images), the latent size, the likelihood p(x|z), the conditioning, and the loss weights
  * (beta and its linear warm-up). Immutable; stored as JSON in config.json and every checkpoint.
+ * Make one with {@link #preset} or {@link #builder} and their setters (the canonical constructor
+ * checks the same rules).
+ *
+ * @param rowShape the shape of one data row: [C, H, W] or [D]
+ * @param arch the encoder/decoder architecture
+ * @param hidden MLP: hidden sizes of the encoder (the decoder mirrors them). Conv: the dense layer(s) after the convolutions
+ * @param channels conv only: channels of the stride-2 convolutions (the decoder mirrors them with transposed ones)
+ * @param activation the hidden layers' activation
+ * @param latent the latent size L
+ * @param likelihood p(x|z)
+ * @param learnedVariance Gaussian only: learn a per-dimension variance; else use {@code variance}
+ * @param variance Gaussian only: the fixed variance sigma^2 of p(x|z) (when not learned)
+ * @param conditional the conditioning on a class label
+ * @param numClasses number of classes (labels 0..numClasses-1) of a conditional model; 0 otherwise
+ * @param beta weight of the KL term (1: the ELBO)
+ * @param klWarmup steps over which the KL weight rises linearly from 0 to beta (0: no warm-up)
+ * @param pixelLayers conv + Bernoulli only: masked-convolution layers of an autoregressive (PixelCNN)
+ *     decoder on top of the conv decoder, p(x|z) = prod_i p(x_i | x_{&lt;i}, z) in raster order (0:
+ *     the factorised decoder, p(x|z) = prod_i p(x_i | z))
+ * @param pixelChannels channels of the autoregressive decoder's layers (0 without one)
  */
-public final class VaeSpec {
+public record VaeSpec(long[] rowShape, Arch arch, int[] hidden, int[] channels, Activation activation, int latent,
+        Likelihood likelihood, boolean learnedVariance, double variance, Conditional conditional, int numClasses, double beta,
+        long klWarmup, int pixelLayers, int pixelChannels) {
     /** Encoder/decoder architecture. */
     public enum Arch { MLP, CONV }
 
@@ -46,55 +68,44 @@ public final class VaeSpec {
     /** Hidden-layer activation. */
     public enum Activation { TANH, RELU, SILU, SOFTPLUS }
 
-    public final long[] rowShape;
-    public final Arch arch;
-    /** MLP: hidden sizes of the encoder (the decoder mirrors them). Conv: the dense layer(s) after the convolutions. */
-    public final int[] hidden;
-    /** Conv only: channels of the stride-2 convolutions (the decoder mirrors them with transposed ones). */
-    public final int[] channels;
-    public final Activation activation;
-    public final int latent;
-    public final Likelihood likelihood;
-    /** Gaussian only: learn a per-dimension variance; else use {@link #variance}. */
-    public final boolean learnedVariance;
-    /** Gaussian only: the fixed variance sigma^2 of p(x|z) (when not learned). */
-    public final double variance;
-    public final Conditional conditional;
-    /** Number of classes (labels 0..numClasses-1) of a conditional model; 0 otherwise. */
-    public final int numClasses;
-    /** Weight of the KL term (1: the ELBO). */
-    public final double beta;
-    /** Steps over which the KL weight rises linearly from 0 to beta (0: no warm-up). */
-    public final long klWarmup;
-    /**
-     * Conv + Bernoulli only: masked-convolution layers of an autoregressive (PixelCNN) decoder
-     * on top of the conv decoder, p(x|z) = prod_i p(x_i | x_{&lt;i}, z) in raster order (0: the
-     * factorised decoder, p(x|z) = prod_i p(x_i | z)).
-     */
-    public final int pixelLayers;
-    /** Channels of the autoregressive decoder's layers. */
-    public final int pixelChannels;
-
-    private VaeSpec(Builder b) {
-        rowShape = b.rowShape.clone();
-        arch = b.arch;
-        hidden = b.hidden.clone();
-        channels = b.channels.clone();
-        activation = b.activation;
-        latent = b.latent;
-        likelihood = b.likelihood;
-        learnedVariance = b.learnedVariance;
-        variance = b.variance;
-        conditional = b.conditional;
-        numClasses = b.conditional == Conditional.NONE ? 0 : b.numClasses;
-        beta = b.beta;
-        klWarmup = b.klWarmup;
-        pixelLayers = b.pixelLayers;
-        pixelChannels = b.pixelLayers > 0 ? b.pixelChannels : 0;
-        validate();
+    /** Copies the arrays, puts 0 where a setting does not apply (classes, pixel channels), and checks every value. */
+    public VaeSpec {
+        rowShape = rowShape.clone();
+        hidden = hidden.clone();
+        channels = channels.clone();
+        numClasses = conditional == Conditional.NONE ? 0 : numClasses;
+        pixelChannels = pixelLayers > 0 ? pixelChannels : 0;
+        validate(rowShape, arch, hidden, channels, latent, likelihood, variance, conditional, numClasses, beta, klWarmup,
+                pixelLayers, pixelChannels);
     }
 
-    private void validate() {
+    private VaeSpec(Builder b) {
+        this(b.rowShape, b.arch, b.hidden, b.channels, b.activation, b.latent, b.likelihood, b.learnedVariance, b.variance,
+                b.conditional, b.numClasses, b.beta, b.klWarmup, b.pixelLayers, b.pixelChannels);
+    }
+
+    /** A copy of the row shape. */
+    @Override
+    public long[] rowShape() {
+        return rowShape.clone();
+    }
+
+    /** A copy of the hidden sizes. */
+    @Override
+    public int[] hidden() {
+        return hidden.clone();
+    }
+
+    /** A copy of the conv channels. */
+    @Override
+    public int[] channels() {
+        return channels.clone();
+    }
+
+    @SuppressWarnings("checkstyle:ParameterNumber")
+    private static void validate(long[] rowShape, Arch arch, int[] hidden, int[] channels, int latent, Likelihood likelihood,
+            double variance, Conditional conditional, int numClasses, double beta, long klWarmup, int pixelLayers,
+            int pixelChannels) {
         require(rowShape.length >= 1 && Arrays.stream(rowShape).allMatch(d -> d >= 1), "rowShape",
                 Arrays.toString(rowShape), "must have at least one dimension, each >= 1");
         require(latent >= 1 && latent <= 4096, "latent", latent, "must be in 1..4096");
@@ -158,7 +169,8 @@ public final class VaeSpec {
         return rowShape.length == 3;
     }
 
-    public boolean conditional() {
+    /** Whether the model takes a class label (class-prior or CVAE). */
+    public boolean isConditional() {
         return conditional != Conditional.NONE;
     }
 
@@ -268,22 +280,33 @@ public final class VaeSpec {
         return new Gson().toJson(this);
     }
 
-    /** Parses {@link #toJson()} output. */
+    /** Parses {@link #toJson()} output (the builder's fields are the JSON's). */
     public static VaeSpec fromJson(String json) {
         try {
-            VaeSpec raw = new Gson().fromJson(json, VaeSpec.class);
-            Builder b = new Builder(raw.rowShape).arch(raw.arch).hidden(raw.hidden).channels(raw.channels)
-                    .activation(raw.activation).latent(raw.latent).likelihood(raw.likelihood)
-                    .learnedVariance(raw.learnedVariance).variance(raw.variance)
-                    .conditional(raw.conditional, raw.numClasses).beta(raw.beta).klWarmup(raw.klWarmup)
-                    .pixelLayers(raw.pixelLayers).pixelChannels(raw.pixelChannels); // both 0 in older files
-            return b.build();
+            // both pixel fields are 0 in older files
+            return new Gson().fromJson(json, Builder.class).build();
         } catch (UserException e) {
             throw e;
         } catch (RuntimeException e) {
             throw new UserException("the model description is not a VAE one (" + org.diffusion4j.io.RecordJson.problem(e)
                     + "); give a run folder made by 'diffusion4j vae train'");
         }
+    }
+
+    /** Equal specifications: the same values, arrays compared by content. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof VaeSpec v && Arrays.equals(rowShape, v.rowShape) && arch == v.arch && Arrays.equals(hidden, v.hidden)
+                && Arrays.equals(channels, v.channels) && activation == v.activation && latent == v.latent
+                && likelihood == v.likelihood && learnedVariance == v.learnedVariance && variance == v.variance
+                && conditional == v.conditional && numClasses == v.numClasses && beta == v.beta && klWarmup == v.klWarmup
+                && pixelLayers == v.pixelLayers && pixelChannels == v.pixelChannels;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(Arrays.hashCode(rowShape), arch, Arrays.hashCode(hidden), Arrays.hashCode(channels), activation,
+                latent, likelihood, learnedVariance, variance, conditional, numClasses, beta, klWarmup, pixelLayers, pixelChannels);
     }
 
     @Override
@@ -294,7 +317,7 @@ public final class VaeSpec {
         return String.format(Locale.ROOT, "vae %s %s, latent %d, %s%s%s, beta %s%s on %s", net,
                 activation.name().toLowerCase(Locale.ROOT), latent, likelihood.name().toLowerCase(Locale.ROOT),
                 likelihood == Likelihood.GAUSSIAN ? (learnedVariance ? " (learned variance)" : " (variance " + variance + ")") : "",
-                conditional() ? ", " + conditional.label() + " (" + numClasses + " classes)" : "",
+                isConditional() ? ", " + conditional.label() + " (" + numClasses + " classes)" : "",
                 beta, klWarmup > 0 ? " (warm-up " + klWarmup + " steps)" : "", Arrays.toString(rowShape));
     }
 }

@@ -65,8 +65,8 @@ public final class VaeTask implements TrainingTask {
 
     @Override
     public NDArray loss(Batch batch) {
-        NDArray y = vae.spec().conditional() ? batch.labels() : null;
-        if (vae.spec().conditional() && y == null) {
+        NDArray y = vae.spec().isConditional() ? batch.labels() : null;
+        if (vae.spec().isConditional() && y == null) {
             throw new org.diffusion4j.UserException("a conditional VAE needs labelled data");
         }
         return Bounds.terms(vae.model(), vae.parameterStore(), batch.x(), y, true).loss(klWeight());
@@ -87,11 +87,11 @@ public final class VaeTask implements TrainingTask {
         VaeSpec spec = vae.spec();
         try (NDManager m = vae.model().getParameters().valueAt(0).getArray().getManager().newSubManager()) {
             String name = String.format(Locale.ROOT, "samples/step-%07d.png", step);
-            if (spec.conditional()) {
+            if (spec.isConditional()) {
                 int per = spec.isImage() ? 8 : 200;
-                int[] classes = new int[spec.numClasses];
-                int[] each = new int[spec.numClasses * per];
-                for (int c = 0; c < spec.numClasses; c++) {
+                int[] classes = new int[spec.numClasses()];
+                int[] each = new int[spec.numClasses() * per];
+                for (int c = 0; c < spec.numClasses(); c++) {
                     classes[c] = c;
                     java.util.Arrays.fill(each, c * per, (c + 1) * per, c);
                 }
@@ -107,11 +107,11 @@ public final class VaeTask implements TrainingTask {
                 NDArray r = vae.reconstruct(few, m);
                 ImageGrid.writePng(runDir.resolve("reconstructions.png"),
                         VaePictures.reconstructions(spec, few.data(), r.toFloatArray(), few.size(), 16));
-                if (reference.hasLabels() && spec.latent >= 2) {
+                if (reference.hasLabels() && spec.latent() >= 2) {
                     DataSet many = reference.subset(Math.min(reference.size(), 2000));
                     float[] mu = vae.encodeMeans(many, m);
                     NDArray cm = vae.model().classMeans();
-                    ImageGrid.writePng(runDir.resolve("latents.png"), VaePictures.latentScatter(mu, spec.latent, many.labels(),
+                    ImageGrid.writePng(runDir.resolve("latents.png"), VaePictures.latentScatter(mu, spec.latent(), many.labels(),
                             reference.numClasses(), cm == null ? null : cm.toFloatArray(), "latent means, step " + step));
                 }
             }

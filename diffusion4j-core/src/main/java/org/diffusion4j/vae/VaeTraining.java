@@ -20,7 +20,7 @@ public final class VaeTraining extends ModelTraining<VaeTraining> {
 
     private VaeTraining(VaeSpec spec) {
         this.spec = spec;
-        this.binarize = spec.likelihood == VaeSpec.Likelihood.BERNOULLI;
+        this.binarize = spec.likelihood() == VaeSpec.Likelihood.BERNOULLI;
     }
 
     /** A training of a new model of {@code spec}. */

@@ -16,10 +16,12 @@ class VaeSpecJsonTest {
                 .conditional(VaeSpec.Conditional.CVAE, 10).build();
         VaeSpec back = VaeSpec.fromJson(s.toJson());
         assertEquals(s.toJson(), back.toJson());
-        assertEquals(7, back.latent);
-        assertEquals(VaeSpec.Conditional.CVAE, back.conditional);
-        assertEquals(10, back.numClasses);
-        assertEquals(3, back.pixelLayers);
+        assertEquals(s, back, "a record: equal by value, arrays by content");
+        assertEquals(s.hashCode(), back.hashCode());
+        assertEquals(7, back.latent());
+        assertEquals(VaeSpec.Conditional.CVAE, back.conditional());
+        assertEquals(10, back.numClasses());
+        assertEquals(3, back.pixelLayers());
     }
 
     /** The "spec" in the header of models/vae-conv.safetensors: written before the PixelCNN decoder, so no pixel fields. */
@@ -28,18 +30,18 @@ class VaeSpecJsonTest {
         VaeSpec s = VaeSpec.fromJson("{\"rowShape\": [1, 28, 28], \"arch\": \"CONV\", \"hidden\": [256], \"channels\": [32, 64],"
                 + " \"activation\": \"RELU\", \"latent\": 32, \"likelihood\": \"BERNOULLI\", \"learnedVariance\": true,"
                 + " \"variance\": 1.0, \"conditional\": \"NONE\", \"numClasses\": 0, \"beta\": 1.0, \"klWarmup\": 0}");
-        assertArrayEquals(new long[] {1, 28, 28}, s.rowShape);
-        assertEquals(VaeSpec.Arch.CONV, s.arch);
-        assertArrayEquals(new int[] {256}, s.hidden);
-        assertArrayEquals(new int[] {32, 64}, s.channels);
-        assertEquals(VaeSpec.Activation.RELU, s.activation);
-        assertEquals(32, s.latent);
-        assertEquals(VaeSpec.Likelihood.BERNOULLI, s.likelihood);
-        assertTrue(s.learnedVariance);
-        assertEquals(1.0, s.variance);
-        assertFalse(s.conditional());
-        assertEquals(1.0, s.beta);
-        assertEquals(0, s.klWarmup);
+        assertArrayEquals(new long[] {1, 28, 28}, s.rowShape());
+        assertEquals(VaeSpec.Arch.CONV, s.arch());
+        assertArrayEquals(new int[] {256}, s.hidden());
+        assertArrayEquals(new int[] {32, 64}, s.channels());
+        assertEquals(VaeSpec.Activation.RELU, s.activation());
+        assertEquals(32, s.latent());
+        assertEquals(VaeSpec.Likelihood.BERNOULLI, s.likelihood());
+        assertTrue(s.learnedVariance());
+        assertEquals(1.0, s.variance());
+        assertFalse(s.isConditional());
+        assertEquals(1.0, s.beta());
+        assertEquals(0, s.klWarmup());
         assertFalse(s.autoregressive());
         assertEquals(VaeSpec.preset("conv", 1, 28, 28).learnedVariance(true).build().toJson(), s.toJson());
     }

@@ -46,19 +46,19 @@ final class VaeApi {
 
     private static DataSet digits(Vae vae) {
         DataSet test = Mnist.test();
-        if (!Arrays.equals(vae.spec().rowShape, test.rowShape())) {
-            throw HttpError.badRequest("this VAE models " + Arrays.toString(vae.spec().rowShape) + " data, not MNIST digits");
+        if (!Arrays.equals(vae.spec().rowShape(), test.rowShape())) {
+            throw HttpError.badRequest("this VAE models " + Arrays.toString(vae.spec().rowShape()) + " data, not MNIST digits");
         }
         return test;
     }
 
     /** Class labels for a conditional model (the 'class' parameter), null for an unconditional one. */
     private static int[] classes(Request r, Vae vae, int n) {
-        if (!vae.spec().conditional()) {
+        if (!vae.spec().isConditional()) {
             return null;
         }
         int[] c = new int[n];
-        Arrays.fill(c, r.integer("class", 0, 0, vae.spec().numClasses - 1));
+        Arrays.fill(c, r.integer("class", 0, 0, vae.spec().numClasses() - 1));
         return c;
     }
 
@@ -125,7 +125,7 @@ final class VaeApi {
 
     private Plane newPlane(Vae vae, DataSet digits) {
         DataSet d = digits.subset(SCATTER_DIGITS);
-        int l = vae.spec().latent;
+        int l = vae.spec().latent();
         float[] mu;
         try (NDManager m = root.newSubManager()) {
             mu = vae.encodeMeans(d, m);

@@ -230,9 +230,9 @@ public final class WebServer implements AutoCloseable {
                 ddpms.add(o);
             } else {
                 Vae v = models.vae(e.id());
-                o.addProperty("latent", v.spec().latent);
-                o.addProperty("conditional", v.spec().conditional());
-                o.addProperty("classes", v.spec().conditional() ? v.spec().numClasses : 0);
+                o.addProperty("latent", v.spec().latent());
+                o.addProperty("conditional", v.spec().isConditional());
+                o.addProperty("classes", v.spec().isConditional() ? v.spec().numClasses() : 0);
                 o.addProperty("autoregressive", v.spec().autoregressive());
                 vaes.add(o);
             }
