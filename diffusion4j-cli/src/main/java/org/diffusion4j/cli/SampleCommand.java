@@ -215,7 +215,7 @@ public final class SampleCommand implements Callable<Integer> {
         try {
             return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
                     + (raw ? " raw" : " ema"), "sampler " + built.description() + " " + s.networkCalls() + " calls, clip " + clip,
-                    "seed " + seed, "batch " + batch, "n " + n, "precision " + precision) + "\n"
+                    "seed " + seed + " (noise per sample)", "batch " + batch, "n " + n, "precision " + precision) + "\n"
                     + conditional.jobLine();
         } catch (java.io.IOException e) {
             throw new UserException(file + ": cannot read it (" + e.getMessage() + ")");
