@@ -47,7 +47,7 @@ public final class Ddpm implements AutoCloseable {
     /** The header the model was read with or trained under (provenance kept by {@link #save}), or null. */
     private volatile JsonObject header;
 
-    private Ddpm(DdpmSpec spec, NDManager manager, boolean ownsManager, long seed) {
+    private Ddpm(DdpmSpec spec, NDManager manager, long seed) {
         this.spec = spec;
         this.manager = manager;
         TorchRuntime.seed(seed);
@@ -60,12 +60,12 @@ public final class Ddpm implements AutoCloseable {
 
     /** A new model with weights initialised from {@code seed}, its arrays in a sub-manager of {@code parent}. */
     public static Ddpm create(DdpmSpec spec, NDManager parent, long seed) {
-        return new Ddpm(spec, parent.newSubManager(), false, seed);
+        return new Ddpm(spec, parent.newSubManager(), seed);
     }
 
     /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
     public static Ddpm create(DdpmSpec spec, long seed) {
-        return new Ddpm(spec, TorchRuntime.newManager(), true, seed);
+        return new Ddpm(spec, TorchRuntime.newManager(), seed);
     }
 
     /**
@@ -73,21 +73,22 @@ public final class Ddpm implements AutoCloseable {
      * weights (the ones to sample from) or the raw trained ones.
      */
     public static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager parent) {
-        return load(runOrCheckpoint, ema, parent.newSubManager(), false);
+        return read(runOrCheckpoint, ema, parent.newSubManager());
     }
 
     /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
     public static Ddpm load(Path file) {
         TorchRuntime.init();
-        return load(file, true, TorchRuntime.newManager(), true);
+        return read(file, true, TorchRuntime.newManager());
     }
 
-    private static Ddpm load(Path runOrCheckpoint, boolean ema, NDManager own, boolean owns) {
+    /** Reads a model into {@code own}, its manager from now on (closed if the reading fails). */
+    private static Ddpm read(Path runOrCheckpoint, boolean ema, NDManager own) {
         Path file = Checkpoint.fileOf(runOrCheckpoint);
         try (NDManager tmp = own.newSubManager()) {
             Checkpoint c = Checkpoint.read(file, tmp).requireKind(KIND, file);
             JsonObject model = JsonParser.parseString(c.modelJson()).getAsJsonObject();
-            Ddpm d = new Ddpm(DdpmSpec.fromJson(model.getAsJsonObject("spec").toString()), own, owns, 0);
+            Ddpm d = new Ddpm(DdpmSpec.fromJson(model.getAsJsonObject("spec").toString()), own, 0);
             c.loadWeightsInto(d.network, ema, file.toString());
             d.header = JsonParser.parseString(c.header()).getAsJsonObject();
             if (model.has(SAMPLING)) {
@@ -101,9 +102,7 @@ public final class Ddpm implements AutoCloseable {
             }
             return d;
         } catch (RuntimeException e) {
-            if (owns) {
-                own.close();
-            }
+            own.close();
             throw e;
         }
     }
