@@ -9,6 +9,7 @@ import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.diffusion.NoiseLevels;
 import org.diffusion4j.diffusion.Objective;
 import org.diffusion4j.diffusion.Prediction;
 import org.diffusion4j.ddpm.net.MlpDenoiser;
@@ -62,6 +63,11 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             + "x0 scale (Hang et al. 2023; they use 5); 0: unweighted (default).")
     Double minSnrGamma;
 
+    @Option(names = "--noise-levels", paramLabel = "KIND", description = "How t is drawn in training: uniform (the paper; "
+            + "default), lognormal (sigma_t = sqrt((1 - alphaBar_t) / alphaBar_t) log-normal, ln sigma ~ N(-1.2, 1.2^2), "
+            + "Karras et al. 2022) or lognormal:MEAN,STD. Stored in the model. docs/fast-training.md")
+    String noiseLevels;
+
     @Mixin
     TrainOptions train;
 
@@ -81,7 +87,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     public java.util.Set<String> continueOptions(boolean resume) {
         java.util.Set<String> s = new java.util.HashSet<>(TrainFamily.super.continueOptions(resume));
         s.addAll(java.util.List.of("--preset", "--ch", "--ch-mult", "--num-res-blocks", "--attn", "--dropout", "--groups",
-                "--norm-eps", "--classes", "--prediction", "--min-snr-gamma", "--label-dropout"));
+                "--norm-eps", "--classes", "--prediction", "--min-snr-gamma", "--noise-levels", "--label-dropout"));
         return s;
     }
 
@@ -138,8 +144,8 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         com.google.gson.JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
         DataSet d = DataOptions.reopen(model.getAsJsonObject("data"));
         DdpmSpec spec = DdpmSpec.fromJson(model.getAsJsonObject("spec").toString());
-        if ((prediction != null || minSnrGamma != null) && !objective(spec.objective()).equals(spec.objective())) {
-            throw new UserException("the run was trained with " + spec.objective() + "; --prediction and --min-snr-gamma "
+        if ((prediction != null || minSnrGamma != null || noiseLevels != null) && !objective(spec.objective()).equals(spec.objective())) {
+            throw new UserException("the run was trained with " + spec.objective() + "; --prediction, --min-snr-gamma and --noise-levels "
                     + "cannot change on --resume or --init-from: start a new run");
         }
         UNetConfig net = unet.onContinue(spec.unetConfig());
@@ -227,7 +233,31 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                 throw new UserException("--prediction must be eps, x0 or v, got '" + prediction + "'");
             }
         }
-        return new Objective(p, minSnrGamma != null ? minSnrGamma : base.minSnrGamma());
+        return new Objective(p, minSnrGamma != null ? minSnrGamma : base.minSnrGamma(),
+                noiseLevels != null ? parseNoiseLevels(noiseLevels) : base.noiseLevels());
+    }
+
+    /** uniform, lognormal (EDM's -1.2, 1.2) or lognormal:MEAN,STD. */
+    static NoiseLevels parseNoiseLevels(String s) {
+        String v = s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("uniform")) {
+            return NoiseLevels.UNIFORM;
+        }
+        if (v.equals("lognormal")) {
+            return NoiseLevels.EDM;
+        }
+        if (v.startsWith("lognormal:")) {
+            String[] parts = v.substring("lognormal:".length()).split(",");
+            try {
+                if (parts.length == 2) {
+                    return NoiseLevels.logNormal(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+                }
+            } catch (NumberFormatException e) {
+                // falls through to the message below
+            }
+        }
+        throw new UserException("--noise-levels must be uniform, lognormal or lognormal:MEAN,STD (e.g. lognormal:-1.2,1.2), got '"
+                + s + "'");
     }
 
     private Objective objective() {
