@@ -79,6 +79,15 @@ class AeCommandTest {
         assertEquals(0, o.code(), o.err());
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("sample", "--run", run.toString(), "--n", "2", "--steps", "2",
                 "--sampler", "ddim", "--trajectory", dir.resolve("t.png").toString()), "is a latent DDPM");
+        Path model = dir.resolve("ldm.safetensors");
+        o = CliErrorsTest.run("export", "--run", run.toString(), "--out", model.toString());
+        assertEquals(0, o.code(), o.err());
+        o = CliErrorsTest.run("sample", "--run", model.toString(), "--sampler", "ddim", "--steps", "5", "--n", "3",
+                "--threads", "1", "--npy", dir.resolve("m.npy").toString(), "--out", dir.resolve("m.png").toString());
+        assertEquals(0, o.code(), o.err());
+        assertArrayEquals(new long[] {28, 28}, Npy.read(dir.resolve("m.npy")).rowShape(), "the exported model decodes too");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("export", "--format", "diffusers", "--run", run.toString(), "--out",
+                dir.resolve("d").toString()), "is a latent DDPM");
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--latent", dir.resolve("missing").toString(), "--steps", "1",
                 "--out", dir.resolve("x").toString()), "missing");
     }
