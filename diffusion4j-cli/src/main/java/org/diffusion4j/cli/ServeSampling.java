@@ -43,6 +43,7 @@ final class ServeSampling implements DrawOptions {
                 o.completionCandidates().forEach(choices::add);
             }
             Class<?> t = o.type();
+            String all = String.join(", ", choices);
             if (t == Precision.class) {
                 // offered only where this build computes in it: bf16 is always refused
                 choices.removeIf(c -> !supported(c));
@@ -54,6 +55,7 @@ final class ServeSampling implements DrawOptions {
             String help = String.join(" ", o.description())
                     .replace("${DEFAULT-VALUE}", String.valueOf(o.defaultValue()))
                     .replace("${COMPLETION-CANDIDATES}", String.join(", ", choices))
+                    .replace(all.isEmpty() ? "${COMPLETION-CANDIDATES}" : all, String.join(", ", choices))
                     .replace("; bf16 is refused", "");
             out.add(new Option(o.longestName().substring(2), type, choices, o.defaultValue(), help));
         }

@@ -839,7 +839,7 @@ class ServeTest {
         assertEquals(16, d.get("calls").getAsInt());
         assertEquals(64, d.get("n").getAsInt(), "sample's default; the page asks for 16");
         JsonObject ddim = get("api/resolve?model=tiny&sampler=ddim&steps=5&n=16").json();
-        assertTrue(ddim.get("description").getAsString().startsWith("DDIM, eta 0"), ddim.toString());
+        assertTrue(ddim.get("description").getAsString().startsWith("DDIM, eta 1.0"), ddim.toString());
         assertEquals(5, ddim.get("calls").getAsInt());
         assertEquals("./diffusion4j sample --run tiny --sampler ddim --steps 5 --n 16 --out samples.png", ddim.get("command").getAsString());
         for (String bad : List.of("model=tiny&steps=0", "model=tiny&precision=bf16", "model=tiny&vary=seed&values=1,2")) {
@@ -901,7 +901,7 @@ class ServeTest {
     /** A sweep: the same seed with one setting varied, drawn as one grid; each row is the library's draw. */
     @Test
     void aSweepDrawsOneRowPerValueWithTheSameSeed() throws Exception {
-        JsonObject job = post("api/jobs", "model=tiny&n=2&sampler=ddim&seed=3&vary=steps&values=2,3").json();
+        JsonObject job = post("api/jobs", "model=tiny&n=2&sampler=ddim&eta=0&seed=3&vary=steps&values=2,3").json();
         assertEquals("[\"steps = 2\",\"steps = 3\"]", job.get("rows").toString());
         assertEquals(5, job.get("count").getAsInt(), "2 + 3 network calls");
         assertEquals(2, job.get("command").getAsString().lines().count(), "one command per row");
