@@ -1069,6 +1069,60 @@ class ServeTest {
                     name + " is hidden");
         }
         assertTrue(dom.contains("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 3"), "the command is shown");
+        // issue 49's page: the resolved settings, the job in the list, every frame to scrub, the history, the address
+        assertTrue(element(dom, "draw-resolved").contains("will draw 4: DDIM, eta 1.0, 3 network calls"), element(dom, "draw-resolved"));
+        assertTrue(element(dom, "queue").contains("data-state=\"done\""), element(dom, "queue"));
+        assertTrue(element(dom, "scrub").contains("max=\"2\"") && element(dom, "scrub-label").contains("frame 3 of 3"), element(dom, "scrub"));
+        assertTrue(element(dom, "history").contains("class=\"hist\""), "the draw is in the history");
+        assertFalse(dom.contains(">bf16<"), "bf16, always refused, is not offered");
+        java.util.regex.Matcher link = java.util.regex.Pattern.compile("id=\"draw-link\" href=\"([^\"]+)\"").matcher(dom);
+        assertTrue(link.find(), "a link to the settings");
+        assertTrue(link.group(1).contains("steps=3") && link.group(1).contains("sampler=ddim") && !link.group(1).contains("token"), link.group(1));
+    }
+
+    /** The text of the element with this id, up to its end tag (enough for the page's flat elements). */
+    static String element(String dom, String id) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<(\\w+)[^>]*id=\"" + id + "\"[^>]*>").matcher(dom);
+        if (!m.find()) {
+            return "";
+        }
+        if (m.group(1).equals("img") || m.group(1).equals("input")) {
+            return m.group();
+        }
+        int end = dom.indexOf("</" + m.group(1) + ">", m.end());
+        return dom.substring(m.start(), end < 0 ? dom.length() : end);
+    }
+
+    /** The page's other views in headless Chromium: a sweep, the forward view's prediction, runs overlaid, the token prompt. */
+    @Test
+    void theNewViewsWorkInHeadlessChromium() throws Exception {
+        Chromium.require();
+        String sweep;
+        synchronized (ServeTest.class) {
+            sweep = Chromium.dumpDom(server.url() + "&view=draw&auto=1&model=tiny&n=2&sampler=ddim&vary=steps&values=2,3", 120_000);
+        }
+        assertTrue(sweep.contains("data-draw-state=\"done\""), element(sweep, "draw-status"));
+        assertTrue(element(sweep, "draw-status").contains("2 rows of 2 samples"), element(sweep, "draw-status"));
+        assertTrue(element(sweep, "draw-command").contains("--steps 2") && element(sweep, "draw-command").contains("--steps 3"));
+
+        String fwd = Chromium.dumpDom(server.url() + "&view=forward&model=tiny&index=0&t=30", 60_000);
+        assertTrue(element(fwd, "fwd-epshat").contains("src=\"data:image/png"), "the network's eps is shown");
+        assertTrue(element(fwd, "fwd-x0hat").contains("src=\"data:image/png"), "and x0Hat");
+        assertTrue(element(fwd, "fwd-mse").contains("mean (eps - eps_theta)^2 = "), element(fwd, "fwd-mse"));
+
+        Path r4 = Files.createDirectories(runs.resolve("r4"));
+        Files.writeString(r4.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":0.5,\"lr\":0.001,\"gradNorm\":3,\"msPerStep\":40}\n"
+                + "{\"step\":2,\"loss\":0.3,\"lr\":0.001,\"gradNorm\":2,\"msPerStep\":42}\n");
+        String rs = Chromium.dumpDom(server.url() + "&view=runs&run=r4&runs=r1,r4", 60_000);
+        assertTrue(element(rs, "runs-status").contains("r1: ") && element(rs, "runs-status").contains("r4: 2 steps logged"),
+                element(rs, "runs-status"));
+        assertTrue(java.util.regex.Pattern.compile("<figure>\\s*<figcaption>learning rate").matcher(rs).find(), "the lr plot is shown");
+        assertTrue(java.util.regex.Pattern.compile("id=\"runs-draw\"[^>]*hidden").matcher(rs).find(), "no checkpoint, no draw button");
+
+        // the token flow: without it the page asks for the printed address instead of failing quietly
+        String bare = Chromium.dumpDom(url + "?view=draw", 30_000);
+        assertFalse(java.util.regex.Pattern.compile("id=\"token-box\"[^>]*hidden").matcher(bare).find(), "the token prompt shows");
+        assertTrue(element(bare, "error").contains("needs the address"), element(bare, "error"));
     }
 
     /** The bundled model through the server, at two DDIM steps. */
