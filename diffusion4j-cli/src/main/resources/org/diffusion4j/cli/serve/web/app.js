@@ -888,9 +888,9 @@ $('runs-draw').addEventListener('click', async () => {
   if (!r) return;
   models = await api('/api/models');
   if (r.kind === 'vae') {
-    fill($('vae-model'), models.vae, r.id);
+    params.set('vae', r.id); // what the VAE view opens with
+    if (vae.ready) { fill($('vae-model'), models.vae, r.id); vaeModel(); }
     show('vae');
-    vaeModel();
   } else {
     const keep = drawValues(false);
     fill($('draw-model'), models.ddpm, r.id);
