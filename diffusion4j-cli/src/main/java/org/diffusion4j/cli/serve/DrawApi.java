@@ -87,8 +87,8 @@ final class DrawApi {
             if (vary == null) {
                 return draws.get(0).description();
             }
-            return "sweep of " + vary + " over " + String.join(", ", labels) + ": " + draws.size() + " rows of " + n + ", seed "
-                    + draws.get(0).seed() + ", " + calls + " network calls in all";
+            return "sweep of " + vary + " over " + String.join(", ", labels) + ": " + draws.size() + " rows of " + n + ", "
+                    + calls + " network calls in all; the first row " + draws.get(0).description();
         }
 
         /** Network calls times samples: what the model's speed multiplies. */
