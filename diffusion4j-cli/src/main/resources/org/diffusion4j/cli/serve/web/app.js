@@ -745,7 +745,7 @@ async function vaeRecon() {
 }
 $('vae-sample').addEventListener('click', vaeSample);
 $('vae-recon').addEventListener('click', vaeRecon);
-$('vae-model').addEventListener('change', vaeModel);
+$('vae-model').addEventListener('change', () => { saveUrl(); vaeModel(); });
 
 // ---- Runs ----
 let runs = { ready: false, list: [], samples: [], metrics: {}, hover: null };
