@@ -1109,6 +1109,15 @@ class ServeTest {
         assertTrue(element(fwd, "fwd-epshat").contains("src=\"data:image/png"), "the network's eps is shown");
         assertTrue(element(fwd, "fwd-x0hat").contains("src=\"data:image/png"), "and x0Hat");
         assertTrue(element(fwd, "fwd-mse").contains("mean (eps - eps_theta)^2 = "), element(fwd, "fwd-mse"));
+        // real ticks: round values ("1e4", "0.01"), never a fractional power ("1e-4.4")
+        java.util.regex.Matcher axis = java.util.regex.Pattern.compile("id=\"fwd-curve\"[^>]*aria-label=\"[^\"]*right axis, log scale: ([^\";]+)")
+                .matcher(fwd);
+        assertTrue(axis.find(), element(fwd, "fwd-curve"));
+        List<String> ticks = List.of(axis.group(1).trim().split(" "));
+        assertTrue(ticks.size() >= 3 && ticks.contains("1") && ticks.contains("100"), ticks.toString());
+        for (String tick : ticks) {
+            assertTrue(tick.matches("[125](0*|e-?\\d+)|0\\.0*[125]"), tick + " in " + ticks);
+        }
 
         Path r4 = Files.createDirectories(runs.resolve("r4"));
         Files.writeString(r4.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":0.5,\"lr\":0.001,\"gradNorm\":3,\"msPerStep\":40}\n"

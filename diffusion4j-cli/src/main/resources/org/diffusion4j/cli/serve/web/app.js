@@ -150,6 +150,7 @@ function chart(canvas, series, opts) {
     g.fillText(Number.isInteger(v) ? String(v) : tickLabel(v, false), px(v), H - B + 13);
   }
   g.fillText(opts.xLabel || '', (L + W - R) / 2, H - 4);
+  const axes = [];
   for (const side of ['left', 'right']) {
     const ax = opts[side];
     if (!ax) continue;
@@ -163,10 +164,14 @@ function chart(canvas, series, opts) {
     const py = (v) => T + (H - T - B) * (1 - (f(v) - f(lo)) / ((f(hi) - f(lo)) || 1));
     g.textAlign = side === 'left' ? 'right' : 'left';
     g.fillStyle = mine.length === 1 || side === 'right' ? mine[0].color : '#333';
+    const labels = [];
     for (const v of ax.log ? logTicks(lo, hi) : niceTicks(lo, hi, 5)) {
       if (side === 'left') { g.strokeStyle = '#eee'; g.beginPath(); g.moveTo(L, py(v)); g.lineTo(W - R, py(v)); g.stroke(); }
-      g.fillText(tickLabel(v, ax.log), side === 'left' ? L - 4 : W - R + 4, py(v) + 4);
+      labels.push(tickLabel(v, ax.log));
+      g.fillText(labels[labels.length - 1], side === 'left' ? L - 4 : W - R + 4, py(v) + 4);
     }
+    // the axis in words, for screen readers (and the page's tests)
+    axes.push(side + ' axis' + (ax.log ? ', log scale' : '') + ': ' + labels.join(' '));
     for (const s of mine) {
       g.strokeStyle = s.color;
       g.globalAlpha = s.alpha || 1;
@@ -183,6 +188,8 @@ function chart(canvas, series, opts) {
       g.globalAlpha = 1;
     }
   }
+  canvas.setAttribute('role', 'img');
+  canvas.setAttribute('aria-label', axes.join('; '));
   g.strokeStyle = '#999';
   g.lineWidth = 1;
   g.strokeRect(L, T, W - L - R, H - T - B);
