@@ -33,7 +33,7 @@ class ArchitectureTest {
     void theCoreHoldsOnlyLibraryPackages() {
         List<String> packages = CORE.stream().map(JavaClass::getPackageName).distinct().sorted().toList();
         for (String p : packages) {
-            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|ddpm\\.diffusers|vae|classifier|latent|eval))?"),
+            assertTrue(p.matches("org\\.diffusion4j(\\.(diffusion|nn|io|data|train|ddpm|ddpm\\.net|ddpm\\.diffusers|vae|classifier|latent|pipeline|eval))?"),
                     "unexpected package in the core: " + p);
         }
         assertTrue(packages.contains("org.diffusion4j.ddpm.net"), "the class files were found: " + packages);
@@ -48,12 +48,14 @@ class ArchitectureTest {
                 .layer("train").definedBy("org.diffusion4j.train..")
                 .layer("families").definedBy("org.diffusion4j.ddpm..", "org.diffusion4j.vae..", "org.diffusion4j.classifier..",
                         "org.diffusion4j.latent..")
+                .layer("pipelines").definedBy("org.diffusion4j.pipeline..")
                 .layer("eval").definedBy("org.diffusion4j.eval..")
                 .whereLayer("eval").mayNotBeAccessedByAnyLayer()
-                .whereLayer("families").mayOnlyBeAccessedByLayers("eval")
-                .whereLayer("train").mayOnlyBeAccessedByLayers("families", "eval")
-                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "families", "eval")
-                .whereLayer("maths").mayOnlyBeAccessedByLayers("families", "eval")
+                .whereLayer("pipelines").mayNotBeAccessedByAnyLayer()
+                .whereLayer("families").mayOnlyBeAccessedByLayers("pipelines", "eval")
+                .whereLayer("train").mayOnlyBeAccessedByLayers("families", "pipelines", "eval")
+                .whereLayer("data").mayOnlyBeAccessedByLayers("train", "families", "pipelines", "eval")
+                .whereLayer("maths").mayOnlyBeAccessedByLayers("families", "pipelines", "eval")
                 .check(CORE);
     }
 

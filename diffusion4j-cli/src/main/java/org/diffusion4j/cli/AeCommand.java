@@ -1,7 +1,6 @@
 package org.diffusion4j.cli;
 
 import ai.djl.ndarray.NDManager;
-import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
@@ -19,6 +18,7 @@ import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.latent.Autoencoder;
 import org.diffusion4j.latent.AutoencoderConfig;
 import org.diffusion4j.latent.AutoencoderTask;
+import org.diffusion4j.latent.LatentScale;
 import org.diffusion4j.train.RunFolder;
 import org.diffusion4j.train.TrainConfig;
 import picocli.CommandLine;
@@ -155,7 +155,7 @@ public final class AeCommand implements Runnable {
                 if (range != null && !(range > 0 && range <= 100)) {
                     throw new UserException("--range must be in (0, 100], got " + range);
                 }
-                Stats s = Stats.of(run, z, (int) ls[0], (int) (ls[1] * ls[2]), range != null ? range : DEFAULT_RANGE);
+                LatentScale s = Stats.of(run, z, (int) ls[0], (int) (ls[1] * ls[2]), range != null ? range : DEFAULT_RANGE);
                 if (range != null && range != s.range()) {
                     throw new UserException(run.resolve(STATS) + " fixes the range at " + s.range() + " (its first encode); "
                             + "leave out --range, or delete that file to encode every set again with another");
@@ -210,68 +210,22 @@ public final class AeCommand implements Runnable {
         }
     }
 
-    /** Per-channel mean and std of the latents, kept in the autoencoder's run folder. */
-    record Stats(double[] mean, double[] std, double range) {
-        static Stats of(Path run, float[] z, int channels, int plane, double range) throws IOException {
+    /** The latents' scale, fixed by a run's first encode and kept in its folder ({@value #STATS}). */
+    static final class Stats {
+        private Stats() {}
+
+        static LatentScale of(Path run, float[] z, int channels, int plane, double range) throws IOException {
             Path f = run.resolve(STATS);
             if (Files.isRegularFile(f)) {
                 return read(f);
             }
-            double[] mean = new double[channels];
-            double[] sq = new double[channels];
-            long n = z.length / ((long) channels * plane);
-            for (int i = 0; i < z.length; i++) {
-                int c = (i / plane) % channels;
-                mean[c] += z[i];
-                sq[c] += (double) z[i] * z[i];
-            }
-            double[] std = new double[channels];
-            for (int c = 0; c < channels; c++) {
-                mean[c] /= n * plane;
-                std[c] = Math.sqrt(Math.max(sq[c] / (n * plane) - mean[c] * mean[c], 1e-12));
-            }
-            Stats s = new Stats(mean, std, range);
-            JsonObject o = new JsonObject();
-            JsonArray jm = new JsonArray();
-            JsonArray js = new JsonArray();
-            for (int c = 0; c < channels; c++) {
-                jm.add(mean[c]);
-                js.add(std[c]);
-            }
-            o.add("mean", jm);
-            o.add("std", js);
-            o.addProperty("range", range);
-            AtomicFiles.write(f, o.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            LatentScale s = LatentScale.measure(z, channels, plane, range);
+            AtomicFiles.write(f, s.toJson().getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return s;
         }
 
-        static Stats read(Path f) throws IOException {
-            JsonObject o = JsonParser.parseString(Files.readString(f)).getAsJsonObject();
-            JsonArray jm = o.getAsJsonArray("mean");
-            JsonArray js = o.getAsJsonArray("std");
-            double[] mean = new double[jm.size()];
-            double[] std = new double[js.size()];
-            for (int c = 0; c < mean.length; c++) {
-                mean[c] = jm.get(c).getAsDouble();
-                std[c] = js.get(c).getAsDouble();
-            }
-            return new Stats(mean, std, o.has("range") ? o.get("range").getAsDouble() : 3.0);
-        }
-
-        /** z -> (z - mean) / std / (2 range) + 1/2, in place. */
-        void toUnit(float[] z, int plane) {
-            for (int i = 0; i < z.length; i++) {
-                int c = (i / plane) % mean.length;
-                z[i] = (float) ((z[i] - mean[c]) / std[c] / (2 * range) + 0.5);
-            }
-        }
-
-        /** The inverse of {@link #toUnit}, in place. */
-        void fromUnit(float[] u, int plane) {
-            for (int i = 0; i < u.length; i++) {
-                int c = (i / plane) % mean.length;
-                u[i] = (float) ((u[i] - 0.5) * 2 * range * std[c] + mean[c]);
-            }
+        static LatentScale read(Path f) throws IOException {
+            return LatentScale.fromJson(Files.readString(f));
         }
     }
 }

@@ -11,6 +11,7 @@ import java.util.Locale;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.UserException;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
 import org.diffusion4j.ddpm.net.UNet;
 import org.diffusion4j.train.Checkpoint;
@@ -74,6 +75,10 @@ public final class ExportCommand implements Callable<Integer> {
 
     private int exportDiffusers() {
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(run, true, m)) {
+            if (org.diffusion4j.latent.LatentSpace.load(run, m) != null) {
+                throw new UserException(run + " is a latent DDPM (train --latent): a diffusers DDPMPipeline has no place for its "
+                        + "autoencoder; export it with --format model");
+            }
             DiffusersFolder.export(ddpm, out, fp16, note);
             long[] row = ddpm.spec().rowShape();
             long params = ((UNet) ddpm.network()).parameterCount();

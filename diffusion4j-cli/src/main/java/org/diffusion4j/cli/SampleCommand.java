@@ -19,6 +19,7 @@ import org.diffusion4j.diffusion.StepListener;
 import org.diffusion4j.diffusion.Timesteps;
 import org.diffusion4j.io.GifWriter;
 import org.diffusion4j.io.ImageGrid;
+import org.diffusion4j.latent.LatentSpace;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
 import org.diffusion4j.ddpm.SampleParts;
@@ -136,6 +137,13 @@ public final class SampleCommand implements Callable<Integer> {
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             TrainCommand.requirePlanePoints(ddpm.spec().rowShape(), source.toString());
+            // a latent DDPM (train --latent) carries its autoencoder: its samples are decoded, and x0 is not clipped
+            LatentSpace latent = DiffusersFolder.isDiffusersFolder(source) ? null : LatentSpace.load(source, m);
+            latentModel = latent != null;
+            if (latent != null && (trajectory != null || gif != null)) {
+                throw new UserException("--trajectory and --gif show the denoising of images, and " + source
+                        + " is a latent DDPM; leave them out");
+            }
             SamplerChoice.Built built = sampler(ddpm, run == null || BundledModels.isBundled(run));
 
             Sampler s = built.sampler();
@@ -177,6 +185,9 @@ public final class SampleCommand implements Callable<Integer> {
                 x = ddpm.sampling(n).batch(batch).sampler(s).seed(seed).guide(guide).precision(prec).listener(listener)
                         .store(parts != null ? parts : Ddpm.BatchStore.NONE).manager(m).draw();
             }
+            if (latent != null) {
+                x = latent.decode(x);
+            }
             double seconds = (System.nanoTime() - t0) / 1e9;
             DataSet reference = images || run == null ? null : DataOptions.reopen(DataOptions.describedIn(source));
             Pictures.save(out, guide != null ? ConditionalSampling.grid(ddpm, x, guide) : Pictures.samples(ddpm.spec(), x, reference, "samples"));
@@ -207,6 +218,9 @@ public final class SampleCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether the model is a latent DDPM (its samples are latents at unit variance: never clipped to [-1, 1]). */
+    private boolean latentModel;
+
     /** Everything that shapes the samples of this command: a resumed job must match it. */
     private String job(Path source, SamplerChoice.Built built) {
         Sampler s = built.sampler();
@@ -232,7 +246,7 @@ public final class SampleCommand implements Callable<Integer> {
     SamplerChoice.Built sampler(Ddpm ddpm, boolean bundled) {
         SamplerSettings recommended = ddpm.defaultSampler();
         SamplerSettings.Kind kind = sampler != null ? sampler : recommended.kind();
-        boolean clipX0 = clip && ddpm.spec().isImage();
+        boolean clipX0 = clip && ddpm.spec().isImage() && !latentModel;
         Double e = eta;
         Integer s = steps;
         Timesteps.Spacing sp = spacing;

@@ -9,6 +9,7 @@ import org.diffusion4j.cli.serve.DrawOptions;
 import org.diffusion4j.cli.serve.HttpError;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.diffusion.Sampler;
+import org.diffusion4j.nn.Precision;
 import picocli.CommandLine;
 import picocli.CommandLine.Model.OptionSpec;
 
@@ -42,16 +43,32 @@ final class ServeSampling implements DrawOptions {
                 o.completionCandidates().forEach(choices::add);
             }
             Class<?> t = o.type();
+            String all = String.join(", ", choices);
+            if (t == Precision.class) {
+                // offered only where this build computes in it: bf16 is always refused
+                choices.removeIf(c -> !supported(c));
+            }
             String type = t == boolean.class || t == Boolean.class ? "boolean"
                     : !choices.isEmpty() ? "choice"
                     : t == int.class || t == Integer.class || t == long.class || t == Long.class ? "integer"
                     : t == double.class || t == Double.class || t == float.class || t == Float.class ? "number" : "text";
             String help = String.join(" ", o.description())
                     .replace("${DEFAULT-VALUE}", String.valueOf(o.defaultValue()))
-                    .replace("${COMPLETION-CANDIDATES}", String.join(", ", choices));
+                    .replace("${COMPLETION-CANDIDATES}", String.join(", ", choices))
+                    .replace(all.isEmpty() ? "${COMPLETION-CANDIDATES}" : all, String.join(", ", choices))
+                    .replace("; bf16 is refused", "");
             out.add(new Option(o.longestName().substring(2), type, choices, o.defaultValue(), help));
         }
         return out;
+    }
+
+    private static boolean supported(String precision) {
+        try {
+            Precision.valueOf(precision.toUpperCase(java.util.Locale.ROOT)).requireSupported();
+            return true;
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     @Override

@@ -9,6 +9,11 @@ import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.diffusion.NoiseLevels;
+import org.diffusion4j.latent.Autoencoder;
+import org.diffusion4j.latent.LatentSpace;
+import org.diffusion4j.pipeline.LatentDdpmTask;
+import org.diffusion4j.train.TrainingTask;
 import org.diffusion4j.diffusion.Objective;
 import org.diffusion4j.diffusion.Prediction;
 import org.diffusion4j.ddpm.net.MlpDenoiser;
@@ -62,6 +67,16 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             + "x0 scale (Hang et al. 2023; they use 5); 0: unweighted (default).")
     Double minSnrGamma;
 
+    @Option(names = "--noise-levels", paramLabel = "KIND", description = "How t is drawn in training: uniform (the paper; "
+            + "default), lognormal (sigma_t = sqrt((1 - alphaBar_t) / alphaBar_t) log-normal, ln sigma ~ N(-1.2, 1.2^2), "
+            + "Karras et al. 2022) or lognormal:MEAN,STD. Stored in the model. docs/fast-training.md")
+    String noiseLevels;
+
+    @Option(names = "--latent", paramLabel = "AE_RUN", description = "Learn the latents of an autoencoder made by 'ae train' "
+            + "(its run folder or checkpoint) instead of the images: the data are encoded at the start (unit variance per "
+            + "channel), and every checkpoint carries the autoencoder, so that 'sample --run' decodes. docs/fast-training.md")
+    Path latent;
+
     @Mixin
     TrainOptions train;
 
@@ -81,7 +96,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     public java.util.Set<String> continueOptions(boolean resume) {
         java.util.Set<String> s = new java.util.HashSet<>(TrainFamily.super.continueOptions(resume));
         s.addAll(java.util.List.of("--preset", "--ch", "--ch-mult", "--num-res-blocks", "--attn", "--dropout", "--groups",
-                "--norm-eps", "--classes", "--prediction", "--min-snr-gamma", "--label-dropout"));
+                "--norm-eps", "--classes", "--prediction", "--min-snr-gamma", "--noise-levels", "--label-dropout", "--latent"));
         return s;
     }
 
@@ -107,7 +122,20 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
         Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
-        TrainRunner.requireFresh(data.addTo(OutputPaths.plan()), dir, command());
+        TrainRunner.requireFresh(data.addTo(OutputPaths.plan()).input("--latent", latent), dir, command());
+        LatentSpace space = null;
+        if (latent != null) {
+            if (!d.isImage()) {
+                throw new UserException("--latent encodes images, and " + d.name() + " has rows of another shape");
+            }
+            Autoencoder ae = Autoencoder.load(latent, m);
+            long t0 = System.nanoTime();
+            float[] z = ae.encodeAll(d);
+            space = LatentSpace.measure(ae, z, 1.0);
+            d = space.scaled(z, d);
+            System.err.printf(java.util.Locale.ROOT, "encoded %d images into %s latents in %.1f s%n", d.size(),
+                    java.util.Arrays.toString(d.rowShape()), (System.nanoTime() - t0) / 1e9);
+        }
         DdpmSpec spec;
         if (d.isImage()) {
             spec = DdpmSpec.unet(unet.build(d.channels()), d.channels(), d.height(), d.width(), schedule.build(false), lossType);
@@ -129,7 +157,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         requireLabelDropoutFits(spec);
         Ddpm ddpm = Ddpm.create(spec, m, train.seed());
         return session(ddpm, d, data.describe(train.seed()).toString(), labelDropout(null), cfg, dir,
-                "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir);
+                "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir, space);
     }
 
     /** --resume, or a new run started by --init-from from another's state; --dropout may change. */
@@ -137,9 +165,14 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     public Session reopen(RunFolder.Continuation r, NDManager m) {
         com.google.gson.JsonObject model = com.google.gson.JsonParser.parseString(r.modelJson()).getAsJsonObject();
         DataSet d = DataOptions.reopen(model.getAsJsonObject("data"));
+        // a latent DDPM encodes its images again with the autoencoder its checkpoint carries
+        LatentSpace space = LatentSpace.of(r.checkpoint(), r.modelJson(), m, r.file().toString());
+        if (space != null) {
+            d = space.encode(d);
+        }
         DdpmSpec spec = DdpmSpec.fromJson(model.getAsJsonObject("spec").toString());
-        if ((prediction != null || minSnrGamma != null) && !objective(spec.objective()).equals(spec.objective())) {
-            throw new UserException("the run was trained with " + spec.objective() + "; --prediction and --min-snr-gamma "
+        if ((prediction != null || minSnrGamma != null || noiseLevels != null) && !objective(spec.objective()).equals(spec.objective())) {
+            throw new UserException("the run was trained with " + spec.objective() + "; --prediction, --min-snr-gamma and --noise-levels "
                     + "cannot change on --resume or --init-from: start a new run");
         }
         UNetConfig net = unet.onContinue(spec.unetConfig());
@@ -152,7 +185,7 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         requireLabels(spec, d);
         requireLabelDropoutFits(spec);
         return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), labelDropout(model),
-                withPrecision(r.config()), r.dir(), null);
+                withPrecision(r.config()), r.dir(), null, space);
     }
 
     /** --label-dropout, else the run's own (saved with its model description), else the default. */
@@ -200,8 +233,9 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     }
 
     private static Session session(Ddpm ddpm, DataSet d, String dataDesc, double labelDropout, TrainConfig cfg, Path dir,
-            String banner) {
-        DdpmTask task = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d, labelDropout);
+            String banner, LatentSpace space) {
+        DdpmTask ddpmTask = new DdpmTask(ddpm, dataDesc, d.isImage() ? null : d, labelDropout);
+        TrainingTask task = space == null ? ddpmTask : new LatentDdpmTask(ddpm, ddpmTask, space);
         BatcherSource source = new BatcherSource(Batcher.builder(d).batchSize(cfg.batchSize()).seed(cfg.seed()).shuffle(true)
                 .dropLast(true).scaling(ddpm.spec().isImage() ? Batcher.Scaling.MINUS_ONE_TO_ONE : Batcher.Scaling.KEEP).build());
         return new Session(ddpm, task, source, cfg, dir, banner);
@@ -227,7 +261,31 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
                 throw new UserException("--prediction must be eps, x0 or v, got '" + prediction + "'");
             }
         }
-        return new Objective(p, minSnrGamma != null ? minSnrGamma : base.minSnrGamma());
+        return new Objective(p, minSnrGamma != null ? minSnrGamma : base.minSnrGamma(),
+                noiseLevels != null ? parseNoiseLevels(noiseLevels) : base.noiseLevels());
+    }
+
+    /** uniform, lognormal (EDM's -1.2, 1.2) or lognormal:MEAN,STD. */
+    static NoiseLevels parseNoiseLevels(String s) {
+        String v = s.trim().toLowerCase(java.util.Locale.ROOT);
+        if (v.equals("uniform")) {
+            return NoiseLevels.UNIFORM;
+        }
+        if (v.equals("lognormal")) {
+            return NoiseLevels.EDM;
+        }
+        if (v.startsWith("lognormal:")) {
+            String[] parts = v.substring("lognormal:".length()).split(",");
+            try {
+                if (parts.length == 2) {
+                    return NoiseLevels.logNormal(Double.parseDouble(parts[0]), Double.parseDouble(parts[1]));
+                }
+            } catch (NumberFormatException e) {
+                // falls through to the message below
+            }
+        }
+        throw new UserException("--noise-levels must be uniform, lognormal or lognormal:MEAN,STD (e.g. lognormal:-1.2,1.2), got '"
+                + s + "'");
     }
 
     private Objective objective() {

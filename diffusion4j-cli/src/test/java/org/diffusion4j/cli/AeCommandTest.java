@@ -52,14 +52,49 @@ class AeCommandTest {
                 "--out", dir.resolve("y.npy").toString()), "not the [4, 7, 7] latents");
     }
 
+    /** train --latent: the DDPM learns the encoded data, its run carries the autoencoder, sample decodes, resume re-encodes. */
     @Test
-    void statsInvert() {
-        AeCommand.Stats s = new AeCommand.Stats(new double[] {1, -2}, new double[] {0.5, 3}, 3.0);
-        float[] z = {1.5f, 0.25f, -2f, 7f};
-        float[] u = z.clone();
-        s.toUnit(u, 2);
-        assertEquals(0.5 + 1 / 6.0, u[0], 1e-6);
-        s.fromUnit(u, 2);
-        assertArrayEquals(z, u, 1e-5f);
+    void latentDdpmTrainsSamplesAndResumes(@TempDir Path dir) throws Exception {
+        Path ae = dir.resolve("ae");
+        CliErrorsTest.Outcome o = CliErrorsTest.run("ae", "train", "--subset", "64", "--batch", "16", "--steps", "2",
+                "--hidden", "8,16", "--sample-every", "0", "--threads", "1", "--out", ae.toString());
+        assertEquals(0, o.code(), o.err());
+        Path run = dir.resolve("ldm");
+        String[] net = {"--ch", "8", "--ch-mult", "1", "--num-res-blocks", "1", "--attn", "7", "--groups", "4", "-T", "20",
+            "--subset", "64", "--batch", "16", "--sample-every", "0", "--threads", "1"};
+        o = CliErrorsTest.run(concat(new String[] {"train", "--latent", ae.toString(), "--steps", "2", "--out", run.toString()}, net));
+        assertEquals(0, o.code(), o.err());
+        assertTrue(Files.readString(run.resolve("config.json")).contains("\"latent\""), "the run describes its latent space");
+        Path npy = dir.resolve("s.npy");
+        o = CliErrorsTest.run("sample", "--run", run.toString(), "--sampler", "ddim", "--steps", "5", "--n", "6",
+                "--threads", "1", "--npy", npy.toString(), "--out", dir.resolve("s.png").toString());
+        assertEquals(0, o.code(), o.err());
+        DataSet images = Npy.read(npy);
+        assertArrayEquals(new long[] {28, 28}, images.rowShape(), "samples are decoded to images");
+        assertEquals(6, images.size());
+        for (float v : images.data()) {
+            assertTrue(v >= 0 && v <= 1, "images in [0, 1]: " + v);
+        }
+        o = CliErrorsTest.run("train", "--resume", run.toString(), "--steps", "3", "--threads", "1");
+        assertEquals(0, o.code(), o.err());
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("sample", "--run", run.toString(), "--n", "2", "--steps", "2",
+                "--sampler", "ddim", "--trajectory", dir.resolve("t.png").toString()), "is a latent DDPM");
+        Path model = dir.resolve("ldm.safetensors");
+        o = CliErrorsTest.run("export", "--run", run.toString(), "--out", model.toString());
+        assertEquals(0, o.code(), o.err());
+        o = CliErrorsTest.run("sample", "--run", model.toString(), "--sampler", "ddim", "--steps", "5", "--n", "3",
+                "--threads", "1", "--npy", dir.resolve("m.npy").toString(), "--out", dir.resolve("m.png").toString());
+        assertEquals(0, o.code(), o.err());
+        assertArrayEquals(new long[] {28, 28}, Npy.read(dir.resolve("m.npy")).rowShape(), "the exported model decodes too");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("export", "--format", "diffusers", "--run", run.toString(), "--out",
+                dir.resolve("d").toString()), "is a latent DDPM");
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--latent", dir.resolve("missing").toString(), "--steps", "1",
+                "--out", dir.resolve("x").toString()), "missing");
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] r = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, r, a.length, b.length);
+        return r;
     }
 }

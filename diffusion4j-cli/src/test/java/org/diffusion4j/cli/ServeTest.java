@@ -833,6 +833,217 @@ class ServeTest {
         }
     }
 
+    // ---- issue 49: the page people would choose ----
+
+    /** The defaults a draw resolves to, checked as a submit checks; bf16 (always refused) is not offered. */
+    @Test
+    void resolveShowsTheDefaultsAndNoOptionThatIsAlwaysRefused() throws Exception {
+        // a model built in memory has no file, and gets the bundled models' defaults
+        JsonObject d = get("api/resolve?model=tiny").json();
+        assertTrue(d.get("description").getAsString().startsWith("SDE-DPM-Solver++(2M), 16 steps"), d.toString());
+        assertEquals(16, d.get("calls").getAsInt());
+        assertEquals(64, d.get("n").getAsInt(), "sample's default; the page asks for 16");
+        JsonObject ddim = get("api/resolve?model=tiny&sampler=ddim&steps=5&n=16").json();
+        assertTrue(ddim.get("description").getAsString().startsWith("DDIM, eta 1.0"), ddim.toString());
+        assertEquals(5, ddim.get("calls").getAsInt());
+        assertEquals("./diffusion4j sample --run tiny --sampler ddim --steps 5 --n 16 --out samples.png", ddim.get("command").getAsString());
+        for (String bad : List.of("model=tiny&steps=0", "model=tiny&precision=bf16", "model=tiny&vary=seed&values=1,2")) {
+            Reply r = get("api/resolve?" + bad);
+            assertEquals(400, r.status(), bad + ": " + r.text());
+            assertEquals(1, r.text().strip().lines().count(), r.text());
+        }
+        JsonArray options = get("api/options").json().getAsJsonArray("options");
+        for (var o : options) {
+            JsonObject opt = o.getAsJsonObject();
+            if (opt.get("name").getAsString().equals("precision")) {
+                assertEquals("[\"fp32\",\"fp16\"]", opt.get("choices").toString());
+                assertFalse(opt.get("description").getAsString().contains("bf16"), opt.toString());
+            }
+        }
+    }
+
+    /** The queue as the page lists it: newest first, places, an ETA once the model has drawn, and Cancel. */
+    @Test
+    void theJobListShowsPlacesEtasAndCancels() throws Exception {
+        synchronized (ServeTest.class) {
+            // one finished job teaches the server this model's pace
+            List<JsonObject> first = follow(post("api/jobs", "model=tiny&n=2&sampler=ddim&steps=4").json().get("id").getAsString());
+            assertEquals("done", first.get(first.size() - 1).get("state").getAsString());
+            JsonObject r = get("api/resolve?model=tiny&n=2&sampler=ddim&steps=8").json();
+            assertTrue(r.get("estimate").getAsDouble() > 0, r.toString());
+            assertEquals(0, r.get("wait").getAsDouble(), 1e-9, "nothing runs");
+
+            Gate g = new Gate(1);
+            String a = held(g, "model=tiny&n=2&sampler=ddim&steps=6");
+            String b = post("api/jobs", "model=tiny&n=2&sampler=ddim&steps=5").json().get("id").getAsString();
+            String c = post("api/jobs", "model=tiny&n=2&sampler=ddim&steps=5").json().get("id").getAsString();
+            JsonArray jobs = get("api/queue").json().getAsJsonArray("jobs");
+            assertEquals(c, jobs.get(0).getAsJsonObject().get("id").getAsString(), "newest first");
+            JsonObject jc = jobs.get(0).getAsJsonObject();
+            JsonObject jb = jobs.get(1).getAsJsonObject();
+            assertEquals(2, jc.get("position").getAsInt());
+            assertEquals(1, jb.get("position").getAsInt());
+            assertTrue(jc.has("estimate") && jb.has("startsIn") && jc.has("startsIn"), jobs.toString());
+            assertTrue(jc.get("startsIn").getAsDouble() >= jb.get("startsIn").getAsDouble() + jb.get("estimate").getAsDouble() - 0.15,
+                    jobs.toString());
+            assertEquals("running", jobs.get(2).getAsJsonObject().get("state").getAsString());
+            assertTrue(get("api/resolve?model=tiny").json().get("wait").getAsDouble() > 0, "a draw now waits for three");
+
+            assertEquals("cancelled", delete("api/jobs/" + b).json().get("state").getAsString());
+            JsonArray after = get("api/queue").json().getAsJsonArray("jobs");
+            assertEquals(1, after.get(0).getAsJsonObject().get("position").getAsInt(), "c moved up");
+            assertEquals("cancelled", after.get(1).getAsJsonObject().get("state").getAsString());
+            g.release.countDown();
+            assertEquals("done", last(follow(c)).get("state").getAsString());
+            assertEquals("done", state(a));
+        }
+    }
+
+    static JsonObject last(List<JsonObject> events) {
+        return events.get(events.size() - 1);
+    }
+
+    /** A sweep: the same seed with one setting varied, drawn as one grid; each row is the library's draw. */
+    @Test
+    void aSweepDrawsOneRowPerValueWithTheSameSeed() throws Exception {
+        JsonObject job = post("api/jobs", "model=tiny&n=2&sampler=ddim&eta=0&seed=3&vary=steps&values=2,3").json();
+        assertEquals("[\"steps = 2\",\"steps = 3\"]", job.get("rows").toString());
+        assertEquals(5, job.get("count").getAsInt(), "2 + 3 network calls");
+        assertEquals(2, job.get("command").getAsString().lines().count(), "one command per row");
+        String id = job.get("id").getAsString();
+        assertEquals("done", last(follow(id)).get("state").getAsString());
+        BufferedImage grid = image(get("api/jobs/" + id + "/grid.png").body);
+        assertEquals(2 * (56 + 4), grid.getHeight(), "two rows of 56 px samples, each padded");
+        assertTrue(grid.getWidth() > 2 * 58 + 2 + 30, "a label column: " + grid.getWidth());
+        byte[] npy = get("api/jobs/" + id + "/samples.npy").body;
+        assertTrue(new String(npy, 10, 118, StandardCharsets.US_ASCII).contains("'shape': (4, 28, 28)"));
+        float[] served = new float[4 * 28 * 28];
+        ByteBuffer.wrap(npy, 128, 4 * served.length).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(served);
+        float[] direct = new float[served.length];
+        synchronized (ServeTest.class) {
+            for (int steps = 2; steps <= 3; steps++) {
+                try (NDManager m = manager.newSubManager()) {
+                    NDArray x = tiny.sampling(2).sampler(new DdimSampler(tiny.spec().schedule(), steps, 0, true)).seed(3).manager(m).draw();
+                    System.arraycopy(Pictures.toDisplay(tiny.spec(), x), 0, direct, (steps - 2) * 2 * 784, 2 * 784);
+                }
+            }
+        }
+        assertArrayEquals(direct, served, 1e-6f, "row k is the library's draw with the k-th value, same seed");
+        for (String bad : List.of("vary=seed&values=1,2", "vary=steps&values=4", "vary=steps", "values=1,2", "vary=steps&values=1,2&n=40",
+                "vary=colour&values=1,2", "vary=steps&values=1,2,3,4,5,6,7,8,9", "vary=sampler&values=ddim,nope", "vary=guidance&values=0,1")) {
+            Reply r = post("api/jobs", "model=tiny&n=2&" + bad);
+            assertEquals(400, r.status(), bad + ": " + r.text());
+            assertEquals(1, r.text().strip().lines().count(), r.text());
+        }
+    }
+
+    /** Every frame is kept: the grid's or one sample's, and an animated GIF of them. */
+    @Test
+    void theTrajectoryKeepsEveryFrameAndMakesAGif() throws Exception {
+        String id = post("api/jobs", "model=tiny&n=4&sampler=ddim&steps=6&seed=2").json().get("id").getAsString();
+        assertEquals("done", last(follow(id)).get("state").getAsString());
+        JsonObject all = get("api/jobs/" + id + "/frames").json();
+        JsonArray frames = all.getAsJsonArray("frames");
+        assertEquals(6, frames.size(), "one frame per step for 6 steps");
+        assertEquals(6, frames.get(5).getAsJsonObject().get("step").getAsInt());
+        assertEquals(118, dataUrl(frames.get(0).getAsJsonObject().get("xt").getAsString()).getWidth(), "the grid of four");
+        JsonArray one = get("api/jobs/" + id + "/frames?sample=3").json().getAsJsonArray("frames");
+        BufferedImage x0 = dataUrl(one.get(5).getAsJsonObject().get("x0Hat").getAsString());
+        assertEquals(112, x0.getWidth(), "one sample drawn 4x");
+        // sample 3 of the last grid frame, cell (1, 1) at 2x with padding 2, is sample 3 alone at 4x
+        BufferedImage g = dataUrl(frames.get(5).getAsJsonObject().get("x0Hat").getAsString());
+        for (int i = 0; i < 784; i += 53) {
+            int px = i % 28;
+            int py = i / 28;
+            assertEquals(g.getRaster().getSample(60 + 2 * px, 60 + 2 * py, 0), x0.getRaster().getSample(4 * px, 4 * py, 0));
+        }
+        Reply gif = get("api/jobs/" + id + "/trajectory.gif?sample=3");
+        assertEquals(200, gif.status(), gif.text());
+        javax.imageio.ImageReader reader = ImageIO.getImageReadersByFormatName("gif").next();
+        reader.setInput(ImageIO.createImageInputStream(new ByteArrayInputStream(gif.body())));
+        assertEquals(6, reader.getNumImages(true));
+        assertEquals(112 + 4 + 112, reader.read(0).getWidth(), "x_t beside x0Hat");
+        assertEquals(400, get("api/jobs/" + id + "/frames?sample=4").status());
+        assertEquals(400, get("api/jobs/" + id + "/trajectory.gif?sample=-2").status());
+    }
+
+    /** The forward view's eps, the network's predicted eps and x0Hat at t, recomputed here. */
+    @Test
+    void forwardShowsNoiseAndTheNetworksPrediction() throws Exception {
+        int t = 30;
+        JsonObject f = get("api/forward?model=tiny&index=3&t=" + t + "&seed=2&predict=true").json();
+        float[] x0 = Mnist.test().row(3);
+        float[] e = new float[784];
+        Random g = new Random(2);
+        for (int i = 0; i < e.length; i++) {
+            e[i] = (float) g.nextGaussian();
+        }
+        float[] epsHat;
+        float[] x0Hat;
+        synchronized (ServeTest.class) {
+            try (NDManager m = manager.newSubManager()) {
+                NDArray x = m.create(x0, new Shape(1, 1, 28, 28)).mul(2).sub(1);
+                NDArray tt = m.create(new int[] {t});
+                NDArray xt = tiny.diffusion().qSample(x, tt, m.create(e, new Shape(1, 1, 28, 28)));
+                NDArray p = tiny.denoiser().predictEps(xt, tt, false);
+                epsHat = p.toFloatArray();
+                x0Hat = tiny.diffusion().x0Hat(xt, tt, p).clip(-1, 1).toFloatArray();
+            }
+        }
+        BufferedImage eps = dataUrl(f.get("eps").getAsString());
+        BufferedImage eh = dataUrl(f.get("epsHat").getAsString());
+        BufferedImage xh = dataUrl(f.get("x0Hat").getAsString());
+        double mse = 0;
+        for (int i = 0; i < 784; i++) {
+            int px = (i % 28) * 7 + 3;
+            int py = (i / 28) * 7 + 3;
+            assertEquals(shade((e[i] / 3 + 1) / 2), eps.getRaster().getSample(px, py, 0), 1, "eps at " + i);
+            assertEquals(shade((epsHat[i] / 3 + 1) / 2), eh.getRaster().getSample(px, py, 0), 1, "epsHat at " + i);
+            assertEquals(shade((x0Hat[i] + 1) / 2), xh.getRaster().getSample(px, py, 0), 1, "x0Hat at " + i);
+            mse += (e[i] - epsHat[i]) * (e[i] - epsHat[i]) / 784.0;
+        }
+        assertEquals(mse, f.get("epsMse").getAsDouble(), 1e-4);
+        assertFalse(get("api/forward?model=tiny&index=3&t=0&predict=true").json().has("epsHat"), "no prediction at t = 0");
+        assertFalse(get("api/forward?model=tiny&index=3&t=5").json().has("epsHat"), "only when asked");
+    }
+
+    static int shade(double v) {
+        return (int) Math.round(Math.max(0, Math.min(1, v)) * 255);
+    }
+
+    /** Runs: lr, gradient norm and ms per step from metrics.jsonl; "draw from this checkpoint" adds the run's model. */
+    @Test
+    void runsSendEveryMetricAndTheirCheckpointsCanBeDrawnFrom() throws Exception {
+        Path r3 = Files.createDirectories(runs.resolve("r3"));
+        Files.writeString(r3.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":0.5,\"lr\":0.001,\"gradNorm\":3.5,\"msPerStep\":40.5}\n"
+                + "{\"step\":2,\"loss\":0.4,\"lr\":0.002,\"gradNorm\":NaN,\"msPerStep\":41}\n{\"step\":3,\"lo");
+        JsonObject m = get("api/runs/metrics?run=r3").json();
+        assertEquals("[1.0,2.0]", m.get("step").toString(), "the torn last line is left out");
+        assertEquals("[0.001,0.002]", m.get("lr").toString());
+        assertEquals("[3.5,null]", m.get("gradNorm").toString(), "a skipped step's norm is null");
+        assertEquals("[40.5,41.0]", m.get("msPerStep").toString());
+        assertFalse(get("api/runs/metrics?run=r1").json().has("lr"), "a log without lr sends none");
+
+        Path bundled = BundledModels.directory().resolve(BundledModels.VAE_IWAE);
+        assumeTrue(Files.isRegularFile(bundled), "bundled VAE present");
+        assertEquals(400, post("api/runs/model", "run=r3").status(), "no checkpoint yet");
+        JsonArray list = get("api/runs").json().getAsJsonArray("runs");
+        for (var x : list) {
+            if (x.getAsJsonObject().get("id").getAsString().equals("r3")) {
+                assertFalse(x.getAsJsonObject().get("checkpoint").getAsBoolean());
+            }
+        }
+        try (NDManager tmp = manager.newSubManager()) {
+            org.diffusion4j.train.Checkpoint.read(bundled, tmp).write(r3.resolve("checkpoint.bin"));
+        }
+        JsonObject added = post("api/runs/model", "run=r3").json();
+        assertEquals("vae", added.get("kind").getAsString());
+        String id = added.get("id").getAsString();
+        assertEquals(id, post("api/runs/model", "run=r3").json().get("id").getAsString(), "added once per checkpoint");
+        assertTrue(get("api/models").text().contains("\"" + id + "\""), "the page's models include it");
+        assertEquals(405, get("api/runs/model?run=r3").status(), "adding is a POST");
+    }
+
     /** The real page in headless Chromium: loaded with auto=1 it draws, and the grid lands in the DOM. */
     @Test
     void thePageDrawsAGridInHeadlessChromium() throws Exception {
@@ -863,6 +1074,69 @@ class ServeTest {
                     name + " is hidden");
         }
         assertTrue(dom.contains("./diffusion4j sample --run tiny --n 4 --sampler ddim --steps 3"), "the command is shown");
+        // issue 49's page: the resolved settings, the job in the list, every frame to scrub, the history, the address
+        assertTrue(element(dom, "draw-resolved").contains("will draw 4: DDIM, eta 1.0, 3 network calls"), element(dom, "draw-resolved"));
+        assertTrue(element(dom, "queue").contains("data-state=\"done\""), element(dom, "queue"));
+        assertTrue(element(dom, "scrub").contains("max=\"2\"") && element(dom, "scrub-label").contains("frame 3 of 3"), element(dom, "scrub"));
+        assertTrue(element(dom, "history").contains("class=\"hist\""), "the draw is in the history");
+        assertFalse(dom.contains(">bf16<"), "bf16, always refused, is not offered");
+        java.util.regex.Matcher link = java.util.regex.Pattern.compile("id=\"draw-link\" href=\"([^\"]+)\"").matcher(dom);
+        assertTrue(link.find(), "a link to the settings");
+        assertTrue(link.group(1).contains("steps=3") && link.group(1).contains("sampler=ddim") && !link.group(1).contains("token"), link.group(1));
+    }
+
+    /** The text of the element with this id, up to its end tag (enough for the page's flat elements). */
+    static String element(String dom, String id) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("<(\\w+)[^>]*id=\"" + id + "\"[^>]*>").matcher(dom);
+        if (!m.find()) {
+            return "";
+        }
+        if (m.group(1).equals("img") || m.group(1).equals("input")) {
+            return m.group();
+        }
+        int end = dom.indexOf("</" + m.group(1) + ">", m.end());
+        return dom.substring(m.start(), end < 0 ? dom.length() : end);
+    }
+
+    /** The page's other views in headless Chromium: a sweep, the forward view's prediction, runs overlaid, the token prompt. */
+    @Test
+    void theNewViewsWorkInHeadlessChromium() throws Exception {
+        Chromium.require();
+        String sweep;
+        synchronized (ServeTest.class) {
+            sweep = Chromium.dumpDom(server.url() + "&view=draw&auto=1&model=tiny&n=2&sampler=ddim&vary=steps&values=2,3", 120_000);
+        }
+        assertTrue(sweep.contains("data-draw-state=\"done\""), element(sweep, "draw-status"));
+        assertTrue(element(sweep, "draw-status").contains("2 rows of 2 samples"), element(sweep, "draw-status"));
+        assertTrue(element(sweep, "draw-command").contains("--steps 2") && element(sweep, "draw-command").contains("--steps 3"));
+
+        String fwd = Chromium.dumpDom(server.url() + "&view=forward&model=tiny&index=0&t=30", 60_000);
+        assertTrue(element(fwd, "fwd-epshat").contains("src=\"data:image/png"), "the network's eps is shown");
+        assertTrue(element(fwd, "fwd-x0hat").contains("src=\"data:image/png"), "and x0Hat");
+        assertTrue(element(fwd, "fwd-mse").contains("mean (eps - eps_theta)^2 = "), element(fwd, "fwd-mse"));
+        // real ticks: round values ("1e4", "0.01"), never a fractional power ("1e-4.4")
+        java.util.regex.Matcher axis = java.util.regex.Pattern.compile("id=\"fwd-curve\"[^>]*aria-label=\"[^\"]*right axis, log scale: ([^\";]+)")
+                .matcher(fwd);
+        assertTrue(axis.find(), element(fwd, "fwd-curve"));
+        List<String> ticks = List.of(axis.group(1).trim().split(" "));
+        assertTrue(ticks.size() >= 3 && ticks.contains("1") && ticks.contains("100"), ticks.toString());
+        for (String tick : ticks) {
+            assertTrue(tick.matches("[125](0*|e-?\\d+)|0\\.0*[125]"), tick + " in " + ticks);
+        }
+
+        Path r4 = Files.createDirectories(runs.resolve("r4"));
+        Files.writeString(r4.resolve("metrics.jsonl"), "{\"step\":1,\"loss\":0.5,\"lr\":0.001,\"gradNorm\":3,\"msPerStep\":40}\n"
+                + "{\"step\":2,\"loss\":0.3,\"lr\":0.001,\"gradNorm\":2,\"msPerStep\":42}\n");
+        String rs = Chromium.dumpDom(server.url() + "&view=runs&run=r4&runs=r1,r4", 60_000);
+        assertTrue(element(rs, "runs-status").contains("r1: ") && element(rs, "runs-status").contains("r4: 2 steps logged"),
+                element(rs, "runs-status"));
+        assertTrue(java.util.regex.Pattern.compile("<figure>\\s*<figcaption>learning rate").matcher(rs).find(), "the lr plot is shown");
+        assertTrue(java.util.regex.Pattern.compile("id=\"runs-draw\"[^>]*hidden").matcher(rs).find(), "no checkpoint, no draw button");
+
+        // the token flow: without it the page asks for the printed address instead of failing quietly
+        String bare = Chromium.dumpDom(url + "?view=draw", 30_000);
+        assertFalse(java.util.regex.Pattern.compile("id=\"token-box\"[^>]*hidden").matcher(bare).find(), "the token prompt shows");
+        assertTrue(element(bare, "error").contains("needs the address"), element(bare, "error"));
     }
 
     /** The bundled model through the server, at two DDIM steps. */

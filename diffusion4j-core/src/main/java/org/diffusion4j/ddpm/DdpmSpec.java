@@ -15,6 +15,7 @@ import org.diffusion4j.ddpm.net.MlpDenoiser;
 import org.diffusion4j.ddpm.net.UNet;
 import org.diffusion4j.ddpm.net.UNetConfig;
 import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.NoiseLevels;
 import org.diffusion4j.diffusion.Objective;
 import org.diffusion4j.diffusion.Prediction;
 
@@ -140,6 +141,12 @@ public record DdpmSpec(
         if (!objective.unweighted()) {
             o.addProperty("minSnrGamma", objective.minSnrGamma());
         }
+        if (!objective.noiseLevels().isUniform()) {
+            JsonObject levels = new JsonObject();
+            levels.addProperty("pMean", objective.noiseLevels().pMean());
+            levels.addProperty("pStd", objective.noiseLevels().pStd());
+            o.add("noiseLevels", levels);
+        }
         return o;
     }
 
@@ -162,7 +169,9 @@ public record DdpmSpec(
             if (prediction == null) {
                 throw new IllegalArgumentException("unknown prediction type " + o.get("prediction"));
             }
-            Objective objective = new Objective(prediction, o.has("minSnrGamma") ? o.get("minSnrGamma").getAsDouble() : 0);
+            Objective objective = new Objective(prediction, o.has("minSnrGamma") ? o.get("minSnrGamma").getAsDouble() : 0,
+                    o.has("noiseLevels") ? new NoiseLevels(o.getAsJsonObject("noiseLevels").get("pMean").getAsDouble(),
+                            o.getAsJsonObject("noiseLevels").get("pStd").getAsDouble()) : NoiseLevels.UNIFORM);
             if ("unet".equals(o.get("network").getAsString())) {
                 return unet(UNetConfig.fromJson(config), (int) shape[0], (int) shape[1], (int) shape[2], schedule, loss)
                         .withObjective(objective);

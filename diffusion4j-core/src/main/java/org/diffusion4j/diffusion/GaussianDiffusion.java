@@ -130,7 +130,7 @@ public final class GaussianDiffusion implements AutoCloseable {
 
     /**
      * Algorithm 1 for a network of any prediction type, min-SNR-gamma weighted (math.md,
-     * "Prediction types"): t ~ U{1..T}, eps ~ N(0, I), x_t = sqrt(alphaBar_t) x_0 + sqrt(1 - alphaBar_t) eps,
+     * "Prediction types"): t ~ U{1..T} (or another {@link NoiseLevels}), eps ~ N(0, I), x_t = sqrt(alphaBar_t) x_0 + sqrt(1 - alphaBar_t) eps,
      * loss = mean over rows of w(t) * mean over the row of |target - network(x_t, t)|^p, with the
      * target of the prediction type and w(t) = {@link Objective#weight}. eps-prediction without
      * weighting is the paper's loss, computed as before to the bit.
@@ -140,7 +140,7 @@ public final class GaussianDiffusion implements AutoCloseable {
     public NDArray trainingLoss(Denoiser network, NDArray x0, LossType type, Objective objective) {
         NDManager m = x0.getManager();
         long b = x0.getShape().get(0);
-        NDArray t = m.randomInteger(1, schedule.steps() + 1, new Shape(b), DataType.INT32);
+        NDArray t = objective.noiseLevels().sample(schedule, m, b);
         NDArray eps = m.randomNormal(x0.getShape(), x0.getDataType());
         NDArray xt = qSample(x0, t, eps);
         NDArray target = objective.prediction().target(x0, eps, sqrtAlphaBar(t, x0), sqrtOneMinusAlphaBar(t, x0));

@@ -18,6 +18,9 @@ import org.diffusion4j.io.SafeTensors;
  * (docs/model-files.md, {@link ModelFile}). Written atomically; older files are still read.
  */
 public final class Checkpoint {
+    /** The sections only training needs: a weights-only file drops them. */
+    private static final java.util.Set<String> TRAINING_STATE = java.util.Set.of("ema", "model", "adam.m", "adam.v");
+
     private final JsonObject header;
     private final Map<String, NamedArrays> sections;
 
@@ -98,13 +101,19 @@ public final class Checkpoint {
 
     /**
      * A weights-only copy for shipping and sampling: the header (with provenance added) and the
-     * EMA weights, without the raw weights and optimizer moments (a quarter of the size).
+     * EMA weights (and any fixed sections, such as a latent DDPM's autoencoder), without the raw
+     * weights and optimizer moments (a quarter of the size).
      */
     public Checkpoint weightsOnly(String provenanceJson) {
         JsonObject h = header.deepCopy();
         h.add("exported", JsonParser.parseString(provenanceJson));
         Map<String, NamedArrays> s = new LinkedHashMap<>();
         s.put("ema", section("ema"));
+        sections.forEach((name, arrays) -> {
+            if (!TRAINING_STATE.contains(name)) {
+                s.put(name, arrays);
+            }
+        });
         return new Checkpoint(h, s);
     }
 

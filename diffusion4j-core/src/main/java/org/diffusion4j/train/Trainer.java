@@ -209,6 +209,7 @@ public final class Trainer implements AutoCloseable {
         sections.put("ema", ema.weights());
         sections.put("adam.m", adam.firstMoments());
         sections.put("adam.v", adam.secondMoments());
+        sections.putAll(task.fixedSections());
         return new Checkpoint(headerObject(), sections);
     }
 

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Block;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * What a model family brings to the one shared training loop: its network, its loss, the
@@ -30,4 +31,12 @@ public interface TrainingTask {
      * The default draws nothing.
      */
     default void snapshot(long step, Path runDir) throws IOException {}
+
+    /**
+     * Fixed arrays the model needs besides its trained weights (a latent DDPM's autoencoder),
+     * by section name; written into every checkpoint and exported model file. The default: none.
+     */
+    default Map<String, NamedArrays> fixedSections() {
+        return Map.of();
+    }
 }

@@ -1,6 +1,8 @@
 package org.diffusion4j.cli.serve;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
@@ -9,7 +11,10 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Npy;
@@ -43,6 +48,8 @@ final class DrawApi {
     private final JobQueue queue;
     private final NDManager root;
     private int streams;
+    /** Seconds per network call and sample of each model, from its last finished job (for ETAs). */
+    private final Map<String, Double> secondsPerCall = new HashMap<>();
 
     DrawApi(ModelCatalog models, DrawOptions options, JobQueue queue, NDManager root) {
         this.models = models;
@@ -67,28 +74,177 @@ final class DrawApi {
         r.json(out);
     }
 
-    /** POST /api/jobs (form: model and option values): queues a job, returns its id at once. */
-    void submit(Request r) throws IOException {
-        r.withForm();
-        Map<String, String> values = new LinkedHashMap<>(r.params());
+    /** Most rows of a sweep (values of the one setting it varies). */
+    static final int MAX_SWEEP = 8;
+
+    /**
+     * What a Draw request asks for: one draw, or a sweep (the same seed and settings with one of
+     * them, {@code vary}, taking each of {@code values} in turn) drawn as one grid, a row per value.
+     */
+    record Plan(String model, Ddpm ddpm, String vary, List<String> labels, List<DrawOptions.Draw> draws, List<String> commands,
+            int n, int calls) {
+        String description() {
+            if (vary == null) {
+                return draws.get(0).description();
+            }
+            return "sweep of " + vary + " over " + String.join(", ", labels) + ": " + draws.size() + " rows of " + n + ", "
+                    + calls + " network calls in all; the first row " + draws.get(0).description();
+        }
+
+        /** Network calls times samples: what the model's speed multiplies. */
+        double work() {
+            return (double) calls * n;
+        }
+    }
+
+    /** Parses and checks a request's model and option values (and vary and values for a sweep); 400 for anything wrong. */
+    Plan plan(Map<String, String> params) {
+        Map<String, String> values = new LinkedHashMap<>(params);
         String id = values.remove("model");
         if (id == null || id.isBlank()) {
             throw HttpError.badRequest("missing parameter 'model'");
         }
+        String vary = blankToNull(values.remove("vary"));
+        String over = blankToNull(values.remove("values"));
         ModelCatalog.Entry entry = models.entry(id, Ddpm.KIND);
         Ddpm ddpm = models.ddpm(id);
         values.values().removeIf(String::isBlank);
-        DrawOptions.Draw d = options.prepare(ddpm, entry.bundled() ? null : entry.source(), values);
-        if (d.n() < 1 || d.n() > MAX_N) {
-            throw HttpError.badRequest("n must be in 1.." + MAX_N + " (the page's limit), got " + d.n());
+        List<String> labels = new ArrayList<>();
+        List<Map<String, String>> each = new ArrayList<>();
+        if (vary == null) {
+            if (over != null) {
+                throw HttpError.badRequest("'values' needs 'vary', the setting that takes them");
+            }
+            each.add(values);
+        } else {
+            if (options.options().stream().noneMatch(o -> o.name().equals(vary)) || vary.equals("n") || vary.equals("seed")) {
+                throw HttpError.badRequest("a sweep varies one setting of the draw other than n and seed (sampler, steps, "
+                        + "guidance, ...), got vary='" + vary + "'");
+            }
+            if (!ddpm.spec().isImage()) {
+                throw HttpError.badRequest("a sweep draws a grid of images; model '" + id + "' makes 2-D points");
+            }
+            if (over == null) {
+                throw HttpError.badRequest("a sweep needs 'values': those of " + vary + " to draw, separated by commas");
+            }
+            for (String v : over.split(",")) {
+                String x = v.trim();
+                if (!x.isEmpty() && !labels.contains(x)) {
+                    labels.add(x);
+                }
+            }
+            if (labels.size() < 2 || labels.size() > MAX_SWEEP) {
+                throw HttpError.badRequest("a sweep takes 2.." + MAX_SWEEP + " different values of " + vary + ", got " + labels.size());
+            }
+            for (String x : labels) {
+                Map<String, String> v = new LinkedHashMap<>(values);
+                v.put(vary, x);
+                each.add(v);
+            }
         }
-        if (d.sampler().networkCalls() > MAX_STEPS) {
-            throw HttpError.badRequest("this sampler makes " + d.sampler().networkCalls() + " network calls; the page allows "
-                    + MAX_STEPS);
+        List<DrawOptions.Draw> draws = new ArrayList<>();
+        List<String> commands = new ArrayList<>();
+        int calls = 0;
+        for (int i = 0; i < each.size(); i++) {
+            DrawOptions.Draw d;
+            try {
+                d = options.prepare(ddpm, entry.bundled() ? null : entry.source(), each.get(i));
+            } catch (HttpError | UserException e) {
+                throw vary == null ? e : HttpError.badRequest(vary + " = " + labels.get(i) + ": " + e.getMessage());
+            }
+            draws.add(d);
+            commands.add(command(entry, each.get(i)));
+            calls += d.sampler().networkCalls();
         }
-        Job job = new Job(JobQueue.newId(), id, d.description(), command(entry, values), d.n(), d.sampler().networkCalls());
-        queue.submit(job, j -> run(j, ddpm, d));
+        int n = draws.get(0).n();
+        if (n < 1 || n > MAX_N) {
+            throw HttpError.badRequest("n must be in 1.." + MAX_N + " (the page's limit), got " + n);
+        }
+        if (n * draws.size() > MAX_N) {
+            throw HttpError.badRequest("a sweep draws n for each value: " + draws.size() + " x " + n + " is more than the page's "
+                    + MAX_N + " samples; lower n");
+        }
+        if (calls > MAX_STEPS) {
+            throw HttpError.badRequest((vary == null ? "this sampler makes " : "this sweep makes ") + calls
+                    + " network calls; the page allows " + MAX_STEPS);
+        }
+        return new Plan(id, ddpm, vary, labels, draws, commands, n, calls);
+    }
+
+    private static String blankToNull(String s) {
+        return s == null || s.isBlank() ? null : s.trim();
+    }
+
+    /** Seconds the plan should take, from this model's pace in earlier jobs; NaN before the first. */
+    private double estimate(Plan p) {
+        Double rate;
+        synchronized (secondsPerCall) {
+            rate = secondsPerCall.get(p.model());
+        }
+        return rate == null ? Double.NaN : rate * p.work();
+    }
+
+    private void learn(Plan p, double seconds) {
+        if (p.work() > 0 && seconds > 0) {
+            synchronized (secondsPerCall) {
+                secondsPerCall.put(p.model(), seconds / p.work());
+            }
+        }
+    }
+
+    /**
+     * GET /api/resolve (model and option values, as for a job): what the draw would be, with the
+     * defaults resolved ("SDE-DPM-Solver++(2M), 16 steps ..."), its network calls, the command,
+     * and the seconds it should take and wait (when this model has drawn before). Checks the
+     * values as a submit does.
+     */
+    void resolve(Request r) throws IOException {
+        Plan p = plan(r.params());
+        JsonObject o = new JsonObject();
+        o.addProperty("description", p.description());
+        o.addProperty("calls", p.calls());
+        o.addProperty("n", p.n());
+        JsonArray rows = new JsonArray();
+        for (int i = 0; i < p.draws().size(); i++) {
+            JsonObject row = new JsonObject();
+            if (p.vary() != null) {
+                row.addProperty("label", p.labels().get(i));
+            }
+            row.addProperty("description", p.draws().get(i).description());
+            row.addProperty("command", p.commands().get(i));
+            rows.add(row);
+        }
+        o.add("rows", rows);
+        o.addProperty("command", String.join("\n", p.commands()));
+        double est = estimate(p);
+        if (Double.isFinite(est)) {
+            o.addProperty("estimate", Math.round(est * 10) / 10.0);
+        }
+        double wait = queue.waitSeconds();
+        if (Double.isFinite(wait)) {
+            o.addProperty("wait", Math.round(wait * 10) / 10.0);
+        }
+        r.json(o);
+    }
+
+    /** POST /api/jobs (form: model and option values; vary and values for a sweep): queues a job, returns it at once. */
+    void submit(Request r) throws IOException {
+        r.withForm();
+        Plan p = plan(r.params());
+        Job job = new Job(JobQueue.newId(), p.model(), p.description(), String.join("\n", p.commands()), p.n(), p.calls())
+                .estimate(estimate(p));
+        if (p.vary() != null) {
+            job.rows(p.labels().stream().map(v -> p.vary() + " = " + v).toList());
+        }
+        queue.submit(job, j -> run(j, p));
         r.json(job.describe());
+    }
+
+    /** GET /api/queue: the Draw jobs, newest first, with their places in the queue and when they should start. */
+    void list(Request r) throws IOException {
+        JsonObject o = new JsonObject();
+        o.add("jobs", queue.list());
+        r.json(o);
     }
 
     /** The model as 'sample --run' names it: the bundled ones by their place in the repository. */
@@ -118,19 +274,35 @@ final class DrawApi {
         return s.matches("[A-Za-z0-9_./+:=,-]+") ? s : "'" + s.replace("'", "'\\''") + "'";
     }
 
-    private void run(Job job, Ddpm ddpm, DrawOptions.Draw d) {
-        DdpmSpec spec = ddpm.spec();
-        int every = Math.max(1, d.sampler().networkCalls() / FRAMES);
-        StepListener listener = (i, count, t, xt, x0Hat) -> {
-            job.checkCancelled();
-            boolean frame = i % every == 0 || i == count - 1;
-            job.progress(i + 1, count, t, frame ? picture(spec, xt, "x_t") : null, frame ? picture(spec, x0Hat, "x0Hat") : null);
-        };
+    private void run(Job job, Plan p) {
+        DdpmSpec spec = p.ddpm().spec();
+        int every = Math.max(1, p.draws().get(0).sampler().networkCalls() / FRAMES);
+        boolean keep = spec.isImage() && p.vary() == null;
         try (NDManager m = root.newSubManager()) {
-            NDArray x = ddpm.sampling(d.n()).batch(d.n()).sampler(d.sampler()).seed(d.seed()).listener(listener)
-                    .precision(d.precision()).guide(d.guide()).manager(m).draw();
-            byte[] png = Png.bytes(Pictures.samples(spec, x, null, "samples"));
+            NDList rows = new NDList();
+            int offset = 0;
+            for (DrawOptions.Draw d : p.draws()) {
+                int base = offset;
+                StepListener listener = (i, count, t, xt, x0Hat) -> {
+                    job.checkCancelled();
+                    boolean frame = i % every == 0 || i == count - 1;
+                    if (frame && keep) {
+                        long[] shape = xt.getShape().getShape();
+                        job.keepFrame(i + 1, t, Pictures.toDisplay(spec, xt), Pictures.toDisplay(spec, x0Hat),
+                                java.util.Arrays.copyOfRange(shape, 1, shape.length));
+                    }
+                    job.progress(base + i + 1, p.calls(), t, frame ? picture(spec, xt, "x_t") : null,
+                            frame ? picture(spec, x0Hat, "x0Hat") : null);
+                };
+                rows.add(p.ddpm().sampling(d.n()).batch(d.n()).sampler(d.sampler()).seed(d.seed()).listener(listener)
+                        .precision(d.precision()).guide(d.guide()).manager(m).draw());
+                offset += d.sampler().networkCalls();
+            }
+            NDArray x = rows.size() == 1 ? rows.get(0) : NDArrays.concat(rows);
+            byte[] png = Png.bytes(p.vary() == null ? Pictures.samples(spec, x, null, "samples")
+                    : Sweeps.picture(spec, rows, p.labels().stream().map(v -> p.vary() + " = " + v).toList()));
             job.finish("data:image/png;base64," + java.util.Base64.getEncoder().encodeToString(png), png, npy(spec, x));
+            learn(p, job.seconds());
         } catch (Job.Cancelled c) {
             job.end(Job.State.CANCELLED, "cancelled at step " + job.stepsDone());
         } catch (UserException | IllegalArgumentException e) {
@@ -169,6 +341,46 @@ final class DrawApi {
         Job j = queue.get(id);
         queue.cancel(j);
         r.json(j.describe());
+    }
+
+    /**
+     * GET /api/jobs/ID/frames (and sample=K): every frame the job kept, x_t and x0Hat as PNG data
+     * URLs, of all its samples (the grid) or of sample K alone, drawn larger.
+     */
+    void frames(Request r, String id) throws IOException {
+        Job job = queue.get(id);
+        int k = r.integer("sample", -1, -1, job.n() - 1);
+        JsonArray a = new JsonArray();
+        for (Job.Frame f : job.frames()) {
+            JsonObject o = new JsonObject();
+            o.addProperty("step", f.step());
+            o.addProperty("t", f.t());
+            o.addProperty("xt", Png.dataUrl(Sweeps.frame(f.xt(), job.sampleShape(), k)));
+            o.addProperty("x0Hat", Png.dataUrl(Sweeps.frame(f.x0Hat(), job.sampleShape(), k)));
+            a.add(o);
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("sample", k);
+        o.add("frames", a);
+        r.json(o);
+    }
+
+    /** GET /api/jobs/ID/trajectory.gif (and sample=K): the frames as an animated GIF, x_t beside x0Hat. */
+    void gif(Request r, String id) throws IOException {
+        Job job = queue.get(id);
+        int k = r.integer("sample", -1, -1, job.n() - 1);
+        List<Job.Frame> frames = job.frames();
+        if (frames.isEmpty()) {
+            throw HttpError.notFound("job '" + id + "' kept no frames (a sweep, 2-D points, or not started)");
+        }
+        List<java.awt.image.BufferedImage> pictures = new ArrayList<>();
+        for (Job.Frame f : frames) {
+            pictures.add(Sweeps.beside(Sweeps.frame(f.xt(), job.sampleShape(), k), Sweeps.frame(f.x0Hat(), job.sampleShape(), k)));
+        }
+        byte[] gif = Sweeps.gif(pictures);
+        r.exchange().getResponseHeaders().set("Content-Disposition", "attachment; filename=\"" + id
+                + (k < 0 ? "" : "-sample-" + k) + ".gif\"");
+        r.send(200, "image/gif", gif);
     }
 
     void grid(Request r, String id) throws IOException {

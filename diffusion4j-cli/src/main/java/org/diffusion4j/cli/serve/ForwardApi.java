@@ -31,6 +31,7 @@ final class ForwardApi {
 
     private static final Object DECODING = new Object();
     private final ModelCatalog models;
+    private final JobQueue queue;
     private final NDManager root;
     private final Map<String, float[]> uploads = new LinkedHashMap<>(16, 0.75f, true) {
         private static final long serialVersionUID = 1L;
@@ -42,8 +43,9 @@ final class ForwardApi {
     };
     private int nextUpload = 1;
 
-    ForwardApi(ModelCatalog models, NDManager root) {
+    ForwardApi(ModelCatalog models, JobQueue queue, NDManager root) {
         this.models = models;
+        this.queue = queue;
         this.root = root;
     }
 
@@ -124,23 +126,34 @@ final class ForwardApi {
             label = "MNIST test digit " + index + " (a " + test.label(index) + ")";
         }
         double alphaBar = t == 0 ? 1 : s.alphaBar(t);
+        // The page's own noise, from java.util.Random: the same seed gives the same eps at every t.
+        Random g = new Random(seed);
+        float[] e = new float[pixels.length];
+        for (int i = 0; i < e.length; i++) {
+            e[i] = (float) g.nextGaussian();
+        }
+        String id = r.require("model");
+        Ddpm ddpm = models.ddpm(id);
+        boolean predict = t > 0 && Boolean.parseBoolean(r.string("predict", "false"));
         float[] xt;
         try (NDManager m = root.newSubManager()) {
             NDArray x0 = m.create(pixels, new Shape(row)).expandDims(0).mul(2).sub(1);
-            NDArray xtArr = x0;
-            if (t > 0) {
-                // The page's own noise, from java.util.Random: the same seed gives the same eps at every t.
-                Random g = new Random(seed);
-                float[] e = new float[pixels.length];
-                for (int i = 0; i < e.length; i++) {
-                    e[i] = (float) g.nextGaussian();
-                }
-                xtArr = models.ddpm(r.require("model")).diffusion().qSample(x0, m.full(new Shape(1), t, DataType.INT32),
-                        m.create(e, x0.getShape()));
-            }
+            NDArray xtArr = t == 0 ? x0 : ddpm.diffusion().qSample(x0, m.full(new Shape(1), t, DataType.INT32), m.create(e, x0.getShape()));
             xt = ImageGrid.fromMinusOneOne(xtArr.toFloatArray());
         }
         JsonObject o = new JsonObject();
+        if (predict) {
+            // The network runs in the one queue, as all generation work does.
+            float[] clean = pixels;
+            float[][] p = queue.call("the network's prediction at t = " + t, j -> predict(ddpm, clean, e, row, t));
+            double mse = 0;
+            for (int i = 0; i < e.length; i++) {
+                mse += (e[i] - p[0][i]) * (double) (e[i] - p[0][i]);
+            }
+            o.addProperty("epsHat", Png.dataUrl(picture(noise(p[0]), row)));
+            o.addProperty("x0Hat", Png.dataUrl(picture(ImageGrid.fromMinusOneOne(p[1]), row)));
+            o.addProperty("epsMse", mse / e.length);
+        }
         o.addProperty("t", t);
         o.addProperty("T", s.steps());
         o.addProperty("alphaBar", alphaBar);
@@ -149,7 +162,33 @@ final class ForwardApi {
         o.addProperty("label", label);
         o.addProperty("x0", Png.dataUrl(picture(pixels, row)));
         o.addProperty("xt", Png.dataUrl(picture(xt, row)));
+        o.addProperty("eps", Png.dataUrl(picture(noise(e), row)));
         r.json(o);
+    }
+
+    /**
+     * The network at t on x_t (made again from x_0 and eps in this scope): its predicted eps and
+     * the one-step x0Hat = (x_t - sqrt(1 - alphaBar_t) epsHat) / sqrt(alphaBar_t), clipped to [-1, 1].
+     * A class-conditional model predicts with the null class.
+     */
+    private float[][] predict(Ddpm ddpm, float[] pixels, float[] e, long[] row, int t) {
+        try (NDManager m = root.newSubManager()) {
+            NDArray x0 = m.create(pixels, new Shape(row)).expandDims(0).mul(2).sub(1);
+            NDArray tt = m.full(new Shape(1), t, DataType.INT32);
+            NDArray xt = ddpm.diffusion().qSample(x0, tt, m.create(e, x0.getShape()));
+            NDArray epsHat = ddpm.denoiser().predictEps(xt, tt, false);
+            NDArray x0Hat = ddpm.diffusion().x0Hat(xt, tt, epsHat).clip(-1, 1);
+            return new float[][] {epsHat.toFloatArray(), x0Hat.toFloatArray()};
+        }
+    }
+
+    /** Noise as a picture: -3..3 (three standard deviations) to black..white. */
+    static float[] noise(float[] e) {
+        float[] v = new float[e.length];
+        for (int i = 0; i < e.length; i++) {
+            v[i] = Math.max(0, Math.min(1, (e[i] / 3 + 1) / 2));
+        }
+        return v;
     }
 
     private static java.awt.image.BufferedImage picture(float[] v, long[] row) {

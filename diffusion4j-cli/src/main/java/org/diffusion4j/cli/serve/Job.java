@@ -1,6 +1,9 @@
 package org.diffusion4j.cli.serve;
 
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * One Draw request as it waits, runs and ends; its state changes wake the streams that follow it.
@@ -47,6 +50,20 @@ public final class Job {
     private byte[] npy;
     private int version;
     private int streams;
+    /** Seconds the whole job should take (from the model's speed in earlier jobs); NaN when unknown. */
+    private double estimate = Double.NaN;
+    /** A sweep's row labels (one per value of the varied setting), or null for a single draw. */
+    private List<String> rows;
+    /** Every frame of the denoising (images only), for the trajectory scrubber and its GIF. */
+    private final List<Frame> frames = new ArrayList<>();
+    /** One sample's shape [C, H, W] in the frames. */
+    private long[] sampleShape;
+
+    /**
+     * One frame of the denoising: x_t and x0Hat of every sample after {@code step} network calls,
+     * in display units quantised to bytes (a 16-sample frame of 28 x 28 digits is 25 KB).
+     */
+    record Frame(int step, int t, byte[] xt, byte[] x0Hat) {}
 
     /** {@code command}: the equivalent './diffusion4j sample ...' line, or null. */
     Job(String id, String model, String description, String command, int n, int count) {
@@ -60,6 +77,61 @@ public final class Job {
 
     public String id() {
         return id;
+    }
+
+    String model() {
+        return model;
+    }
+
+    int n() {
+        return n;
+    }
+
+    synchronized Job estimate(double seconds) {
+        estimate = seconds;
+        return this;
+    }
+
+    synchronized Job rows(List<String> labels) {
+        rows = List.copyOf(labels);
+        return this;
+    }
+
+    /** Keeps a frame: {@code xt} and {@code x0Hat} in [0, 1], n samples of {@code shape} [C, H, W]. */
+    synchronized void keepFrame(int done, int timestep, float[] xt, float[] x0Hat, long[] shape) {
+        sampleShape = shape;
+        frames.add(new Frame(done, timestep, bytes(xt), bytes(x0Hat)));
+    }
+
+    private static byte[] bytes(float[] v) {
+        byte[] b = new byte[v.length];
+        for (int i = 0; i < v.length; i++) {
+            b[i] = (byte) Math.round(Math.max(0, Math.min(1, v[i])) * 255);
+        }
+        return b;
+    }
+
+    synchronized List<Frame> frames() {
+        return List.copyOf(frames);
+    }
+
+    synchronized long[] sampleShape() {
+        return sampleShape;
+    }
+
+    /** Seconds left: from the pace so far once a step is done, else the estimate; NaN when unknown. */
+    synchronized double remaining() {
+        if (state.terminal()) {
+            return 0;
+        }
+        if (state == State.RUNNING && step > 0) {
+            return (count - step) * elapsed() / step;
+        }
+        return state == State.RUNNING ? estimate - elapsed() : estimate;
+    }
+
+    synchronized double seconds() {
+        return seconds;
     }
 
     /** Asks the job to stop: a queued job never runs, a running one stops at its next step. */
@@ -215,6 +287,19 @@ public final class Job {
         if (error != null) {
             o.addProperty("error", error);
         }
+        if (Double.isFinite(estimate)) {
+            o.addProperty("estimate", Math.round(estimate * 10) / 10.0);
+        }
+        double left = remaining();
+        if (state == State.RUNNING && Double.isFinite(left)) {
+            o.addProperty("remaining", Math.max(0, Math.round(left * 10) / 10.0));
+        }
+        if (rows != null) {
+            JsonArray a = new JsonArray();
+            rows.forEach(a::add);
+            o.add("rows", a);
+        }
+        o.addProperty("frames", frames.size());
         if (state == State.DONE) {
             o.addProperty("gridUrl", "/api/jobs/" + id + "/grid.png");
             o.addProperty("npyUrl", "/api/jobs/" + id + "/samples.npy");

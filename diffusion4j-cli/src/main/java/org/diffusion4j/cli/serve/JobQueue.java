@@ -35,6 +35,8 @@ final class JobQueue implements AutoCloseable {
     private final Map<String, Job> jobs = new LinkedHashMap<>();
     private final Thread worker = new Thread(this::work, "diffusion4j-serve-worker");
     private boolean closed;
+    /** The job the worker runs now, or null. */
+    private Job current;
 
     JobQueue() {
         worker.setDaemon(true);
@@ -127,6 +129,7 @@ final class JobQueue implements AutoCloseable {
                     return;
                 }
                 next = waiting.remove(0);
+                current = next.job();
                 positions();
             }
             if (next.job().start()) {
@@ -137,6 +140,9 @@ final class JobQueue implements AutoCloseable {
                     next.job().end(Job.State.FAILED, "internal error");
                     System.err.println("diffusion4j serve: internal error in " + next.job().id() + ": " + e);
                 }
+            }
+            synchronized (this) {
+                current = null;
             }
         }
     }
@@ -158,6 +164,41 @@ final class JobQueue implements AutoCloseable {
                 finished--;
             }
         }
+    }
+
+    /**
+     * The Draw jobs, newest first, each with {@code startsIn} while it waits: the seconds until it
+     * starts (what the running job has left and the estimates of those before it), when all of
+     * them are known.
+     */
+    synchronized com.google.gson.JsonArray list() {
+        Map<Job, Double> startsIn = new java.util.HashMap<>();
+        double ahead = current == null ? 0 : current.remaining();
+        for (Entry e : waiting) {
+            startsIn.put(e.job(), ahead);
+            ahead += e.job().remaining();
+        }
+        List<Job> all = new ArrayList<>(jobs.values());
+        java.util.Collections.reverse(all);
+        com.google.gson.JsonArray a = new com.google.gson.JsonArray();
+        for (Job j : all) {
+            com.google.gson.JsonObject o = j.describe();
+            Double s = startsIn.get(j);
+            if (s != null && Double.isFinite(s)) {
+                o.addProperty("startsIn", Math.round(Math.max(0, s) * 10) / 10.0);
+            }
+            a.add(o);
+        }
+        return a;
+    }
+
+    /** Seconds until a job submitted now would start, NaN when unknown. */
+    synchronized double waitSeconds() {
+        double ahead = current == null ? 0 : current.remaining();
+        for (Entry e : waiting) {
+            ahead += e.job().remaining();
+        }
+        return ahead;
     }
 
     synchronized Job get(String id) {

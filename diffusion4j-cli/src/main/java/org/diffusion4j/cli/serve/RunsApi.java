@@ -2,7 +2,11 @@ package org.diffusion4j.cli.serve;
 
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -12,7 +16,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.diffusion4j.train.MetricsLog;
+import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.RunFolder;
 
 /**
@@ -24,13 +28,23 @@ final class RunsApi {
     static final int MAX_POINTS = 2000;
     private static final Pattern SAMPLE = Pattern.compile("step-(\\d+)\\.png");
 
+    /** The fields of metrics.jsonl the page plots, besides the step. */
+    static final List<String> FIELDS = List.of("loss", "lr", "gradNorm", "msPerStep");
+
     private final List<Path> folders;
     private final Path parent;
+    private final ModelCatalog models;
+    /** Checkpoints added to the catalog from here: the model id and the checkpoint's time then. */
+    private final Map<Path, Object[]> added = new HashMap<>();
 
-    /** {@code folders}: run folders named on the command line; {@code parent}: a folder of runs (or null), listed afresh. */
-    RunsApi(List<Path> folders, Path parent) {
+    /**
+     * {@code folders}: run folders named on the command line; {@code parent}: a folder of runs (or
+     * null), listed afresh; {@code models}: where "draw from this checkpoint" adds a run's model.
+     */
+    RunsApi(List<Path> folders, Path parent, ModelCatalog models) {
         this.folders = List.copyOf(folders);
         this.parent = parent;
+        this.models = models;
     }
 
     /** The runs by id (their folder names, made unique). */
@@ -77,6 +91,8 @@ final class RunsApi {
             JsonObject o = new JsonObject();
             o.addProperty("id", e.getKey());
             o.addProperty("path", e.getValue().toString());
+            Path ck = Checkpoint.fileOf(e.getValue());
+            o.addProperty("checkpoint", inside(e.getValue(), ck));
             a.add(o);
         }
         JsonObject o = new JsonObject();
@@ -92,23 +108,92 @@ final class RunsApi {
         return Files.isRegularFile(p) && p.toRealPath().startsWith(run.toRealPath());
     }
 
-    /** GET /api/runs/metrics?run=ID: {step: [...], loss: [...]} (every k-th record past MAX_POINTS). */
+    /**
+     * GET /api/runs/metrics?run=ID: {step: [...], loss: [...], and lr, gradNorm, msPerStep where
+     * the log has them} (every k-th record past MAX_POINTS); a value that is missing or not finite
+     * (a skipped step's gradient norm) is null.
+     */
     void metrics(Request r) throws IOException {
         Path run = run(r);
         Path file = run.resolve(RunFolder.METRICS);
-        double[][] rows = inside(run, file) ? MetricsLog.read(file, "loss") : new double[0][];
-        int k = Math.max(1, (rows.length + MAX_POINTS - 1) / MAX_POINTS);
+        List<JsonObject> rows = new ArrayList<>();
+        if (inside(run, file)) {
+            for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+                try {
+                    JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+                    if (o.has("step") && o.has("loss")) {
+                        rows.add(o);
+                    }
+                } catch (RuntimeException e) {
+                    // a torn or blank line (the run is writing it)
+                }
+            }
+        }
+        int k = Math.max(1, (rows.size() + MAX_POINTS - 1) / MAX_POINTS);
         JsonArray steps = new JsonArray();
-        JsonArray loss = new JsonArray();
-        for (int i = 0; i < rows.length; i += k) {
-            steps.add(rows[i][0]);
-            loss.add(rows[i][1]);
+        Map<String, JsonArray> fields = new LinkedHashMap<>();
+        for (String f : FIELDS) {
+            fields.put(f, new JsonArray());
+        }
+        Map<String, Boolean> seen = new HashMap<>();
+        for (int i = 0; i < rows.size(); i += k) {
+            JsonObject row = rows.get(i);
+            steps.add(number(row, "step"));
+            for (String f : FIELDS) {
+                Double v = number(row, f);
+                fields.get(f).add(v);
+                if (v != null) {
+                    seen.put(f, true);
+                }
+            }
         }
         JsonObject o = new JsonObject();
         o.add("step", steps);
-        o.add("loss", loss);
-        o.addProperty("records", rows.length);
+        for (String f : FIELDS) {
+            if (f.equals("loss") || seen.containsKey(f)) {
+                o.add(f, fields.get(f));
+            }
+        }
+        o.addProperty("records", rows.size());
         o.addProperty("every", k);
+        r.json(o);
+    }
+
+    private static Double number(JsonObject row, String field) {
+        try {
+            double v = row.get(field).getAsDouble();
+            return Double.isFinite(v) ? v : null;
+        } catch (RuntimeException e) {
+            return null; // missing, null or not a number
+        }
+    }
+
+    /**
+     * POST /api/runs/model (run=ID): the run's checkpoint as a model of the page, for "draw from
+     * this checkpoint": {id, kind}. Added once per checkpoint written; a newer checkpoint (the run
+     * trains on) is added afresh, beside the one already loaded.
+     */
+    void model(Request r) throws IOException {
+        r.withForm();
+        Path run = run(r);
+        Path ck = Checkpoint.fileOf(run);
+        if (!inside(run, ck)) {
+            throw HttpError.badRequest("run '" + r.require("run") + "' has no checkpoint yet (" + RunFolder.CHECKPOINT + ")");
+        }
+        FileTime time = Files.getLastModifiedTime(ck);
+        String id;
+        synchronized (added) {
+            Object[] had = added.get(run);
+            if (had != null && had[1].equals(time)) {
+                id = (String) had[0];
+            } else {
+                id = models.add(run, false);
+                added.put(run, new Object[] {id, time});
+            }
+        }
+        JsonObject o = new JsonObject();
+        o.addProperty("id", id);
+        o.addProperty("kind", models.entries().stream().filter(e -> e.id().equals(id)).findFirst().orElseThrow().kind());
         r.json(o);
     }
 

@@ -81,17 +81,21 @@ public final class WebServer implements AutoCloseable {
         this.models = models;
         this.root = parent.newSubManager();
         DrawApi draw = new DrawApi(models, options, queue, root);
-        ForwardApi forward = new ForwardApi(models, root);
+        ForwardApi forward = new ForwardApi(models, queue, root);
         VaeApi vae = new VaeApi(models, queue, root);
-        RunsApi runApi = new RunsApi(runs, runsParent);
+        RunsApi runApi = new RunsApi(runs, runsParent, models);
         get("/api/models", (r, m) -> models(r));
         get("/api/options", (r, m) -> draw.options(r));
+        get("/api/resolve", (r, m) -> draw.resolve(r));
+        get("/api/queue", (r, m) -> draw.list(r));
         route("POST", "/api/jobs", (r, m) -> draw.submit(r));
         get("/api/jobs/([\\w-]+)", (r, m) -> draw.get(r, m.group(1)));
         route("DELETE", "/api/jobs/([\\w-]+)", (r, m) -> draw.cancel(r, m.group(1)));
         get("/api/jobs/([\\w-]+)/events", (r, m) -> draw.events(r, m.group(1)));
         get("/api/jobs/([\\w-]+)/grid.png", (r, m) -> draw.grid(r, m.group(1)));
         get("/api/jobs/([\\w-]+)/samples.npy", (r, m) -> draw.samples(r, m.group(1)));
+        get("/api/jobs/([\\w-]+)/frames", (r, m) -> draw.frames(r, m.group(1)));
+        get("/api/jobs/([\\w-]+)/trajectory\\.gif", (r, m) -> draw.gif(r, m.group(1)));
         get("/api/schedule", (r, m) -> forward.schedule(r));
         get("/api/forward", (r, m) -> forward.forward(r));
         route("POST", "/api/upload", (r, m) -> forward.upload(r));
@@ -104,6 +108,7 @@ public final class WebServer implements AutoCloseable {
         get("/api/runs/metrics", (r, m) -> runApi.metrics(r));
         get("/api/runs/samples", (r, m) -> runApi.samples(r));
         get("/api/runs/image", (r, m) -> runApi.image(r));
+        route("POST", "/api/runs/model", (r, m) -> runApi.model(r));
         get("/(|index\\.html|app\\.js|style\\.css)", (r, m) -> file(r, m.group(1).isEmpty() ? "index.html" : m.group(1)));
 
         AtomicInteger n = new AtomicInteger();
