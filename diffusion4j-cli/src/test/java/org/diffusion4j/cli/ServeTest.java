@@ -145,6 +145,9 @@ class ServeTest {
         DdpmSpec spec = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 28, 28, NoiseSchedule.linear(T, 1e-4, 0.02),
                 GaussianDiffusion.LossType.L2);
         tiny = Ddpm.create(spec, manager, 1);
+        // recommends the bundled models' sampler, as their files do (a model made in code recommends Algorithm 2)
+        tiny.setDefaultSampler(org.diffusion4j.diffusion.SamplerSettings.of(org.diffusion4j.diffusion.SamplerSettings.Kind.DPMPP_2M_SDE)
+                .withSteps(16).withEta(1.1));
         vae = Vae.create(VaeSpec.builder(1, 28, 28).hidden(32).latent(2).build(), manager, 2);
         ModelCatalog catalog = new ModelCatalog(manager);
         catalog.add("tiny", tiny);
@@ -838,7 +841,7 @@ class ServeTest {
     /** The defaults a draw resolves to, checked as a submit checks; bf16 (always refused) is not offered. */
     @Test
     void resolveShowsTheDefaultsAndNoOptionThatIsAlwaysRefused() throws Exception {
-        // a model built in memory has no file, and gets the bundled models' defaults
+        // the model's recommended sampler (here the bundled models'), and DDIM with the bundled eta 1 (a model with no file)
         JsonObject d = get("api/resolve?model=tiny").json();
         assertTrue(d.get("description").getAsString().startsWith("SDE-DPM-Solver++(2M), 16 steps"), d.toString());
         assertEquals(16, d.get("calls").getAsInt());
