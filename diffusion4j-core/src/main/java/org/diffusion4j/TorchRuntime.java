@@ -1,5 +1,6 @@
 package org.diffusion4j;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
@@ -123,6 +124,15 @@ public final class TorchRuntime {
 
     /** A new root manager on the CPU. */
     public static NDManager newManager() {
-        return init().newBaseManager();
+        return init().newBaseManager(Device.cpu());
+    }
+
+    /**
+     * A new root manager on {@code device}: what is made in it and its sub-managers lives there.
+     *
+     * @throws UserException if this process cannot use the device ({@link Devices#require})
+     */
+    public static NDManager newManager(Device device) {
+        return init().newBaseManager(Devices.require(device));
     }
 }

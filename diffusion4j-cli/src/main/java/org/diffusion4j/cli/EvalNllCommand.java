@@ -26,6 +26,9 @@ import picocli.CommandLine.Option;
                 + "by (T-1)/K (unbiased, noisier, K times faster than T).",
             "Example: diffusion4j eval nll --run runs/mnist --subset 256"})
 public final class EvalNllCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
     @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder or checkpoint (default: the bundled MNIST model).")
     Path run;
 
@@ -66,7 +69,7 @@ public final class EvalNllCommand implements Callable<Integer> {
         }
         Runtime.init();
         Path source = run != null ? run : BundledModels.ddpmMnist();
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(source, !raw, m)) {
+        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = Ddpm.load(source, !raw, m)) {
             if (!ddpm.spec().isImage() || !java.util.Arrays.equals(ddpm.spec().rowShape(), d.rowShape())) {
                 throw new UserException("the model takes rows of shape " + java.util.Arrays.toString(ddpm.spec().rowShape())
                         + " but " + data + " has " + java.util.Arrays.toString(d.rowShape()));

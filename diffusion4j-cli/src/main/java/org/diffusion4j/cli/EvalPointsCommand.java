@@ -31,6 +31,9 @@ import picocli.CommandLine.Option;
             "Example: diffusion4j eval points --run runs/moons --n 2000",
             "         diffusion4j eval points --npy samples.npy --data toy:moons"})
 public final class EvalPointsCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
     /** Independent data sets the distances are averaged over. */
     static final int PAIRS = 5;
 
@@ -114,7 +117,7 @@ public final class EvalPointsCommand implements Callable<Integer> {
     private float[] sample() {
         Runtime.init();
         Runtime.setThreads(threads);
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(run, true, m)) {
+        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = Ddpm.load(run, true, m)) {
             if (ddpm.spec().isImage() || ddpm.spec().rowShape()[0] != 2) {
                 throw new UserException(run + " is not a model of 2-D points; eval points needs one trained on toy:* or a .csv");
             }

@@ -42,6 +42,9 @@ import picocli.CommandLine.Option;
                 + "FID is biased upwards at small N, so compare at equal N only).",
             "Example: diffusion4j sample --n 1000 --npy samples.npy && diffusion4j eval samples --npy samples.npy"})
 public final class EvalSamplesCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
     static final int SIDE = 28;
 
     static final class Input {
@@ -113,7 +116,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
         Runtime.init();
         Path source = classifier != null ? classifier : BundledModels.classifierMnist();
         long t0 = System.nanoTime();
-        try (NDManager m = Runtime.newManager(); Classifier c = Classifier.load(source, m)) {
+        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Classifier c = Classifier.load(source, m)) {
             c.requireRowShape(samples.rowShape(), what);
             c.requireRowShape(ref.rowShape(), reference);
             if (real != null) {

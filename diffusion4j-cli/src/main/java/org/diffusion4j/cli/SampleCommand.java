@@ -44,6 +44,9 @@ import picocli.CommandLine.Option;
             "         diffusion4j sample --run runs/mnist --sampler ddim --steps 50 --trajectory traj.png --gif denoise.gif",
             "         diffusion4j sample --sampler dpm++2m --steps 15"})
 public final class SampleCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
     @Option(names = "--run", paramLabel = "RUN_DIR", description = "A run folder, checkpoint file or diffusers DDPMPipeline/UNet2DModel folder (default: the bundled MNIST model, if present).")
     Path run;
 
@@ -134,7 +137,7 @@ public final class SampleCommand implements Callable<Integer> {
                 .file("--trajectory", trajectory).file("--gif", gif).check();
         Runtime.init();
         Runtime.setThreads(threads);
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
+        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             TrainCommand.requirePlanePoints(ddpm.spec().rowShape(), source.toString());
             // a latent DDPM (train --latent) carries its autoencoder: its samples are decoded, and x0 is not clipped

@@ -24,6 +24,9 @@ import picocli.CommandLine.Option;
             "Example: diffusion4j serve",
             "         diffusion4j serve --port 0 --model runs/tiny --model models/vae-iwae.bin"})
 public final class ServeCommand implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    DeviceOption device;
+
     @Option(names = "--port", defaultValue = "8080", description = "Port (default: ${DEFAULT-VALUE}); 0 picks a free one.")
     int port;
 
@@ -56,7 +59,7 @@ public final class ServeCommand implements Callable<Integer> {
         Path runsDir = runs != null ? runs : Path.of("runs");
         Runtime.init();
         Runtime.setThreads(threads);
-        NDManager m = Runtime.newManager();
+        NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require());
         ModelCatalog catalog = new ModelCatalog(m);
         List<Path> runFolders = new ArrayList<>();
         for (String bundled : List.of(BundledModels.DDPM_MNIST, BundledModels.DDPM_MNIST_COND, BundledModels.VAE_IWAE,

@@ -80,6 +80,9 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Mixin
     TrainOptions train;
 
+    @Mixin
+    DeviceOption device;
+
     @Option(names = "--label-dropout", paramLabel = "P", description = "Class-conditional models (--classes): the "
             + "probability with which a training label is replaced by the null class, so that one net learns the "
             + "conditional and the unconditional prediction of classifier-free guidance (default: 0.1; on --resume or "
@@ -108,6 +111,11 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
     @Override
     public String command() {
         return "train";
+    }
+
+    @Override
+    public ai.djl.Device device() {
+        return device.require();
     }
 
     @Override

@@ -19,6 +19,11 @@ interface TrainFamily {
     /** The checkpoint kind of the family's models. */
     String kind();
 
+    /** Where the run's model and arrays live (--device where the command has it; else the CPU). */
+    default ai.djl.Device device() {
+        return ai.djl.Device.cpu();
+    }
+
     /** A new run from the command's options (its folder not yet checked or locked). */
     Session start(NDManager m);
 

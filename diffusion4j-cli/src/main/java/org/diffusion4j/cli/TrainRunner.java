@@ -28,7 +28,7 @@ final class TrainRunner {
      * What --resume may change: the step target, the decay start while it lies ahead, and how the
      * run is computed, logged and saved; never what it learns from or how (it continues exactly).
      */
-    static final Set<String> ON_RESUME = Set.of("--resume", "--steps", "--decay-from", "--threads", "--precision",
+    static final Set<String> ON_RESUME = Set.of("--resume", "--device", "--steps", "--decay-from", "--threads", "--precision",
             "--sample-every", "--checkpoint-every", "--keep-checkpoints", "--log-every");
     /** What --init-from may change besides: the new run's folder and its training schedule. */
     static final Set<String> ON_INIT_FROM = Stream.concat(ON_RESUME.stream().filter(o -> !o.equals("--resume")),
@@ -44,7 +44,7 @@ final class TrainRunner {
             requireApplicable(family, options);
         }
         Runtime.init();
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(family.device())) {
             if (!options.continues()) {
                 TrainFamily.Session s = family.start(m);
                 return train(family, s, null, m);

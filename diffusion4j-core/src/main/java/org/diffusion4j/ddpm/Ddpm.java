@@ -1,11 +1,13 @@
 package org.diffusion4j.ddpm;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.nio.file.Path;
+import org.diffusion4j.Devices;
 import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.UserException;
@@ -20,6 +22,7 @@ import org.diffusion4j.diffusion.Sampler;
 import org.diffusion4j.diffusion.SamplerSettings;
 import org.diffusion4j.nn.CastingParameterStore;
 import org.diffusion4j.train.Checkpoint;
+import org.diffusion4j.train.NamedArrays;
 
 /**
  * A DDPM ready to use: its spec, its network with weights, the diffusion process around it, and
@@ -58,14 +61,55 @@ public final class Ddpm implements AutoCloseable {
         this.denoiser = PredictionDenoiser.of(networkOutput, spec.objective().prediction(), diffusion);
     }
 
-    /** A new model with weights initialised from {@code seed}, its arrays in a sub-manager of {@code parent}. */
+    /**
+     * A new model with weights initialised from {@code seed}, its arrays in a sub-manager of {@code
+     * parent} (on its device; the initial weights are drawn on the CPU, so a seed gives the same
+     * ones on every device).
+     */
     public static Ddpm create(DdpmSpec spec, NDManager parent, long seed) {
-        return new Ddpm(spec, parent.newSubManager(), seed);
+        if (!parent.getDevice().isGpu()) {
+            return new Ddpm(spec, parent.newSubManager(), seed);
+        }
+        try (Ddpm onCpu = create(spec, Device.cpu(), seed)) {
+            return onCpu.copyInto(parent.newSubManager());
+        }
     }
 
-    /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it). */
+    /** A new model with weights initialised from {@code seed}, with a manager of its own (closed with it), on the CPU. */
     public static Ddpm create(DdpmSpec spec, long seed) {
-        return new Ddpm(spec, TorchRuntime.newManager(), seed);
+        return create(spec, Device.cpu(), seed);
+    }
+
+    /**
+     * A new model with weights initialised from {@code seed}, its arrays on {@code device} in a
+     * manager of its own (closed with it). The initial weights are drawn on the CPU and copied, so
+     * a seed gives the same initial weights on every device.
+     *
+     * @throws UserException if this process cannot use the device (see {@link Devices#require})
+     */
+    public static Ddpm create(DdpmSpec spec, Device device, long seed) {
+        Devices.require(device);
+        if (!device.isGpu()) {
+            return new Ddpm(spec, TorchRuntime.newManager(device), seed);
+        }
+        try (Ddpm onCpu = create(spec, Device.cpu(), seed)) {
+            return onCpu.copyInto(TorchRuntime.newManager(device));
+        }
+    }
+
+    /** This model's spec, weights, recommended sampler and provenance in {@code own} (on its device), closed if the copy fails. */
+    private Ddpm copyInto(NDManager own) {
+        try {
+            Ddpm d = new Ddpm(spec, own, 0);
+            NamedArrays.parametersOf(d.network).copyFrom(NamedArrays.parametersOf(network));
+            d.header = header;
+            d.defaultSampler = defaultSampler;
+            d.defaultGuidance = defaultGuidance;
+            return d;
+        } catch (RuntimeException e) {
+            own.close();
+            throw e;
+        }
     }
 
     /**
@@ -78,8 +122,18 @@ public final class Ddpm implements AutoCloseable {
 
     /** Loads the EMA weights of a model file, run folder or checkpoint, with a manager of its own (closed with the model). */
     public static Ddpm load(Path file) {
+        return load(file, Device.cpu());
+    }
+
+    /**
+     * Loads the EMA weights of a model file, run folder or checkpoint onto {@code device}, with a
+     * manager of its own (closed with the model).
+     *
+     * @throws UserException if this process cannot use the device (see {@link Devices#require})
+     */
+    public static Ddpm load(Path file, Device device) {
         TorchRuntime.init();
-        return read(file, true, TorchRuntime.newManager());
+        return read(file, true, TorchRuntime.newManager(device));
     }
 
     /** Reads a model into {@code own}, its manager from now on (closed if the reading fails). */
@@ -136,6 +190,11 @@ public final class Ddpm implements AutoCloseable {
 
     public DdpmSpec spec() {
         return spec;
+    }
+
+    /** Where the model's arrays live, and where it trains and samples. */
+    public Device device() {
+        return manager.getDevice();
     }
 
     public Block network() {

@@ -47,7 +47,7 @@ public final class DdpmTraining extends ModelTraining<DdpmTraining> {
             Batcher.Batch b = batcher.batch(step);
             return new Batch(b.toNDArray(m), labels ? b.labelsNDArray(m) : null);
         };
-        Ddpm ddpm = Ddpm.create(spec, c.seed());
+        Ddpm ddpm = Ddpm.create(spec, device(), c.seed());
         try {
             ddpm.setHeader(train(new DdpmTask(ddpm, labelDropout), source, c));
             return ddpm;

@@ -147,7 +147,11 @@ public final class Sampling {
         return this;
     }
 
-    /** The manager that owns the result (default: the model's own, closed with the model). */
+    /**
+     * The manager that owns the result (default: the model's own, closed with the model). The
+     * samples are drawn on the model's device ({@link Ddpm#device()}) whatever this manager's
+     * device; each finished batch is copied to this manager's device.
+     */
     public Sampling manager(NDManager v) {
         manager = v;
         return this;
@@ -220,8 +224,11 @@ public final class Sampling {
             g.check(n, ddpm.conditionalDenoiser().numClasses());
         }
         NDManager out = manager != null ? manager : ddpm.manager();
+        // Every array of a step lives under the model's manager, on the model's device; a result
+        // asked for in a manager on another device is copied there when its batch is done.
+        NDManager work = ddpm.manager();
         NDArray[] parts = new NDArray[(n + batch - 1) / batch];
-        try (NDManager weights = out.newSubManager();
+        try (NDManager weights = work.newSubManager();
                 LowPrecision scope = LowPrecision.enter(ddpm.network(), precision, weights, false)) {
             for (int i = 0; i < parts.length; i++) {
                 int from = i * batch;
@@ -230,11 +237,12 @@ public final class Sampling {
                 if (parts[i] != null) {
                     continue;
                 }
-                try (NDManager sub = out.newSubManager()) {
+                try (NDManager sub = work.newSubManager()) {
                     Denoiser d = g == null ? ddpm.denoiser() : new ClassifierFreeGuidance(ddpm.conditionalDenoiser(),
                             sub.create(Arrays.copyOfRange(g.labels(), from, from + b)), g.guidance());
                     NDArray x = s.sample(d, ddpm.spec().batchShape(b), Noise.perSample(seed, first + from), sub, listener);
                     x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+                    x = x.getDevice().equals(out.getDevice()) ? x : x.toDevice(out.getDevice(), false);
                     x.attach(out);
                     parts[i] = x;
                 }

@@ -1,5 +1,6 @@
 package org.diffusion4j.train;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,6 +21,7 @@ public abstract class ModelTraining<T extends ModelTraining<T>> {
     private DataSet data;
     private final TrainConfig.Builder config = TrainConfig.builder().sampleEvery(0);
     private final List<TrainingListener> listeners = new ArrayList<>();
+    private Device device = Device.cpu();
 
     protected ModelTraining() {}
 
@@ -70,6 +72,20 @@ public abstract class ModelTraining<T extends ModelTraining<T>> {
         return self();
     }
 
+    /**
+     * Where the model is created and trained (default: the CPU); see {@link org.diffusion4j.Devices}.
+     * The trained model stays on this device.
+     */
+    public T device(Device d) {
+        device = java.util.Objects.requireNonNull(d, "device");
+        return self();
+    }
+
+    /** The device asked for with {@link #device}. */
+    protected Device device() {
+        return device;
+    }
+
     /** PyTorch's intra-op threads (default 0: leave as is). */
     public T threads(int v) {
         config.threads(v);
@@ -117,7 +133,7 @@ public abstract class ModelTraining<T extends ModelTraining<T>> {
      * @return the header of the finished run (provenance for the model's file)
      */
     protected String train(TrainingTask task, BatchSource source, TrainConfig c) {
-        try (NDManager m = TorchRuntime.newManager(); Trainer trainer = new Trainer(task, source, c, m)) {
+        try (NDManager m = TorchRuntime.newManager(device); Trainer trainer = new Trainer(task, source, c, m)) {
             listeners.forEach(trainer::addListener);
             trainer.run();
             trainer.parameters().copyFrom(trainer.ema().weights());

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.diffusion4j.Devices;
 import org.diffusion4j.Runtime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.nn.LowPrecision;
@@ -66,7 +67,9 @@ public final class Trainer implements AutoCloseable {
         if (params.size() == 0) {
             throw new IllegalArgumentException("the model has no trainable parameters: initialise it first");
         }
-        this.manager = parent.newSubManager();
+        // On the device of the model's weights, whatever the parent's: the moments, the EMA and
+        // every array of a step (the batch, the noise, the loss) live beside the weights.
+        this.manager = parent.newSubManager(params.get(0).getDevice());
         this.adam = new Adam(params, manager);
         this.ema = new Ema(params, config.emaDecay(), manager);
         this.precision = config.precisionValue();
@@ -107,6 +110,16 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("the plan " + plan + " would change steps already trained (at step " + step + ")");
         }
         config = planned;
+    }
+
+    /** Where the trainer's arrays live: the device of the model's weights. */
+    public ai.djl.Device device() {
+        return manager.getDevice();
+    }
+
+    /** The trainer's manager (the moments, the EMA; a step's arrays are in sub-managers of it while it runs). */
+    NDManager manager() {
+        return manager;
     }
 
     /** Steps done so far (the 0-based number of the next step). */
@@ -192,6 +205,7 @@ public final class Trainer implements AutoCloseable {
         h.addProperty("step", step);
         h.addProperty("adamUpdates", adam.updates());
         h.addProperty("emaUpdates", ema.updates());
+        h.addProperty("device", Devices.name(manager.getDevice()));
         if (origin != null) {
             h.add("initFrom", origin);
         }

@@ -48,6 +48,10 @@ public final class VaeTraining extends ModelTraining<VaeTraining> {
             }
         }
         Batcher batcher = Batcher.builder(data).batchSize(c.batchSize()).seed(c.seed()).binarize(binarize).build();
+        if (device().isGpu()) {
+            throw new InvalidArgumentException("device", org.diffusion4j.Devices.name(device()),
+                    "is not supported for VAEs: they train on the CPU (DDPMs train on a GPU)");
+        }
         Vae vae = Vae.create(spec, c.seed());
         try {
             VaeTask task = new VaeTask(vae, null, null);
