@@ -20,9 +20,9 @@ import java.util.Locale;
 public final class Devices {
     /** What to say when a GPU is asked for and PyTorch has no CUDA: how to get a CUDA build. */
     public static final String NO_CUDA = "this PyTorch has no CUDA (the CPU build of PyTorch 2.7.1 is loaded), so it cannot "
-            + "use a GPU: put DJL's CUDA native library for PyTorch 2.7.1 on the class path (ai.djl.pytorch:pytorch-native-cu128:"
-            + "2.7.1:linux-x86_64) instead of pytorch-native-cpu, or set PYTORCH_LIBRARY_PATH to the lib folder of a CUDA "
-            + "libtorch 2.7.1 (with PYTORCH_VERSION=2.7.1 and PYTORCH_FLAVOR=cu128), or use the CPU";
+            + "use a GPU: build without the CPU library (mvn -Pgpu package) and run with DIFFUSION4J_OFFLINE=false "
+            + "PYTORCH_FLAVOR=cu128 so that DJL fetches its CUDA native library for PyTorch 2.7.1 once, or set "
+            + "PYTORCH_LIBRARY_PATH to the lib folder of a CUDA libtorch 2.7.1; docs/scaling.md";
 
     private Devices() {}
 

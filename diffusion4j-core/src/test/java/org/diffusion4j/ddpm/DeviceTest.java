@@ -75,7 +75,7 @@ class DeviceTest {
             String m = e.getMessage();
             assertFalse(m.contains("\n"), m);
             assertTrue(m.contains("no CUDA") && m.contains("PyTorch 2.7.1") && m.contains("PYTORCH_LIBRARY_PATH")
-                    && m.contains("pytorch-native-cu"), m);
+                    && m.contains("-Pgpu") && m.contains("PYTORCH_FLAVOR=cu128"), m);
         }
         assertTrue(refusals.get(1).getMessage().startsWith("device gpu:1: "), refusals.get(1).getMessage());
     }
