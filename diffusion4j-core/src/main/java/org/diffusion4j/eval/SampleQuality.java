@@ -44,6 +44,17 @@ public final class SampleQuality {
                 ClassScores.inceptionScore(p), ClassScores.confidentFraction(p), ClassScores.histogram(p), p);
     }
 
+    /** The Gaussian of the reference images' features, which FID compares samples with. */
+    public Fid.Gaussian reference() {
+        return reference;
+    }
+
+    /** The mergeable statistics of a set of images in [0, 1] (a part of a distributed evaluation). */
+    public SampleMoments moments(DataSet images) {
+        Classifier.Outputs o = classifier.evaluate(images, batch);
+        return SampleMoments.of(o.features(), o.probabilities());
+    }
+
     /** The scores of {@code n} images drawn without replacement from {@code real} with {@code seed}. */
     public Scores floor(DataSet real, int n, long seed) {
         return score(draw(real, n, seed));
