@@ -1,0 +1,110 @@
+package org.diffusion4j.spark;
+
+import ai.djl.Device;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.diffusion4j.UserException;
+import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.ddpm.IndexedSamples;
+import org.diffusion4j.diffusion.SamplerSettings;
+
+/**
+ * N samples of a DDPM drawn across a Spark cluster: the indices 0..N-1 cut into partitions at
+ * multiples of the batch size ({@link IndexedSamples#partitions}), each executor JVM loading the
+ * model once (from any Hadoop file system path) and drawing its partitions' indices. Because the
+ * noise of sample i depends only on (seed, i, step), the rows are the single-process samples by
+ * index, to float rounding, whatever the partitioning.
+ */
+public final class SparkSampling {
+    /** The rows: index, seed, class label (-1: unconditional), the image as PNG (null for points), the values in display units. */
+    public static final StructType SCHEMA = new StructType()
+            .add("index", DataTypes.LongType, false)
+            .add("seed", DataTypes.LongType, false)
+            .add("label", DataTypes.IntegerType, false)
+            .add("png", DataTypes.BinaryType, true)
+            .add("values", DataTypes.createArrayType(DataTypes.FloatType, false), false);
+
+    /** Local copies of model files read from other file systems, one per JVM and URI. */
+    private static final Map<String, Path> LOCAL = new ConcurrentHashMap<>();
+
+    private SparkSampling() {}
+
+    /**
+     * The samples 0..n-1 of {@code seed} as a Dataset of {@link #SCHEMA}, in (at most) {@code
+     * partitions} partitions; {@code sampler} null: the model's recommended sampler.
+     */
+    public static Dataset<Row> sample(SparkSession spark, String modelUri, long n, long seed, int partitions, int batch,
+            SamplerSettings sampler) {
+        List<long[]> ranges = IndexedSamples.partitions(n, partitions, batch);
+        String samplerJson = sampler == null ? null : sampler.toJson();
+        JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
+                .flatMap(r -> drawRange(modelUri, samplerJson, seed, n, r, batch).iterator());
+        return spark.createDataFrame(rows, SCHEMA);
+    }
+
+    /** One partition's rows (runs on an executor; reports its progress on the executor's standard error). */
+    static List<Row> drawRange(String modelUri, String samplerJson, long seed, long n, long[] range, int batch) {
+        long t0 = System.nanoTime();
+        Ddpm ddpm = IndexedSamples.shared(localCopy(modelUri), Device.cpu());
+        SamplerSettings s = samplerJson == null ? null : SamplerSettings.fromJson(samplerJson);
+        List<IndexedSamples.Row> drawn = IndexedSamples.draw(ddpm, s, seed, n, range[0], (int) range[1], batch);
+        List<Row> rows = new ArrayList<>(drawn.size());
+        for (IndexedSamples.Row r : drawn) {
+            List<Float> values = new ArrayList<>(r.values().length);
+            for (float v : r.values()) {
+                values.add(v);
+            }
+            // an array column of a Row is a Scala Seq
+            rows.add(RowFactory.create(r.index(), r.seed(), r.label(), r.png(),
+                    scala.jdk.javaapi.CollectionConverters.asScala(values).toSeq()));
+        }
+        double sec = (System.nanoTime() - t0) / 1e9;
+        System.err.printf(Locale.ROOT, "diffusion4j-spark: samples %d..%d of %d in %.1f s (%.2f samples/s)%n", range[0],
+                range[0] + range[1] - 1, n, sec, range[1] / sec);
+        return rows;
+    }
+
+    /**
+     * A local file of the model at {@code uri}: a local path as it is; another file system's
+     * (hdfs://, s3a://, through the Hadoop connectors on the class path) copied once per JVM.
+     */
+    static Path localCopy(String uri) {
+        URI u = URI.create(uri);
+        if (u.getScheme() == null || "file".equals(u.getScheme())) {
+            return u.getScheme() == null ? Path.of(uri) : Path.of(u);
+        }
+        return LOCAL.computeIfAbsent(uri, k -> {
+            try {
+                Path tmp = Files.createTempFile("diffusion4j-model-", ".safetensors");
+                tmp.toFile().deleteOnExit();
+                try (FileSystem fs = FileSystem.newInstance(u, new Configuration())) {
+                    fs.copyToLocalFile(new org.apache.hadoop.fs.Path(uri), new org.apache.hadoop.fs.Path(tmp.toUri()));
+                }
+                return tmp;
+            } catch (IOException e) {
+                throw new UserException("the model " + uri + " could not be read: " + e.getMessage(), e);
+            } catch (RuntimeException e) {
+                throw new UncheckedIOException(new IOException("the model " + uri + " could not be read: " + e, e));
+            }
+        });
+    }
+}

@@ -1,0 +1,69 @@
+package org.diffusion4j.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.diffusion4j.ddpm.Ddpm;
+import org.diffusion4j.ddpm.DdpmSpec;
+import org.diffusion4j.ddpm.Pictures;
+import org.diffusion4j.ddpm.net.UNetConfig;
+import org.diffusion4j.diffusion.GaussianDiffusion.LossType;
+import org.diffusion4j.diffusion.NoiseSchedule;
+import org.diffusion4j.diffusion.SamplerSettings;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** In local mode with two executor threads, the job's rows are Ddpm.sample's by index, through Parquet too. */
+class SparkSamplingTest {
+    private static final DdpmSpec SPEC = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 8, 8, NoiseSchedule.ddpm(), LossType.L2);
+    private static final SamplerSettings SDE = SamplerSettings.of(SamplerSettings.Kind.DPMPP_2M_SDE).withSteps(3).withEta(1.1);
+
+    @Test
+    void localTwoEqualsOneProcessByIndex(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("tiny.safetensors");
+        int n = 7;
+        float[] expected;
+        try (Ddpm d = Ddpm.create(SPEC, 4)) {
+            d.save(file);
+        }
+        try (Ddpm d = Ddpm.load(file)) {
+            expected = Pictures.toDisplay(SPEC, d.sampling(n).batch(2).sampler(SDE).seed(9).draw());
+        }
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("diffusion4j-test")
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate();
+        try {
+            Dataset<Row> rows = SparkSampling.sample(spark, file.toString(), n, 9, 3, 2, SDE);
+            assertEquals(3, rows.rdd().getNumPartitions());
+            String out = dir.resolve("samples.parquet").toString();
+            rows.write().parquet(out);
+            List<Row> back = spark.read().parquet(out).orderBy("index").collectAsList();
+            assertEquals(n, back.size());
+            for (int i = 0; i < n; i++) {
+                Row r = back.get(i);
+                assertEquals(i, r.getLong(r.fieldIndex("index")));
+                assertEquals(9, r.getLong(r.fieldIndex("seed")));
+                assertEquals(-1, r.getInt(r.fieldIndex("label")));
+                List<Float> values = r.getList(r.fieldIndex("values"));
+                float[] got = new float[values.size()];
+                for (int k = 0; k < got.length; k++) {
+                    got[k] = values.get(k);
+                }
+                float[] want = new float[64];
+                System.arraycopy(expected, i * 64, want, 0, 64);
+                assertArrayEquals(want, got, 1e-5f, "sample " + i);
+                BufferedImage img = ImageIO.read(new ByteArrayInputStream((byte[]) r.get(r.fieldIndex("png"))));
+                assertEquals(8, img.getWidth());
+            }
+        } finally {
+            spark.stop();
+        }
+    }
+}
