@@ -22,6 +22,8 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.diffusion4j.UserException;
+import org.diffusion4j.classifier.Classifier;
+import org.diffusion4j.eval.SampleMoments;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.IndexedSamples;
 import org.diffusion4j.diffusion.SamplerSettings;
@@ -59,6 +61,49 @@ public final class SparkSampling {
         JavaRDD<Row> rows = jsc.parallelize(ranges, ranges.size())
                 .flatMap(r -> drawRange(modelUri, samplerJson, seed, n, r, batch).iterator());
         return spark.createDataFrame(rows, SCHEMA);
+    }
+
+    /**
+     * The mergeable sample-quality statistics of the images of {@code samples} (a Dataset of
+     * {@link #SCHEMA}) under the classifier at {@code classifierUri}: each partition's classifier
+     * features and probabilities reduced to a {@link SampleMoments} on its executor, merged on the
+     * driver. FID against a reference is {@code moments.fid(reference)}; the confident fraction,
+     * histogram and Inception-Score analogue are the moments' too.
+     */
+    public static SampleMoments moments(Dataset<Row> samples, String classifierUri, int batch) {
+        return samples.select("values").javaRDD().mapPartitions((java.util.Iterator<Row> it) -> {
+            List<float[]> images = new ArrayList<>();
+            while (it.hasNext()) {
+                List<Float> v = it.next().getList(0);
+                float[] a = new float[v.size()];
+                for (int k = 0; k < a.length; k++) {
+                    a[k] = v.get(k);
+                }
+                images.add(a);
+            }
+            if (images.isEmpty()) {
+                return java.util.Collections.<SampleMoments>emptyIterator();
+            }
+            int size = images.get(0).length;
+            float[] data = new float[images.size() * size];
+            for (int i = 0; i < images.size(); i++) {
+                System.arraycopy(images.get(i), 0, data, i * size, size);
+            }
+            Classifier c = sharedClassifier(localCopy(classifierUri));
+            Classifier.Outputs o;
+            synchronized (c) { // a classifier evaluates in one thread at a time (docs/library.md)
+                o = c.evaluate(data, images.size(), batch);
+            }
+            return List.of(SampleMoments.of(o.features(), o.probabilities())).iterator();
+        }).reduce(SampleMoments::merge);
+    }
+
+    /** Classifiers loaded in this JVM, by local file. */
+    private static final Map<Path, Classifier> CLASSIFIERS = new ConcurrentHashMap<>();
+
+    private static Classifier sharedClassifier(Path file) {
+        return CLASSIFIERS.computeIfAbsent(file.toAbsolutePath().normalize(),
+                f -> Classifier.load(f, org.diffusion4j.TorchRuntime.newManager()));
     }
 
     /** One partition's rows (runs on an executor; reports its progress on the executor's standard error). */
