@@ -27,7 +27,15 @@ public final class SparkSampleMain {
         }
     }
 
+    static final String USAGE = "usage: diffusion4j spark sample --model FILE_OR_URI --n N --out PARQUET [--seed S] "
+            + "[--partitions P] [--batch B] [--master local[2]]; the samples 0..N-1 of seed S as Parquet rows (index, seed, "
+            + "label, png, values), the same as 'sample' draws by index (docs/scaling.md)";
+
     static int run(String[] args) {
+        if (args.length == 0 || java.util.Arrays.asList(args).contains("--help")) {
+            System.out.println(USAGE);
+            return 0;
+        }
         Map<String, String> a = new HashMap<>();
         for (int i = 0; i < args.length; i += 2) {
             if (!OPTIONS.contains(args[i]) || i + 1 >= args.length) {
@@ -41,6 +49,9 @@ public final class SparkSampleMain {
                 throw new UserException(required + " must be given");
             }
         }
+        if (java.nio.file.Files.exists(java.nio.file.Path.of(a.get("--out")))) {
+            throw new UserException("--out " + a.get("--out") + " exists; give a new path (Spark writes a folder of Parquet files)");
+        }
         long n = number(a, "--n", null);
         long seed = number(a, "--seed", "0");
         int partitions = (int) number(a, "--partitions", "0");
@@ -50,6 +61,7 @@ public final class SparkSampleMain {
             b.master(a.get("--master"));
         }
         SparkSession spark = b.getOrCreate();
+        spark.sparkContext().setLogLevel("WARN"); // the partitions' progress lines, not Spark's INFO log
         try {
             int p = partitions > 0 ? partitions : spark.sparkContext().defaultParallelism();
             long t0 = System.nanoTime();
