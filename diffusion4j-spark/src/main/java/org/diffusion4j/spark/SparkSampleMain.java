@@ -21,9 +21,15 @@ public final class SparkSampleMain {
     public static void main(String[] args) {
         try {
             System.exit(run(args));
-        } catch (UserException e) {
-            System.err.println("diffusion4j-spark: " + e.getMessage());
-            System.exit(2);
+        } catch (RuntimeException e) {
+            // a one-line refusal, also when it was raised in a task and came back wrapped by Spark
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof UserException) {
+                    System.err.println("diffusion4j-spark: " + t.getMessage());
+                    System.exit(2);
+                }
+            }
+            throw e;
         }
     }
 
@@ -51,6 +57,16 @@ public final class SparkSampleMain {
         }
         if (java.nio.file.Files.exists(java.nio.file.Path.of(a.get("--out")))) {
             throw new UserException("--out " + a.get("--out") + " exists; give a new path (Spark writes a folder of Parquet files)");
+        }
+        String model = a.get("--model");
+        java.net.URI u;
+        try {
+            u = java.net.URI.create(model);
+        } catch (IllegalArgumentException e) {
+            throw new UserException("--model " + model + " is neither a path nor a URI");
+        }
+        if ((u.getScheme() == null || "file".equals(u.getScheme())) && !java.nio.file.Files.exists(SparkSampling.localCopy(model))) {
+            throw new UserException("--model " + model + ": no such file");
         }
         long n = number(a, "--n", null);
         long seed = number(a, "--seed", "0");
