@@ -108,15 +108,26 @@ public final class DdpmTask implements TrainingTask {
     @Override
     public void snapshot(long step, Path runDir) throws IOException {
         DdpmSpec spec = ddpm.spec();
-        int n = spec.isImage() ? 64 : 2000;
-        int ddimSteps = Math.min(50, spec.schedule().steps());
         try (NDManager m = ddpm.network().getParameters().valueAt(0).getArray().getManager().newSubManager()) {
-            // a class-conditional model shows every class, n / K of each, with guidance w = 1
-            Ddpm.Guide guide = ddpm.isConditional() ? Ddpm.Guide.balanced(n, spec.numClasses(), 1.0) : null;
-            NDArray x = ddpm.sampling(n).batch(n).sampler(new DdimSampler(spec.schedule(), ddimSteps, 0, spec.isImage()))
-                    .seed(SNAPSHOT_SEED).guide(guide).manager(m).draw();
-            String name = String.format(Locale.ROOT, "samples/step-%07d.png", step);
-            Pictures.save(runDir.resolve(name), Pictures.samples(spec, x, reference, "step " + step));
+            NDArray x = snapshotSamples(spec.isImage() ? 64 : 2000, spec.isImage(), m);
+            Pictures.save(snapshotPath(runDir, step), Pictures.samples(spec, x, reference, "step " + step));
         }
+    }
+
+    /**
+     * The samples of a progress picture, in {@code m}: n of them by DDIM (50 steps, eta 0) from
+     * {@link #SNAPSHOT_SEED}; a class-conditional model shows every class, n / K of each, with
+     * guidance w = 1.
+     */
+    public NDArray snapshotSamples(int n, boolean clipX0, NDManager m) {
+        DdpmSpec spec = ddpm.spec();
+        Ddpm.Guide guide = ddpm.isConditional() ? Ddpm.Guide.balanced(n, spec.numClasses(), 1.0) : null;
+        return ddpm.sampling(n).batch(n).sampler(new DdimSampler(spec.schedule(), Math.min(50, spec.schedule().steps()), 0, clipX0))
+                .seed(SNAPSHOT_SEED).guide(guide).manager(m).draw();
+    }
+
+    /** Where the progress picture of {@code step} goes in a run folder. */
+    public static Path snapshotPath(Path runDir, long step) {
+        return runDir.resolve(String.format(Locale.ROOT, "samples/step-%07d.png", step));
     }
 }

@@ -7,11 +7,9 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Map;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.DdpmTask;
-import org.diffusion4j.diffusion.DdimSampler;
 import org.diffusion4j.io.ImageGrid;
 import org.diffusion4j.latent.LatentSpace;
 import org.diffusion4j.train.Batch;
@@ -66,13 +64,10 @@ public final class LatentDdpmTask implements TrainingTask {
     /** 64 samples (DDIM, 50 steps, eta 0, the fixed seed of {@link DdpmTask}), decoded. */
     @Override
     public void snapshot(long step, Path runDir) throws IOException {
-        int n = 64;
         try (NDManager m = ddpm.network().getParameters().valueAt(0).getArray().getManager().newSubManager()) {
-            NDArray z = ddpm.sampling(n).batch(n).sampler(new DdimSampler(ddpm.spec().schedule(),
-                    Math.min(50, ddpm.spec().schedule().steps()), 0, false)).seed(DdpmTask.SNAPSHOT_SEED).manager(m).draw();
-            NDArray x = latent.decode(z);
-            String name = String.format(Locale.ROOT, "samples/step-%07d.png", step);
-            ImageGrid.save(runDir.resolve(name), ImageGrid.fromMinusOneOne(x.toFloatArray()), x.getShape().getShape(), 8, 2, 2);
+            NDArray x = latent.decode(inner.snapshotSamples(64, false, m)); // latents are not in [-1, 1]: no clipping
+            ImageGrid.save(DdpmTask.snapshotPath(runDir, step), ImageGrid.fromMinusOneOne(x.toFloatArray()), x.getShape().getShape(),
+                    8, 2, 2);
         }
     }
 }
