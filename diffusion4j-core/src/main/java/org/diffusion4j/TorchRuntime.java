@@ -48,6 +48,8 @@ import ai.djl.pytorch.jni.JniUtils;
  */
 public final class TorchRuntime {
     private static volatile boolean initialised;
+    /** The count last given to {@link #setThreads} (0: never set; each thread keeps PyTorch's default). */
+    private static volatile int threadsSet;
 
     private TorchRuntime() {}
 
@@ -108,6 +110,53 @@ public final class TorchRuntime {
         init();
         if (threads > 0) {
             JniUtils.setNumThreads(threads);
+            threadsSet = threads;
+        }
+    }
+
+    /**
+     * Prepares the calling thread for computing without gradients, until the returned scope is
+     * closed (then the thread's former grad mode comes back). Sampling enters one, so that its
+     * numbers do not depend on the thread that runs it:
+     * <ul>
+     *   <li>PyTorch's grad mode is a per-thread setting, and DJL turns it off only on the thread
+     *       that loads the engine: in any other thread the network's calls record an autograd
+     *       graph, and for some shapes (a batch of one row, measured) PyTorch then picks other
+     *       convolution kernels, whose results differ in the last bits. The scope turns it off.</li>
+     *   <li>PyTorch's intra-op thread count, which changes how some kernels split (and so round)
+     *       their work, is per thread too: a thread takes the process's count when it first uses
+     *       PyTorch, and keeps it when {@link #setThreads} changes it later on another thread. The
+     *       scope gives the calling thread the count {@link #setThreads} set last (nothing, if it was
+     *       never called).</li>
+     * </ul>
+     */
+    public static InferenceScope inference() {
+        init();
+        boolean grad = JniUtils.isGradMode();
+        if (grad) {
+            JniUtils.setGradMode(false);
+        }
+        int want = threadsSet;
+        if (want > 0 && JniUtils.getNumThreads() != want) {
+            JniUtils.setNumThreads(want);
+        }
+        return new InferenceScope(grad);
+    }
+
+    /** The calling thread's grad mode, off until {@link #close()} (see {@link #inference()}). */
+    public static final class InferenceScope implements AutoCloseable {
+        private final boolean grad;
+
+        private InferenceScope(boolean grad) {
+            this.grad = grad;
+        }
+
+        /** Gives the thread its grad mode back. */
+        @Override
+        public void close() {
+            if (grad) {
+                JniUtils.setGradMode(true);
+            }
         }
     }
 

@@ -5,7 +5,11 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.index.NDIndex;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.InvalidArgumentException;
 import org.diffusion4j.diffusion.ClassifierFreeGuidance;
 import org.diffusion4j.diffusion.Denoiser;
@@ -23,15 +27,23 @@ import org.diffusion4j.nn.Precision;
  * listener), so {@code ddpm.sampling(64).seed(3).draw()} is a whole request.
  *
  * <p>Sample i of a request (counted from {@link #firstSample}) is a function of the seed and i
- * alone: its noise is {@link Noise#perSample}'s, drawn in Java, so the same seed gives the same
- * samples with any batch size, in any thread, and a job split in parts ({@code firstSample(0)
- * .count(32)} and {@code firstSample(32).count(32)}) gives the samples of one run. Several threads
- * may sample one model at once, each with its own request; a request is not itself thread-safe.
+ * alone, bit for bit: its noise is {@link Noise#perSample}'s, drawn in Java, and (with {@link
+ * #exact(boolean)}, the default) every network call has the same rows at the same places, so the
+ * same seed gives the same samples with any batch size, in any thread, and a job split in parts
+ * ({@code firstSample(0).count(30)} and {@code firstSample(30).count(34)}) gives the samples of one
+ * run. Across processes this holds with the same PyTorch thread count ({@link
+ * org.diffusion4j.TorchRuntime#setThreads}). Several threads may sample one model at once, each
+ * with its own request; a request is not itself thread-safe.
  */
 public final class Sampling {
     private final Ddpm ddpm;
     private int n;
+    /** The rows of every network call of exact sampling (see {@link #exact(boolean)}). */
+    public static final int EXACT_CHUNK = 16;
+
     private int batch = 64;
+    private boolean exact = true;
+    private int chunk = EXACT_CHUNK;
     private long seed;
     private long first;
     private Sampler sampler;
@@ -57,7 +69,12 @@ public final class Sampling {
         return this;
     }
 
-    /** Samples per network call (default 64); it changes the speed and memory, never the samples. */
+    /**
+     * Samples per batch (default 64): the samples finished (and kept by a {@link #store}) at a time.
+     * With exact sampling it is rounded up to whole chunks, each chunk a network call of its own;
+     * without, it is the rows of each network call. It changes the speed and memory, never the
+     * samples when exact.
+     */
     public Sampling batch(int v) {
         batch = v;
         return this;
@@ -67,6 +84,39 @@ public final class Sampling {
     public Sampling seed(long v) {
         seed = v;
         return this;
+    }
+
+    /**
+     * Exact sampling (default on): every network call has the same number of rows, {@link
+     * #chunk(int)} ({@value #EXACT_CHUNK} by default), and sample i is always row i mod chunk of
+     * the call that draws samples chunk * floor(i / chunk) onwards (rows outside the request are
+     * drawn and dropped). So sample i comes out the same bit for bit whatever the batch size, the
+     * first sample, the thread or the process with the same PyTorch thread count: PyTorch's
+     * kernels round a row differently depending on how many rows a call has, and on how many
+     * threads share it. The batch then groups whole chunks (rounded up), and sets how many samples
+     * a {@link #store} keeps at a time. Off: each batch is one network call of {@link #batch} rows,
+     * and samples drawn with different batch sizes agree to float rounding (about 1e-5) only.
+     */
+    public Sampling exact(boolean on) {
+        exact = on;
+        return this;
+    }
+
+    /**
+     * The rows of every network call of exact sampling (default {@value #EXACT_CHUNK}); a sample is
+     * the same bit for bit only between requests with the same chunk.
+     */
+    public Sampling chunk(int rows) {
+        if (rows < 1) {
+            throw new InvalidArgumentException("chunk", rows, "must be >= 1 (rows per network call of exact sampling)");
+        }
+        chunk = rows;
+        return this;
+    }
+
+    /** The rows of each network call when exact, 0 when not (see {@link #exact(boolean)}). */
+    public int exactChunk() {
+        return exact ? chunk : 0;
     }
 
     /** The index of the first sample (default 0): {@code firstSample(k).count(m)} draws samples k..k+m-1 of the seed's sequence. */
@@ -227,25 +277,23 @@ public final class Sampling {
         // Every array of a step lives under the model's manager, on the model's device; a result
         // asked for in a manager on another device is copied there when its batch is done.
         NDManager work = ddpm.manager();
-        NDArray[] parts = new NDArray[(n + batch - 1) / batch];
-        try (NDManager weights = work.newSubManager();
+        int exact = exactChunk();
+        long[][] ranges = parts();
+        NDArray[] parts = new NDArray[ranges.length];
+        try (TorchRuntime.InferenceScope thread = TorchRuntime.inference();
+                NDManager weights = work.newSubManager();
                 LowPrecision scope = LowPrecision.enter(ddpm.network(), precision, weights, false)) {
             for (int i = 0; i < parts.length; i++) {
-                int from = i * batch;
-                int b = Math.min(batch, n - from);
                 parts[i] = store.load(i, out);
                 if (parts[i] != null) {
                     continue;
                 }
-                try (NDManager sub = work.newSubManager()) {
-                    Denoiser d = g == null ? ddpm.denoiser() : new ClassifierFreeGuidance(ddpm.conditionalDenoiser(),
-                            sub.create(Arrays.copyOfRange(g.labels(), from, from + b)), g.guidance());
-                    NDArray x = s.sample(d, ddpm.spec().batchShape(b), Noise.perSample(seed, first + from), sub, listener);
-                    x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
-                    x = x.getDevice().equals(out.getDevice()) ? x : x.toDevice(out.getDevice(), false);
-                    x.attach(out);
-                    parts[i] = x;
-                }
+                int from = (int) ranges[i][0];
+                int b = (int) ranges[i][1];
+                NDArray x = exact > 0 ? drawChunks(s, g, from, b, work) : drawRows(s, g, from, b, work, first + from, b, 0);
+                x = x.getDevice().equals(out.getDevice()) ? x : x.toDevice(out.getDevice(), false);
+                x.attach(out);
+                parts[i] = x;
                 store.save(i, parts[i]);
             }
         }
@@ -257,5 +305,100 @@ public final class Sampling {
             p.close();
         }
         return all;
+    }
+
+    /**
+     * The parts of this request: [from, count] (from counted in the request's samples) of each
+     * batch, finished and kept (see {@link #store}) one at a time. Without {@link #exact(boolean)}: batches of
+     * {@link #batch} samples. With it: whole chunks of the sample sequence, as many as {@link #batch}
+     * asks for rounded up (at least one), the first and last cut to the request.
+     */
+    long[][] parts() {
+        int exact = exactChunk();
+        if (exact == 0) {
+            int count = (n + batch - 1) / batch;
+            long[][] r = new long[count][];
+            for (int i = 0; i < count; i++) {
+                r[i] = new long[] {(long) i * batch, Math.min(batch, n - (long) i * batch)};
+            }
+            return r;
+        }
+        long chunksPerPart = (batch + exact - 1) / exact;
+        long firstChunk = first / exact;
+        long lastChunk = (first + n - 1) / exact;
+        int count = (int) ((lastChunk - firstChunk) / chunksPerPart + 1);
+        long[][] r = new long[count][];
+        for (int i = 0; i < count; i++) {
+            long from = Math.max(first, (firstChunk + i * chunksPerPart) * exact);
+            long to = Math.min(first + n, (firstChunk + (i + 1) * chunksPerPart) * exact);
+            r[i] = new long[] {from - first, to - from};
+        }
+        return r;
+    }
+
+    /** The number of parts (batches) this request is drawn in, one after the other: what a {@link #store} keeps. */
+    public int partCount() {
+        return parts().length;
+    }
+
+    /**
+     * The network calls of the whole request with its sampler ({@link Sampler#networkCalls()} per
+     * batch or chunk): what the listener is told about.
+     */
+    public long networkCalls() {
+        long calls = sampler().networkCalls();
+        int exact = exactChunk();
+        if (exact == 0) {
+            return calls * ((n + batch - 1) / batch);
+        }
+        return calls * ((first + n - 1) / exact - first / exact + 1);
+    }
+
+    /** Samples {@code from .. from + b - 1} of the request, chunk by chunk (see {@link #exact(boolean)}). */
+    private NDArray drawChunks(Sampler s, Ddpm.Guide g, int from, int b, NDManager work) {
+        int exact = chunk;
+        long start = first + from;
+        long end = start + b;
+        List<NDArray> rows = new ArrayList<>();
+        try (NDManager sub = work.newSubManager()) {
+            for (long c = start / exact; c * exact < end; c++) {
+                long c0 = c * exact;
+                int lo = (int) (Math.max(start, c0) - c0);
+                int hi = (int) (Math.min(end, c0 + exact) - c0);
+                NDArray x = drawRows(s, g, (int) (c0 + lo - first), hi - lo, sub, c0, exact, lo);
+                rows.add(lo == 0 && hi == exact ? x : x.get(new NDIndex("{}:{}", lo, hi)));
+            }
+            NDArray x = rows.size() == 1 ? rows.get(0) : NDArrays.concat(new NDList(rows), 0);
+            x = x.duplicate();
+            x.attach(work);
+            return x;
+        }
+    }
+
+    /**
+     * One run of the sampler on {@code rows} rows whose row 0 is sample {@code firstIndex} of the
+     * seed's sequence, of which rows {@code lo .. lo + b - 1} are samples {@code from .. from + b - 1}
+     * of the request; the others (padding, in exact mode) have the null class and are dropped by
+     * the caller. The result is float32, in {@code work}.
+     */
+    private NDArray drawRows(Sampler s, Ddpm.Guide g, int from, int b, NDManager work, long firstIndex, int rows, int lo) {
+        try (NDManager sub = work.newSubManager()) {
+            Denoiser d = ddpm.denoiser();
+            if (g != null) {
+                int[] y = new int[rows];
+                Arrays.fill(y, ddpm.conditionalDenoiser().nullClass()); // the null class: a padding row's label changes no other row
+                System.arraycopy(g.labels(), from, y, lo, b);
+                d = new ClassifierFreeGuidance(ddpm.conditionalDenoiser(), sub.create(y), g.guidance());
+            }
+            StepListener told = listener;
+            if (rows != b && listener != StepListener.NONE) {
+                NDIndex mine = new NDIndex("{}:{}", lo, lo + b);
+                told = (i, count, t, xt, x0Hat) -> listener.onStep(i, count, t, xt.get(mine), x0Hat.get(mine));
+            }
+            NDArray x = s.sample(d, ddpm.spec().batchShape(rows), Noise.perSample(seed, firstIndex), sub, told);
+            x = x.getDataType() == DataType.FLOAT32 ? x : x.toType(DataType.FLOAT32, false);
+            x.attach(work);
+            return x;
+        }
     }
 }
