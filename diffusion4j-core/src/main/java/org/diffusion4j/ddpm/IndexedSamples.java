@@ -18,13 +18,13 @@ import org.diffusion4j.io.ImageGrid;
 /**
  * The engine-free body of a distributed sampling job: N samples of one seed split into index
  * ranges ({@link #partitions}), each range drawn wherever it runs ({@link #draw}) as rows keyed by
- * their index, and the model loaded once per JVM ({@link #shared}). Because the noise of sample i
- * depends only on (seed, i, step), the rows of any partitioning are those of one process, by
- * index, to float rounding: the noise is the same bit for bit, and with the ranges cut at
- * multiples of the batch size (as {@link #partitions} cuts them) so are the batches, but PyTorch's
- * kernels may round a last bit differently in another thread or another instance of the model
- * (seen here: 1 ulp in a batch of one drawn in a pool's thread). A Spark job (or any scheduler)
- * maps its partitions over {@link #draw}.
+ * their index, and the model loaded once per JVM ({@link #shared}). Because sample i depends only
+ * on (seed, i) (its noise is drawn per sample, and exact sampling, {@link Sampling#exact(boolean)},
+ * calls the network with fixed chunks aligned to the index), the rows of any partitioning are
+ * those of one process, by index, bit for bit, given the same PyTorch thread count ({@link
+ * TorchRuntime#setThreads}) in every process. {@link #partitions} cuts at batch multiples so that
+ * no chunk is drawn twice (with a batch that is a multiple of the chunk, as the default 64 is). A
+ * Spark job (or any scheduler) maps its partitions over {@link #draw}.
  */
 public final class IndexedSamples {
     /** Models loaded in this JVM, by file, device and file time (a rewritten file is loaded again). */
