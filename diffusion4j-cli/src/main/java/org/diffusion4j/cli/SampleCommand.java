@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.nn.Precision;
@@ -23,6 +23,7 @@ import org.diffusion4j.latent.LatentSpace;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
 import org.diffusion4j.ddpm.SampleParts;
+import org.diffusion4j.ddpm.Sampling;
 import org.diffusion4j.ddpm.Pictures;
 import org.diffusion4j.ddpm.Trajectory;
 import picocli.CommandLine.Command;
@@ -32,8 +33,9 @@ import picocli.CommandLine.Option;
 @Command(name = "sample", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm, also respaced), DDIM, "
                 + "DPM-Solver++(2M) or Heun; the output names the count of network calls.",
-            "Reproducible: the noise of sample i depends on --seed and i only, so the same --seed gives the same "
-                + "samples with any --batch (bit for bit with the same --batch; otherwise to float rounding).",
+            "Reproducible: sample i depends on --seed and i only, so the same --seed gives the same samples, bit for bit, "
+                + "with any --batch (the network is called with chunks of 16 samples aligned to the index; --no-exact: "
+                + "one call per batch, and other batch sizes agree to float rounding only).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
             "A class-conditional model (train --classes) draws --class K with classifier-free guidance --guidance W; "
@@ -53,8 +55,14 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "64", description = "Number of samples (default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--batch", defaultValue = "64", description = "Samples per network call (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--batch", defaultValue = "64", description = "Samples drawn (and kept by --npy) at a time: whole chunks of 16 "
+            + "network rows (points: 1024), or with --no-exact the rows of each network call (default: ${DEFAULT-VALUE}).")
     int batch;
+
+    @Option(names = "--exact", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Call the network with chunks of 16 samples aligned to the sample index, so that the samples are the same "
+                    + "bit for bit whatever --batch (default on); --no-exact: one call of --batch rows per batch.")
+    boolean exact;
 
     @Option(names = "--sampler", converter = SamplerKindConverter.class, description = "The sampler (${COMPLETION-CANDIDATES}): "
             + "ddpm is Algorithm 2 (all T steps, or --steps S respaced), ddim, dpm++2m is DPM-Solver++(2M) (S calls), dpm++2m-sde its SDE form (S calls), "
@@ -135,9 +143,9 @@ public final class SampleCommand implements Callable<Integer> {
         // Refused now, not after all the sampling (issue 39), nor over the model it reads (issue 47).
         OutputPaths.plan().input("--run", source).file("--out", out).file("--npy", npy).folder("--each", each)
                 .file("--trajectory", trajectory).file("--gif", gif).check();
-        Runtime.init();
-        Runtime.setThreads(threads);
-        try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
+        TorchRuntime.init();
+        TorchRuntime.setThreads(threads);
+        try (NDManager m = TorchRuntime.newManager(device.require()); Ddpm ddpm = DiffusersFolder.isDiffusersFolder(source)
                 ? DiffusersFolder.load(source, m) : Ddpm.load(source, !raw, m)) {
             TrainCommand.requirePlanePoints(ddpm.spec().rowShape(), source.toString());
             // a latent DDPM (train --latent) carries its autoencoder: its samples are decoded, and x0 is not clipped
@@ -157,10 +165,11 @@ public final class SampleCommand implements Callable<Integer> {
             boolean images = ddpm.spec().isImage();
             Trajectory traj = (trajectory != null || gif != null)
                     ? new Trajectory(ddpm.spec(), images ? Math.min(n, 8) : Math.min(n, 1000), 10, 60) : null;
-            long batches = (n + batch - 1) / batch;
+            Sampling request = ddpm.sampling(n).batch(batch).sampler(s).seed(seed).guide(guide).precision(prec).exact(exact);
+            long batches = request.partCount();
             // Long jobs keep their finished batches until the end, so the same command resumes them.
             Path partsDir = npy == null ? null : npy.resolveSibling(npy.getFileName() + ".parts");
-            SampleParts parts = npy != null && batches > 1 && traj == null ? SampleParts.open(partsDir, job(source, built)) : null;
+            SampleParts parts = npy != null && batches > 1 && traj == null ? SampleParts.open(partsDir, job(source, built, request)) : null;
             if (parts != null && parts.damaged() != null) {
                 System.err.printf(Locale.ROOT, "%s does not match its checksum: it is drawn again, with the batches after it%n",
                         npy.getFileName() + ".parts/" + parts.damaged());
@@ -169,7 +178,7 @@ public final class SampleCommand implements Callable<Integer> {
                 System.err.printf(Locale.ROOT, "resuming: %d of %d batches were finished earlier (%s)%n", parts.found(), batches,
                         npy.getFileName() + ".parts");
             }
-            long skipped = parts == null ? 0 : Math.min(parts.found(), batches) * (long) s.networkCalls();
+            long skipped = parts == null ? 0 : request.networkCallsOfParts(Math.min(parts.found(), (int) batches));
             long t0 = System.nanoTime();
             NDArray x;
             // Ctrl-C: say what is kept for the next run (without parts, nothing is, and the default exit is right)
@@ -177,7 +186,7 @@ public final class SampleCommand implements Callable<Integer> {
                     + "; the same command continues from them";
             try (StopOnSignal stop = parts == null ? null : new StopOnSignal(() -> "stopping: " + kept.get(),
                     () -> System.exit(Main.EXIT_INTERRUPTED), kept);
-                    Progress p = new Progress("sample", skipped, batches * s.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
+                    Progress p = new Progress("sample", skipped, request.networkCalls(), Progress.Mode.AUTO, Math.max(1, s.networkCalls() / 10))) {
                 long[] calls = {skipped};
                 StepListener listener = (i, count, t, xt, x0) -> {
                     if (traj != null) {
@@ -185,8 +194,7 @@ public final class SampleCommand implements Callable<Integer> {
                     }
                     p.update(++calls[0], "t=" + t);
                 };
-                x = ddpm.sampling(n).batch(batch).sampler(s).seed(seed).guide(guide).precision(prec).listener(listener)
-                        .store(parts != null ? parts : Ddpm.BatchStore.NONE).manager(m).draw();
+                x = request.listener(listener).store(parts != null ? parts : Ddpm.BatchStore.NONE).manager(m).draw();
             }
             if (latent != null) {
                 x = latent.decode(x);
@@ -225,14 +233,14 @@ public final class SampleCommand implements Callable<Integer> {
     private boolean latentModel;
 
     /** Everything that shapes the samples of this command: a resumed job must match it. */
-    private String job(Path source, SamplerChoice.Built built) {
+    private String job(Path source, SamplerChoice.Built built, Sampling request) {
         Sampler s = built.sampler();
         Path file = (DiffusersFolder.isDiffusersFolder(source) ? DiffusersFolder.weightsFile(source)
                 : org.diffusion4j.train.Checkpoint.fileOf(source)).toAbsolutePath().normalize();
         try {
             return String.join("\n", "model " + file + " " + Files.size(file) + " " + Files.getLastModifiedTime(file).toMillis()
                     + (raw ? " raw" : " ema"), "sampler " + built.description() + " " + s.networkCalls() + " calls, clip " + clip,
-                    "seed " + seed + " (noise per sample)", "batch " + batch, "n " + n, "precision " + precision) + "\n"
+                    "seed " + seed + " (noise per sample)", "batch " + batch + (exact ? ", exact chunks of " + request.exactChunk() : ""), "n " + n, "precision " + precision) + "\n"
                     + conditional.jobLine();
         } catch (java.io.IOException e) {
             throw new UserException(file + ": cannot read it (" + e.getMessage() + ")");

@@ -38,12 +38,14 @@ import org.diffusion4j.nn.Precision;
 public final class Sampling {
     private final Ddpm ddpm;
     private int n;
-    /** The rows of every network call of exact sampling (see {@link #exact(boolean)}). */
+    /** The rows of every network call of exact sampling for an image model (see {@link #exact(boolean)}). */
     public static final int EXACT_CHUNK = 16;
+    /** The same for a model of points (an MLP on rows of a few numbers, whose calls cost little per row). */
+    public static final int EXACT_CHUNK_POINTS = 1024;
 
     private int batch = 64;
     private boolean exact = true;
-    private int chunk = EXACT_CHUNK;
+    private int chunk;
     private long seed;
     private long first;
     private Sampler sampler;
@@ -88,7 +90,8 @@ public final class Sampling {
 
     /**
      * Exact sampling (default on): every network call has the same number of rows, {@link
-     * #chunk(int)} ({@value #EXACT_CHUNK} by default), and sample i is always row i mod chunk of
+     * #chunk(int)} ({@value #EXACT_CHUNK} by default for images, {@value #EXACT_CHUNK_POINTS} for
+     * points), and sample i is always row i mod chunk of
      * the call that draws samples chunk * floor(i / chunk) onwards (rows outside the request are
      * drawn and dropped). So sample i comes out the same bit for bit whatever the batch size, the
      * first sample, the thread or the process with the same PyTorch thread count: PyTorch's
@@ -103,8 +106,9 @@ public final class Sampling {
     }
 
     /**
-     * The rows of every network call of exact sampling (default {@value #EXACT_CHUNK}); a sample is
-     * the same bit for bit only between requests with the same chunk.
+     * The rows of every network call of exact sampling (default {@value #EXACT_CHUNK} for an image
+     * model, {@value #EXACT_CHUNK_POINTS} for points); a sample is the same bit for bit only between
+     * requests with the same chunk.
      */
     public Sampling chunk(int rows) {
         if (rows < 1) {
@@ -116,7 +120,7 @@ public final class Sampling {
 
     /** The rows of each network call when exact, 0 when not (see {@link #exact(boolean)}). */
     public int exactChunk() {
-        return exact ? chunk : 0;
+        return !exact ? 0 : chunk > 0 ? chunk : ddpm.spec().isImage() ? EXACT_CHUNK : EXACT_CHUNK_POINTS;
     }
 
     /** The index of the first sample (default 0): {@code firstSample(k).count(m)} draws samples k..k+m-1 of the seed's sequence. */
@@ -343,20 +347,28 @@ public final class Sampling {
 
     /**
      * The network calls of the whole request with its sampler ({@link Sampler#networkCalls()} per
-     * batch or chunk): what the listener is told about.
+     * batch, or per chunk when exact): as many as the listener is told about.
      */
     public long networkCalls() {
+        return networkCallsOfParts(partCount());
+    }
+
+    /** The network calls of the first {@code k} parts (those a {@link #store} may hold from an earlier run). */
+    public long networkCallsOfParts(int k) {
         long calls = sampler().networkCalls();
         int exact = exactChunk();
-        if (exact == 0) {
-            return calls * ((n + batch - 1) / batch);
+        long[][] r = parts();
+        long runs = 0;
+        for (int i = 0; i < Math.min(k, r.length); i++) {
+            long from = first + r[i][0];
+            runs += exact == 0 ? 1 : (from + r[i][1] - 1) / exact - from / exact + 1;
         }
-        return calls * ((first + n - 1) / exact - first / exact + 1);
+        return calls * runs;
     }
 
     /** Samples {@code from .. from + b - 1} of the request, chunk by chunk (see {@link #exact(boolean)}). */
     private NDArray drawChunks(Sampler s, Ddpm.Guide g, int from, int b, NDManager work) {
-        int exact = chunk;
+        int exact = exactChunk();
         long start = first + from;
         long end = start + b;
         List<NDArray> rows = new ArrayList<>();

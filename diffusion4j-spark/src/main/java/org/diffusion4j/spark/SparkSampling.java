@@ -31,9 +31,10 @@ import org.diffusion4j.diffusion.SamplerSettings;
 /**
  * N samples of a DDPM drawn across a Spark cluster: the indices 0..N-1 cut into partitions at
  * multiples of the batch size ({@link IndexedSamples#partitions}), each executor JVM loading the
- * model once (from any Hadoop file system path) and drawing its partitions' indices. Because the
- * noise of sample i depends only on (seed, i, step), the rows are the single-process samples by
- * index, to float rounding, whatever the partitioning.
+ * model once (from any Hadoop file system path) and drawing its partitions' indices. Because
+ * sample i depends only on (seed, i) (noise per sample, and exact sampling: network calls of fixed
+ * chunks aligned to the index), the rows are the single-process samples by index, bit for bit,
+ * whatever the partitioning and batch size, given the same PyTorch thread count in each process.
  */
 public final class SparkSampling {
     /** The rows: index, seed, class label (-1: unconditional), the image as PNG (null for points), the values in display units. */

@@ -39,7 +39,8 @@ class SparkSamplingTest {
             d.save(file);
         }
         try (Ddpm d = Ddpm.load(file)) {
-            expected = Pictures.toDisplay(SPEC, d.sampling(n).batch(2).sampler(SDE).seed(9).draw());
+            // another batch size than the job's: exact sampling makes the samples the same bit for bit
+            expected = Pictures.toDisplay(SPEC, d.sampling(n).batch(64).sampler(SDE).seed(9).draw());
         }
         SparkSession spark = SparkSession.builder().master("local[2]").appName("diffusion4j-test")
                 .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate();
@@ -62,7 +63,7 @@ class SparkSamplingTest {
                 }
                 float[] want = new float[64];
                 System.arraycopy(expected, i * 64, want, 0, 64);
-                assertArrayEquals(want, got, 1e-5f, "sample " + i);
+                assertArrayEquals(want, got, 0f, "sample " + i);
                 BufferedImage img = ImageIO.read(new ByteArrayInputStream((byte[]) r.get(r.fieldIndex("png"))));
                 assertEquals(8, img.getWidth());
             }

@@ -294,7 +294,8 @@ final class DrawApi {
                     job.progress(base + i + 1, p.calls(), t, frame ? picture(spec, xt, "x_t") : null,
                             frame ? picture(spec, x0Hat, "x0Hat") : null);
                 };
-                rows.add(p.ddpm().sampling(d.n()).batch(d.n()).sampler(d.sampler()).seed(d.seed()).listener(listener)
+                // one network call for all rows (not exact chunks): the page shows x_t of the whole draw at every step
+                rows.add(p.ddpm().sampling(d.n()).batch(d.n()).exact(false).sampler(d.sampler()).seed(d.seed()).listener(listener)
                         .precision(d.precision()).guide(d.guide()).manager(m).draw());
                 offset += d.sampler().networkCalls();
             }
