@@ -35,12 +35,28 @@ public final class DdpmTask implements TrainingTask {
     private final DataSet reference;
     private final double labelDropout;
 
+    /** The task of training {@code ddpm} on labelled or unlabelled data, labels dropped with probability {@value #DEFAULT_LABEL_DROPOUT}. */
+    public DdpmTask(Ddpm ddpm) {
+        this(ddpm, DEFAULT_LABEL_DROPOUT);
+    }
+
+    /**
+     * The task of training {@code ddpm} on 2-D points, drawn beside {@code reference} (real points)
+     * in the progress pictures; labels dropped with probability {@value #DEFAULT_LABEL_DROPOUT}.
+     */
+    public DdpmTask(Ddpm ddpm, DataSet reference) {
+        this(ddpm, null, java.util.Objects.requireNonNull(reference, "reference"), DEFAULT_LABEL_DROPOUT);
+    }
+
     /** The task of training {@code ddpm} on labelled or unlabelled data, labels dropped with probability {@code labelDropout}. */
     public DdpmTask(Ddpm ddpm, double labelDropout) {
         this(ddpm, null, null, labelDropout);
     }
 
     /**
+     * For the command line, which records how to read its data again: {@link #DdpmTask(Ddpm)} and
+     * {@link #DdpmTask(Ddpm, DataSet)} are the library's constructors.
+     *
      * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
      * @param reference real data to draw beside samples of 2-D points (may be null)
      */

@@ -30,7 +30,20 @@ public final class VaeTask implements TrainingTask {
     private final DataSet reference;
     private volatile long step;
 
+    /** The task of training {@code vae}, with pictures of its samples only. */
+    public VaeTask(Vae vae) {
+        this(vae, null, null);
+    }
+
+    /** The task of training {@code vae}, with reconstruction and latent pictures of {@code reference}'s rows (binary for Bernoulli). */
+    public VaeTask(Vae vae, DataSet reference) {
+        this(vae, null, java.util.Objects.requireNonNull(reference, "reference"));
+    }
+
     /**
+     * For the command line, which records how to read its data again: {@link #VaeTask(Vae)} and
+     * {@link #VaeTask(Vae, DataSet)} are the library's constructors.
+     *
      * @param data a description of the training data as a JSON object (or null: none), saved in config.json (for resume)
      * @param reference rows for reconstruction and latent pictures (binary for Bernoulli; may be null)
      */

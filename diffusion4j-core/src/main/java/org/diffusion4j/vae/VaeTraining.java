@@ -54,7 +54,7 @@ public final class VaeTraining extends ModelTraining<VaeTraining> {
         }
         Vae vae = Vae.create(spec, c.seed());
         try {
-            VaeTask task = new VaeTask(vae, null, null);
+            VaeTask task = new VaeTask(vae);
             vae.setHeader(train(task, task.source((step, m) -> {
                 Batcher.Batch b = batcher.batch(step);
                 return new Batch(b.toNDArray(m), b.labelsNDArray(m));

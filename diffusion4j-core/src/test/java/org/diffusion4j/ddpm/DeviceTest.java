@@ -90,7 +90,7 @@ class DeviceTest {
         try (Ddpm ddpm = Ddpm.create(SPEC, cpu, 5); NDManager other = TorchRuntime.newManager(cpu)) {
             assertEquals(cpu, ddpm.device());
             int[] checked = {0};
-            NDArray x = ddpm.sampling(3).batch(2).sampler(SDE).seed(7).manager(other).listener((i, count, t, xt, x0) -> {
+            NDArray x = ddpm.sampling(3).batch(2).chunk(2).sampler(SDE).seed(7).manager(other).listener((i, count, t, xt, x0) -> {
                 assertTrue(under(xt.getManager(), ddpm.manager()), "x_t is made outside the model's manager: " + xt.getManager());
                 assertTrue(under(x0.getManager(), ddpm.manager()), "x0 is made outside the model's manager");
                 Devices.checkAllOn(ddpm.manager(), ddpm.device());
@@ -99,7 +99,7 @@ class DeviceTest {
             assertEquals(2 * 3, checked[0]);
             assertSame(other, x.getManager());
             assertEquals(cpu, x.getDevice());
-            float[] expected = ddpm.sampling(3).batch(2).sampler(SDE).seed(7).draw().toFloatArray();
+            float[] expected = ddpm.sampling(3).batch(2).chunk(2).sampler(SDE).seed(7).draw().toFloatArray();
             assertArrayEquals(expected, x.toFloatArray());
         }
     }

@@ -17,7 +17,7 @@ import org.diffusion4j.nn.Precision;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** A sampling job cut short after two of three batches and run again gives the samples of an uninterrupted one. */
+/** A sampling job cut short after two of three batches (exact, chunks of one row) and run again gives the samples of an uninterrupted one. */
 class SamplePartsTest {
     private static final class Interrupted extends RuntimeException {}
 
@@ -27,7 +27,7 @@ class SamplePartsTest {
         try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(DdpmTrainingTest.TINY, m, 4)) {
             // eta 1: fresh noise at every step, so every batch draws many random numbers.
             DdimSampler ddim = new DdimSampler(ddpm.diffusion().schedule(), 4, 1.0, true);
-            float[] whole = ddpm.sampling(5).batch(2).sampler(ddim).seed(11).manager(m).draw().toFloatArray();
+            float[] whole = ddpm.sampling(5).batch(2).chunk(1).sampler(ddim).seed(11).manager(m).draw().toFloatArray();
 
             SampleParts first = SampleParts.open(dir, "job A\n");
             Ddpm.BatchStore cut = new Ddpm.BatchStore() {
@@ -44,12 +44,12 @@ class SamplePartsTest {
                     }
                 }
             };
-            assertThrows(Interrupted.class, () -> ddpm.sampling(5).batch(2).sampler(ddim).seed(11).store(cut).manager(m).draw());
+            assertThrows(Interrupted.class, () -> ddpm.sampling(5).batch(2).chunk(1).sampler(ddim).seed(11).store(cut).manager(m).draw());
 
             Runtime.seed(12345); // the random state is not where the first run left it
             SampleParts again = SampleParts.open(dir, "job A\n");
             assertEquals(2, again.found());
-            float[] resumed = ddpm.sampling(5).batch(2).sampler(ddim).seed(11).store(again).manager(m).draw().toFloatArray();
+            float[] resumed = ddpm.sampling(5).batch(2).chunk(1).sampler(ddim).seed(11).store(again).manager(m).draw().toFloatArray();
             assertArrayEquals(whole, resumed, 0f);
 
             again.finish();
