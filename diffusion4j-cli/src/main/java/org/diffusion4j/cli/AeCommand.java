@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
@@ -146,8 +146,8 @@ public final class AeCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             data.addTo(OutputPaths.plan().input("--run", run)).file("--out", out).check();
-            Runtime.init();
-            try (NDManager m = Runtime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
+            TorchRuntime.init();
+            try (NDManager m = TorchRuntime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
                 DataSet d = data.open(0);
                 long t0 = System.nanoTime();
                 float[] z = ae.encodeAll(d);
@@ -186,8 +186,8 @@ public final class AeCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             OutputPaths.plan().input("--run", run).input("--npy", npy).file("--out", out).check();
-            Runtime.init();
-            try (NDManager m = Runtime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
+            TorchRuntime.init();
+            try (NDManager m = TorchRuntime.newManager(); Autoencoder ae = Autoencoder.load(run, m)) {
                 DataSet d = Npy.read(npy);
                 long[] ls = ae.config().latentShape();
                 if (!java.util.Arrays.equals(d.rowShape(), ls)) {

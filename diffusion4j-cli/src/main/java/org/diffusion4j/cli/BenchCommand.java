@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.function.ToLongFunction;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Mnist;
@@ -72,9 +72,9 @@ public final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         OutputPaths.requireWritableFile("--profile", profile);
-        Runtime.init();
+        TorchRuntime.init();
         if (threads > 0) {
-            Runtime.setThreads(threads);
+            TorchRuntime.setThreads(threads);
         }
         if (batch < 1 || iters < 1 || warmup < 0) {
             throw new org.diffusion4j.UserException("--batch and --iters must be >= 1 and --warmup >= 0");
@@ -86,19 +86,19 @@ public final class BenchCommand implements Callable<Integer> {
         JsonObject out = new JsonObject();
         out.addProperty("preset", unet.presetName());
         out.addProperty("batch", batch);
-        out.addProperty("threads", Runtime.threads());
+        out.addProperty("threads", TorchRuntime.threads());
         out.addProperty("precision", prec.label());
         long flops = cfg.forwardFlops(28, 28);
         out.addProperty("parameters", cfg.parameterCount(28, 28));
         out.addProperty("forwardFlopsPerImage", flops);
         List<StepTimings> timings = new ArrayList<>();
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.create(spec, m, 0)) {
+        try (NDManager m = TorchRuntime.newManager(); Ddpm ddpm = Ddpm.create(spec, m, 0)) {
             Batcher batcher = Batcher.builder(d).batchSize(batch).seed(0).shuffle(true).dropLast(true)
                     .scaling(Batcher.Scaling.MINUS_ONE_TO_ONE).build();
             TrainConfig tc = TrainConfig.builder().steps(warmup + iters).batchSize(batch).checkpointEvery(1_000_000)
                     .sampleEvery(0).logEvery(1_000_000).precision(prec.label()).build();
             // In memory: no run folder, only the step timings.
-            try (Trainer trainer = new Trainer(new DdpmTask(ddpm, null, null), new BatcherSource(batcher), tc, m)) {
+            try (Trainer trainer = new Trainer(new DdpmTask(ddpm), new BatcherSource(batcher), tc, m)) {
                 trainer.addListener(new TrainingListener() {
                     @Override
                     public void onStep(Trainer t, StepRecord r) {

@@ -7,7 +7,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.data.Batcher;
@@ -266,10 +266,10 @@ public final class ClassifierCommand implements Runnable {
             }
             DataSet d = Datasets.open(data);
             Train.requireLabelledImages(d, data);
-            Runtime.init();
+            TorchRuntime.init();
             Path source = classifier != null ? classifier : BundledModels.classifierMnist();
             long t0 = System.nanoTime();
-            try (NDManager m = Runtime.newManager(); Classifier c = Classifier.load(source, m)) {
+            try (NDManager m = TorchRuntime.newManager(); Classifier c = Classifier.load(source, m)) {
                 double acc = c.accuracy(d, batch);
                 System.out.printf(Locale.ROOT, "accuracy of %s on %s: %.2f%% of %d images (%.1f s)%n",
                         source, data, 100 * acc, d.size(), (System.nanoTime() - t0) / 1e9);

@@ -87,7 +87,7 @@ public final class DataOptions {
     public static JsonObject describedIn(Path runOrCheckpoint) {
         Path file = java.nio.file.Files.isDirectory(runOrCheckpoint)
                 ? runOrCheckpoint.resolve(org.diffusion4j.train.Trainer.CHECKPOINT) : runOrCheckpoint;
-        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.TorchRuntime.newManager()) {
             JsonObject model = JsonParser.parseString(org.diffusion4j.train.Checkpoint.read(file, m).modelJson()).getAsJsonObject();
             if (model == null || !model.has("data") || !model.get("data").isJsonObject()
                     || !model.getAsJsonObject("data").has("spec")) {

@@ -10,7 +10,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
@@ -80,9 +80,9 @@ public final class DiffuseCommand implements Callable<Integer> {
         if (!points && (index < 0 || index >= d.size())) {
             throw new UserException("--index " + index + " is out of range: the data set has rows 0.." + (d.size() - 1));
         }
-        Runtime.init();
-        Runtime.seed(seed);
-        try (NDManager m = Runtime.newManager(); GaussianDiffusion diffusion = new GaussianDiffusion(s, m)) {
+        TorchRuntime.init();
+        TorchRuntime.seed(seed);
+        try (NDManager m = TorchRuntime.newManager(); GaussianDiffusion diffusion = new GaussianDiffusion(s, m)) {
             // Images are scaled to [-1, 1] as for training; points are used as they are.
             NDArray x0 = points ? d.toNDArray(m)
                     : m.create(d.row(index), new Shape(d.shape()).slice(1)).expandDims(0).mul(2).sub(1);

@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
@@ -67,7 +67,7 @@ public final class EvalNllCommand implements Callable<Integer> {
         if (subset > 0 && subset < d.size()) {
             d = d.subset(subset);
         }
-        Runtime.init();
+        TorchRuntime.init();
         Path source = run != null ? run : BundledModels.ddpmMnist();
         try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = Ddpm.load(source, !raw, m)) {
             if (!ddpm.spec().isImage() || !java.util.Arrays.equals(ddpm.spec().rowShape(), d.rowShape())) {
@@ -83,7 +83,7 @@ public final class EvalNllCommand implements Callable<Integer> {
             double prior = 0, kl = 0, decoder = 0;
             double[] perStep = new double[T + 1];
             Random rng = new Random(seed);
-            Runtime.seed(seed);
+            TorchRuntime.seed(seed);
             long t0 = System.nanoTime();
             try (Progress p = new Progress("nll", 0, batches * perBatch, Progress.Mode.AUTO, perBatch)) {
                 for (long b = 0; b < batches; b++) {

@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
@@ -115,8 +115,8 @@ public final class EvalPointsCommand implements Callable<Integer> {
     private String samplerText = "";
 
     private float[] sample() {
-        Runtime.init();
-        Runtime.setThreads(threads);
+        TorchRuntime.init();
+        TorchRuntime.setThreads(threads);
         try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Ddpm ddpm = Ddpm.load(run, true, m)) {
             if (ddpm.spec().isImage() || ddpm.spec().rowShape()[0] != 2) {
                 throw new UserException(run + " is not a model of 2-D points; eval points needs one trained on toy:* or a .csv");

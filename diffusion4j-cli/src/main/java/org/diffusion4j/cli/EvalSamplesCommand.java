@@ -15,7 +15,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.DataSet;
 import org.diffusion4j.data.Datasets;
@@ -113,7 +113,7 @@ public final class EvalSamplesCommand implements Callable<Integer> {
             ref = ref.subset(referenceN);
         }
         DataSet real = "none".equalsIgnoreCase(floor) ? null : Datasets.open(floor);
-        Runtime.init();
+        TorchRuntime.init();
         Path source = classifier != null ? classifier : BundledModels.classifierMnist();
         long t0 = System.nanoTime();
         try (NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require()); Classifier c = Classifier.load(source, m)) {

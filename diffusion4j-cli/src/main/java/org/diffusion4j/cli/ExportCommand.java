@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.concurrent.Callable;
 import java.util.Locale;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.UserException;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
@@ -51,12 +51,12 @@ public final class ExportCommand implements Callable<Integer> {
     public Integer call() {
         OutputPaths.Plan paths = OutputPaths.plan().input("--run", run);
         (format == Format.diffusers ? paths.folder("--out", out) : paths.file("--out", out)).check();
-        Runtime.init();
+        TorchRuntime.init();
         if (format == Format.diffusers) {
             return exportDiffusers();
         }
         Path file = Files.isDirectory(run) ? run.resolve(Trainer.CHECKPOINT) : run;
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             Checkpoint c = Checkpoint.read(file, m);
             JsonObject p = new JsonObject();
             p.addProperty("from", file.toString());
@@ -74,7 +74,7 @@ public final class ExportCommand implements Callable<Integer> {
     }
 
     private int exportDiffusers() {
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = Ddpm.load(run, true, m)) {
+        try (NDManager m = TorchRuntime.newManager(); Ddpm ddpm = Ddpm.load(run, true, m)) {
             if (org.diffusion4j.latent.LatentSpace.load(run, m) != null) {
                 throw new UserException(run + " is a latent DDPM (train --latent): a diffusers DDPMPipeline has no place for its "
                         + "autoencoder; export it with --format model");

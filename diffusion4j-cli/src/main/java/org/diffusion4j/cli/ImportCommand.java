@@ -9,7 +9,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.ddpm.diffusers.DiffusersFolder;
@@ -42,8 +42,8 @@ public final class ImportCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         OutputPaths.plan().inputTree("--from", from).file("--out", out).check();
-        Runtime.init();
-        try (NDManager m = Runtime.newManager(); Ddpm ddpm = DiffusersFolder.load(from, m)) {
+        TorchRuntime.init();
+        try (NDManager m = TorchRuntime.newManager(); Ddpm ddpm = DiffusersFolder.load(from, m)) {
             JsonObject h = new JsonObject();
             h.addProperty("kind", Ddpm.KIND);
             JsonObject model = new JsonObject();

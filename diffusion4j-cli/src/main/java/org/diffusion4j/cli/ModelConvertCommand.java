@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.io.OutputPaths;
 import org.diffusion4j.UserException;
 import org.diffusion4j.train.Checkpoint;
@@ -31,8 +31,8 @@ public final class ModelConvertCommand implements Callable<Integer> {
     public Integer call() {
         Path source = Checkpoint.fileOf(in);
         OutputPaths.plan().input("IN", source).file("OUT", out).check();
-        Runtime.init();
-        try (NDManager m = Runtime.newManager()) {
+        TorchRuntime.init();
+        try (NDManager m = TorchRuntime.newManager()) {
             Checkpoint c = Checkpoint.read(source, m);
             DataType storage = c.losslessStorage();
             c.write(out, storage);

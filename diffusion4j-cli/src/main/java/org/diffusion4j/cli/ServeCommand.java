@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.cli.serve.ModelCatalog;
 import org.diffusion4j.cli.serve.WebServer;
@@ -57,8 +57,8 @@ public final class ServeCommand implements Callable<Integer> {
                     + "; give a folder of run folders (or leave --runs out)");
         }
         Path runsDir = runs != null ? runs : Path.of("runs");
-        Runtime.init();
-        Runtime.setThreads(threads);
+        TorchRuntime.init();
+        TorchRuntime.setThreads(threads);
         NDManager m = org.diffusion4j.TorchRuntime.newManager(device.require());
         ModelCatalog catalog = new ModelCatalog(m);
         List<Path> runFolders = new ArrayList<>();

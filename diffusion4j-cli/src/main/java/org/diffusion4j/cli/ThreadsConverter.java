@@ -1,7 +1,7 @@
 package org.diffusion4j.cli;
 
 import org.diffusion4j.InvalidArgumentException;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import picocli.CommandLine;
 
 /** Every command's --threads: a whole number in the range the library accepts, refused while parsing. */
@@ -15,7 +15,7 @@ final class ThreadsConverter implements CommandLine.ITypeConverter<Integer> {
             throw new CommandLine.TypeConversionException("'" + value + "' is not a whole number");
         }
         try {
-            return Runtime.requireThreads(n);
+            return TorchRuntime.requireThreads(n);
         } catch (InvalidArgumentException e) {
             throw new CommandLine.TypeConversionException(e.value() + " " + e.problem());
         }

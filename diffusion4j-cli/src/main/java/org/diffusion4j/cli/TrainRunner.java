@@ -8,7 +8,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.Locale;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.RunFolder;
@@ -43,7 +43,7 @@ final class TrainRunner {
         if (options.continues()) {
             requireApplicable(family, options);
         }
-        Runtime.init();
+        TorchRuntime.init();
         try (NDManager m = org.diffusion4j.TorchRuntime.newManager(family.device())) {
             if (!options.continues()) {
                 TrainFamily.Session s = family.start(m);

@@ -9,7 +9,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.Binarize;
@@ -108,7 +108,7 @@ public final class VaeCommand implements Runnable {
             if (!Files.exists(run)) {
                 throw new UserException(run + ": no such run folder or checkpoint; give the --out folder of 'vae train'");
             }
-            Runtime.setThreads(threads);
+            TorchRuntime.setThreads(threads);
             return Vae.load(run, !raw, m);
         }
     }
@@ -328,7 +328,7 @@ public final class VaeCommand implements Runnable {
                 throw new UserException("--per-class must be in 1..1000, got " + perClass);
             }
             requireWritableOut(out, model.run);
-            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
+            try (NDManager m = TorchRuntime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 if (cls != null) {
                     vae.checkClass(cls);
@@ -445,7 +445,7 @@ public final class VaeCommand implements Runnable {
                 throw new UserException("--n must be at least 1, got " + n);
             }
             requireWritableOut(out, model.run);
-            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
+            try (NDManager m = TorchRuntime.newManager(); Vae vae = model.load(m)) {
                 VaeSpec spec = vae.spec();
                 DataSet d = data.open(vae);
                 DataSet few = d.subset(Math.min(n, d.size()));
@@ -497,7 +497,7 @@ public final class VaeCommand implements Runnable {
                 throw new UserException("--steps must be in 2..200, got " + steps);
             }
             requireWritableOut(out, model.run);
-            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
+            try (NDManager m = TorchRuntime.newManager(); Vae vae = model.load(m)) {
                 DataSet d = data.open(vae);
                 for (int i : new int[] {from, to}) {
                     if (i < 0 || i >= d.size()) {
@@ -541,7 +541,7 @@ public final class VaeCommand implements Runnable {
             if (batch < 1) {
                 throw new UserException("--batch must be at least 1, got " + batch);
             }
-            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m)) {
+            try (NDManager m = TorchRuntime.newManager(); Vae vae = model.load(m)) {
                 DataSet d = data.open(vae);
                 Vae.Evaluation e;
                 try (Progress p = new Progress("eval", 0, d.size(), Progress.Mode.AUTO, Math.max(1, d.size() / 10))) {
@@ -581,7 +581,7 @@ public final class VaeCommand implements Runnable {
             }
             Path source = classifier != null ? classifier : BundledModels.classifierMnist();
             long t0 = System.nanoTime();
-            try (NDManager m = Runtime.newManager(); Vae vae = model.load(m); Classifier c = Classifier.load(source, m)) {
+            try (NDManager m = TorchRuntime.newManager(); Vae vae = model.load(m); Classifier c = Classifier.load(source, m)) {
                 VaeSpec spec = vae.spec();
                 if (!spec.isConditional()) {
                     throw new UserException(model.run + " is not a conditional model; train one with 'vae train --conditional class-prior' or 'cvae'");

@@ -11,7 +11,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.diffusion4j.io.OutputPaths;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.UserException;
 import org.diffusion4j.data.Batcher;
 import org.diffusion4j.data.DataSet;
@@ -61,9 +61,9 @@ public final class WidenCommand implements Callable<Integer> {
             throw new UserException("--check must be >= 0, got " + check);
         }
         OutputPaths.plan().input("--run", run).file("--out", out).check();
-        Runtime.init();
+        TorchRuntime.init();
         Path file = Checkpoint.fileOf(run);
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             Checkpoint c = Checkpoint.read(file, m).requireKind("ddpm", file);
             try (Ddpm small = Ddpm.load(file, true, m)) {
                 DdpmSpec spec = small.spec();
@@ -127,7 +127,7 @@ public final class WidenCommand implements Callable<Integer> {
         double after = 0;
         double apart = 0;
         long count = 0;
-        Runtime.seed(seed);
+        TorchRuntime.seed(seed);
         for (long b = 0; b < batches; b++) {
             try (NDManager sub = m.newSubManager()) {
                 NDArray x0 = batcher.batch(b).toNDArray(sub);

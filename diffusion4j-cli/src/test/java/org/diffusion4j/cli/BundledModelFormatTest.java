@@ -9,7 +9,7 @@ import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.NamedArrays;
 import org.junit.jupiter.api.Test;
@@ -35,8 +35,8 @@ class BundledModelFormatTest {
         assumeTrue(fromGit(BundledModels.directory().getParent(), OLD_COMMIT + ":models/ddpm-mnist.bin", old),
                 "skipped: git or commit " + OLD_COMMIT + " (the old bundled file) is not available, e.g. in a shallow clone");
 
-        Runtime.init();
-        try (NDManager m = Runtime.newManager()) {
+        TorchRuntime.init();
+        try (NDManager m = TorchRuntime.newManager()) {
             Checkpoint a = Checkpoint.read(old, m);
             Checkpoint b = Checkpoint.read(now, m);
             com.google.gson.JsonObject recorded = JsonParser.parseString(b.header()).getAsJsonObject();

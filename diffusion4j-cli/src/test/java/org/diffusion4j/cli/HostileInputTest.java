@@ -147,7 +147,7 @@ class HostileInputTest {
     @Test
     void exportFp16RefusesAWeightFloat16CannotHold(@TempDir Path dir) {
         Path big = dir.resolve("big.safetensors");
-        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.TorchRuntime.newManager()) {
             org.diffusion4j.train.Checkpoint c = org.diffusion4j.train.Checkpoint.read(Path.of(BUNDLED), m);
             c.section("ema").get(0).addi(70000f);
             c.write(big);
@@ -173,7 +173,7 @@ class HostileInputTest {
     void aMissingNewestCheckpointFallsBackSayingSo(@TempDir Path dir) throws Exception {
         Path run = Files.createDirectories(dir.resolve("run"));
         Files.copy(Path.of(BUNDLED), run.resolve("checkpoint.1.bin"));
-        try (ai.djl.ndarray.NDManager m = org.diffusion4j.Runtime.newManager()) {
+        try (ai.djl.ndarray.NDManager m = org.diffusion4j.TorchRuntime.newManager()) {
             org.diffusion4j.train.CheckpointGenerations.Intact i = org.diffusion4j.train.CheckpointGenerations
                     .readNewestIntact(run.resolve("checkpoint.bin"), "ddpm", m);
             assertEquals(run.resolve("checkpoint.bin") + " is missing; falling back to " + run.resolve("checkpoint.1.bin")

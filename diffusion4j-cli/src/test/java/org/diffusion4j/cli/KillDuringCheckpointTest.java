@@ -8,7 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -34,7 +34,7 @@ class KillDuringCheckpointTest {
         if (!Files.exists(ckpt)) {
             return -1;
         }
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             return Checkpoint.read(ckpt, m).step();
         }
     }
@@ -54,7 +54,7 @@ class KillDuringCheckpointTest {
             Thread.sleep(37L * round); // ... then kill it at some moment of its write cycle.
             p.destroyForcibly().waitFor();
             assertTrue(Files.exists(ckpt), "no checkpoint written; see " + dir.resolve("log.txt"));
-            try (NDManager m = Runtime.newManager()) {
+            try (NDManager m = TorchRuntime.newManager()) {
                 long step = Checkpoint.read(ckpt, m).step();
                 assertTrue(step > lastStep, "round " + round + ": step " + step + " after " + lastStep);
                 lastStep = step;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.diffusion.Objective;
 import org.diffusion4j.diffusion.Prediction;
@@ -26,8 +26,8 @@ class PredictionOptionsTest {
         CliErrorsTest.Outcome o = run(concat(base, "--prediction", "v", "--min-snr-gamma", "5", "--out", out.toString()));
         assertEquals(0, o.code(), o.err());
         assertTrue(Files.readString(out.resolve("config.json")).contains("\"prediction\": \"v\""));
-        Runtime.init();
-        try (NDManager m = Runtime.newManager(); Ddpm d = Ddpm.load(out, true, m)) {
+        TorchRuntime.init();
+        try (NDManager m = TorchRuntime.newManager(); Ddpm d = Ddpm.load(out, true, m)) {
             assertEquals(new Objective(Prediction.V, 5), d.spec().objective());
         }
         assertOneLineError(run("train", "--resume", out.toString(), "--steps", "6", "--prediction", "eps"), "cannot change on --resume");

@@ -35,7 +35,7 @@ import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.cli.serve.DrawOptions;
 import org.diffusion4j.cli.serve.ModelCatalog;
 import org.diffusion4j.cli.serve.WebServer;
@@ -139,9 +139,9 @@ class ServeTest {
 
     @BeforeAll
     static void start() throws IOException {
-        Runtime.init();
-        Runtime.setThreads(1);
-        manager = Runtime.newManager();
+        TorchRuntime.init();
+        TorchRuntime.setThreads(1);
+        manager = TorchRuntime.newManager();
         DdpmSpec spec = DdpmSpec.unet(UNetConfig.preset("tiny", 1), 1, 28, 28, NoiseSchedule.linear(T, 1e-4, 0.02),
                 GaussianDiffusion.LossType.L2);
         tiny = Ddpm.create(spec, manager, 1);

@@ -11,7 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.train.Trainer;
 import org.junit.jupiter.api.Test;
@@ -53,8 +53,8 @@ class StopOnSignalTest {
         long step = Long.parseLong(stopped.group(1));
         assertTrue(step >= 20, "stopped at step " + step);
         Path ckpt = run.resolve(Trainer.CHECKPOINT);
-        Runtime.init();
-        try (NDManager m = Runtime.newManager()) {
+        TorchRuntime.init();
+        try (NDManager m = TorchRuntime.newManager()) {
             assertEquals(step, Checkpoint.read(ckpt, m).step(), "the checkpoint holds the step the run stopped at");
         }
         try (Stream<Path> files = Files.list(run)) {
@@ -62,7 +62,7 @@ class StopOnSignalTest {
         }
 
         assertEquals(0, Main.execute("train", "--resume", run.toString(), "--steps", String.valueOf(step + 10)));
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             assertEquals(step + 10, Checkpoint.read(ckpt, m).step());
         }
     }

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -12,7 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** A run that goes on from another keeps its network; only dropout, which owns no weights, may change. */
 class TrainContinueNetworkTest {
     private static float dropoutOf(Path run) {
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             return com.google.gson.JsonParser.parseString(Checkpoint.read(run.resolve("checkpoint.bin"), m).modelJson()).getAsJsonObject()
                     .getAsJsonObject("spec").getAsJsonObject("config").get("dropout").getAsFloat();
         }
@@ -55,7 +55,7 @@ class TrainContinueNetworkTest {
         CliErrorsTest.Outcome o = CliErrorsTest.run("widen", "--run", a.toString(), "--ch-mult", "2,4", "--out",
                 wide.toString(), "--check", "16");
         assertOk(o);
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             Checkpoint c = Checkpoint.read(wide, m);
             assertEquals("[2,4]", com.google.gson.JsonParser.parseString(c.modelJson()).getAsJsonObject().getAsJsonObject("spec").getAsJsonObject("config")
                     .get("chMult").toString());
@@ -72,7 +72,7 @@ class TrainContinueNetworkTest {
     }
 
     private static long stepOf(Path run) {
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             return Checkpoint.read(run.resolve("checkpoint.bin"), m).step();
         }
     }

@@ -8,7 +8,7 @@ import com.google.gson.JsonParser;
 import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.diffusion4j.Runtime;
+import org.diffusion4j.TorchRuntime;
 import org.diffusion4j.train.Checkpoint;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,7 +27,7 @@ class TrainMinutesTest {
         JsonObject plan = train.getAsJsonObject("budget").getAsJsonObject("plan");
         long steps = train.get("steps").getAsLong();
         assertEquals(steps, plan.get("steps").getAsLong());
-        try (NDManager m = Runtime.newManager()) {
+        try (NDManager m = TorchRuntime.newManager()) {
             assertEquals(steps, Checkpoint.read(run.resolve("checkpoint.bin"), m).step(), "the run trained to its planned step");
         }
         long planStep = plan.getAsJsonObject("measured").get("done").getAsLong();

@@ -22,12 +22,12 @@ class VaeCommandTest {
 
     @org.junit.jupiter.api.BeforeAll
     static void rememberThreads() {
-        threadsBefore = org.diffusion4j.Runtime.threads();
+        threadsBefore = org.diffusion4j.TorchRuntime.threads();
     }
 
     @org.junit.jupiter.api.AfterAll
     static void restoreThreads() {
-        org.diffusion4j.Runtime.setThreads(threadsBefore);
+        org.diffusion4j.TorchRuntime.setThreads(threadsBefore);
     }
 
     private static String[] run(String... args) {
