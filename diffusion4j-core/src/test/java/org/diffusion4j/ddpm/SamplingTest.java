@@ -134,6 +134,32 @@ class SamplingTest {
         }
     }
 
+    /**
+     * PyTorch's thread count is per thread: one that used PyTorch keeps its count when another
+     * thread changes it (seen: 2 after the main thread set 1). Sampling gives it the count set last.
+     */
+    @Test
+    void aSamplingThreadTakesTheThreadCountSetLater() throws Exception {
+        int before = TorchRuntime.threads();
+        int other = before == 1 ? 2 : 1;
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            float[] early = pool.submit(() -> draw(1, 1, 4, 0)).get(); // the pool's thread meets PyTorch at the old count
+            TorchRuntime.setThreads(other);
+            assertEquals(other, (int) pool.submit(() -> {
+                try (TorchRuntime.InferenceScope scope = TorchRuntime.inference()) {
+                    return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+                }
+            }).get());
+            assertArrayEquals(draw(1, 1, 4, 0), pool.submit(() -> draw(1, 1, 4, 0)).get(), 0f, "main and pool thread at the new count");
+            TorchRuntime.setThreads(before);
+            assertArrayEquals(early, pool.submit(() -> draw(1, 1, 4, 0)).get(), 0f, "back at the old count");
+        } finally {
+            TorchRuntime.setThreads(before);
+            pool.shutdown();
+        }
+    }
+
     @Test
     void aJobSplitInPartsGivesTheSamplesOfOneRun() {
         float[] whole = draw(40, 64, 21, 0);
