@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
         description = {"Draw samples from a trained DDPM (EMA weights) with Algorithm 2 (ddpm, also respaced), DDIM, "
                 + "DPM-Solver++(2M) or Heun; the output names the count of network calls.",
             "Reproducible: sample i depends on --seed and i only, so the same --seed gives the same samples, bit for bit, "
-                + "with any --batch (the network is called with chunks of 16 samples aligned to the index; --no-exact: "
+                + "with any --batch (the network is called with chunks of 32 samples aligned to the index; --no-exact: "
                 + "one call per batch, and other batch sizes agree to float rounding only).",
             "Resumable: with --npy FILE and more than one batch, finished batches wait in FILE.parts/ until "
                 + "the end; after an interruption the same command continues from them.",
@@ -55,12 +55,12 @@ public final class SampleCommand implements Callable<Integer> {
     @Option(names = "--n", defaultValue = "64", description = "Number of samples (default: ${DEFAULT-VALUE}).")
     int n;
 
-    @Option(names = "--batch", defaultValue = "64", description = "Samples drawn (and kept by --npy) at a time: whole chunks of 16 "
+    @Option(names = "--batch", defaultValue = "64", description = "Samples drawn (and kept by --npy) at a time: whole chunks of 32 "
             + "network rows (points: 1024), or with --no-exact the rows of each network call (default: ${DEFAULT-VALUE}).")
     int batch;
 
     @Option(names = "--exact", negatable = true, defaultValue = "true", fallbackValue = "true",
-            description = "Call the network with chunks of 16 samples aligned to the sample index, so that the samples are the same "
+            description = "Call the network with chunks of 32 samples aligned to the sample index, so that the samples are the same "
                     + "bit for bit whatever --batch (default on); --no-exact: one call of --batch rows per batch.")
     boolean exact;
 

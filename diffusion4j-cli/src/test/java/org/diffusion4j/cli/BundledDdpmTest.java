@@ -72,8 +72,8 @@ class BundledDdpmTest {
     @Test
     void aSamplingJobResumesFromItsFinishedBatches(@TempDir Path tmp) throws java.io.IOException {
         assumeTrue(Files.isRegularFile(BundledModels.directory().resolve(BundledModels.DDPM_MNIST)), "bundled DDPM present");
-        // two batches: 16 samples (one chunk of exact sampling) and 4
-        String[] job = {"sample", "--n", "20", "--batch", "16", "--steps", "2", "--threads", "1", "--out", tmp.resolve("s.png").toString(), "--npy"};
+        // two batches: 32 samples (one chunk of exact sampling) and 8
+        String[] job = {"sample", "--n", "40", "--batch", "32", "--steps", "2", "--threads", "1", "--out", tmp.resolve("s.png").toString(), "--npy"};
         Path whole = tmp.resolve("whole.npy");
         assertEquals(0, run(concat(job, whole.toString())).code());
         assertTrue(!Files.exists(tmp.resolve("whole.npy.parts")), "the parts go once the output is written");

@@ -227,7 +227,7 @@ class HostileInputTest {
         }
         String out = Files.readString(log);
         assertEquals(Main.EXIT_INTERRUPTED, p.exitValue(), out);
-        org.junit.jupiter.api.Assertions.assertTrue(java.util.regex.Pattern.compile("stopping: \\d+ of 6250 batches are kept in "
+        org.junit.jupiter.api.Assertions.assertTrue(java.util.regex.Pattern.compile("stopping: \\d+ of 3125 batches are kept in "
                 + java.util.regex.Pattern.quote(parts.toString()) + "; the same command continues from them").matcher(out).find(), out);
     }
 }

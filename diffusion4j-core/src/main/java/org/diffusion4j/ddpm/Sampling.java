@@ -39,7 +39,7 @@ public final class Sampling {
     private final Ddpm ddpm;
     private int n;
     /** The rows of every network call of exact sampling for an image model (see {@link #exact(boolean)}). */
-    public static final int EXACT_CHUNK = 16;
+    public static final int EXACT_CHUNK = 32;
     /** The same for a model of points (an MLP on rows of a few numbers, whose calls cost little per row). */
     public static final int EXACT_CHUNK_POINTS = 1024;
 

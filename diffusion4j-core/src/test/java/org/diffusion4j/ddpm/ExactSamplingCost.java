@@ -31,8 +31,9 @@ public final class ExactSamplingCost {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 6;
         TorchRuntime.setThreads(args.length > 1 ? Integer.parseInt(args[1]) : 2);
         // {n, batch, chunk (0: not exact)}
-        int[][] variants = {{1, 64, 16}, {1, 1, 0}, {16, 1, 16}, {16, 1, 0}, {64, 16, 0}, {64, 64, 16}, {64, 64, 0},
-            {250, 250, 16}, {250, 250, 0}, {64, 64, 8}, {64, 64, 32}, {64, 64, 64}};
+        int c = Sampling.EXACT_CHUNK;
+        int[][] variants = {{1, 64, c}, {1, 1, 0}, {16, 1, c}, {16, 1, 0}, {64, 16, 0}, {64, 64, c}, {64, 64, 0},
+            {250, 250, c}, {250, 250, 0}, {64, 64, 8}, {64, 64, 16}, {64, 64, 32}, {64, 64, 64}};
         Map<String, List<Double>> ms = new LinkedHashMap<>();
         try (Ddpm ddpm = Ddpm.load(Path.of("models/ddpm-mnist.safetensors"))) {
             SamplerSettings s = ddpm.defaultSampler().withSteps(2);

@@ -93,21 +93,21 @@ class SamplingTest {
     void exactSamplingCallsTheNetworkWithWholeChunksOnly() {
         int[] rows = new int[64];
         int[] calls = {0};
-        Sampling request = ddpm.sampling(11).seed(5).firstSample(13).batch(3).sampler(SDE.withSteps(2)).listener((i, count, t, xt, x0) -> {
+        Sampling request = ddpm.sampling(11).seed(5).firstSample(29).batch(3).sampler(SDE.withSteps(2)).listener((i, count, t, xt, x0) -> {
             calls[0]++;
             rows[(int) xt.getShape().get(0)]++;
         });
-        assertEquals(2, request.partCount(), "samples 13..23: chunks 0 and 1, one chunk per part");
+        assertEquals(2, request.partCount(), "samples 29..39: chunks 0 and 1 (of 32), one chunk per part");
         assertEquals(4, request.networkCalls());
         assertEquals(11, draw(request).length / 64);
         assertEquals(4, calls[0]);
-        assertEquals(2, rows[3], "the listener sees samples 13, 14, 15 of chunk 0");
-        assertEquals(2, rows[8], "and samples 16..23 of chunk 1");
+        assertEquals(2, rows[3], "the listener sees samples 29, 30, 31 of chunk 0");
+        assertEquals(2, rows[8], "and samples 32..39 of chunk 1");
         Sampling loose = ddpm.sampling(11).batch(3).exact(false);
         assertEquals(4, loose.partCount());
         assertEquals(0, loose.exactChunk());
         assertEquals(Sampling.EXACT_CHUNK, ddpm.sampling(1).exactChunk(), "exact by default");
-        assertEquals(1, ddpm.sampling(40).batch(64).partCount(), "a batch of 64 is 4 chunks");
+        assertEquals(1, ddpm.sampling(40).batch(64).partCount(), "a batch of 64 is 2 chunks");
     }
 
     @Test
@@ -126,7 +126,7 @@ class SamplingTest {
             // a pool thread has PyTorch's grad mode on (DJL turns it off only where the engine
             // loaded), which once changed a batch of one in the last bit
             assertArrayEquals(single, pool.submit(() -> draw(1, 1, 9, 3)).get(), 0f, "one sample, another thread");
-            assertArrayEquals(Arrays.copyOfRange(alone, 3 * 64, 4 * 64), single, 0f, "one sample of sixteen");
+            assertArrayEquals(Arrays.copyOfRange(alone, 3 * 64, 4 * 64), single, 0f, "one sample of a run of sixteen");
             assertFalse(pool.submit(org.diffusion4j.TorchRuntime::threads).get() < 1);
             assertTrue(pool.submit(ai.djl.pytorch.jni.JniUtils::isGradMode).get(), "sampling gives a thread its grad mode back");
         } finally {
