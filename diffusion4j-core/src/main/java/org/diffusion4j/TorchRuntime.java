@@ -121,8 +121,9 @@ public final class TorchRuntime {
      * <ul>
      *   <li>PyTorch's grad mode is a per-thread setting, and DJL turns it off only on the thread
      *       that loads the engine: in any other thread the network's calls record an autograd
-     *       graph, and for some shapes (a batch of one row, measured) PyTorch then picks other
-     *       convolution kernels, whose results differ in the last bits. The scope turns it off.</li>
+     *       graph, and the convolutions take another path ({@code nn.Conv} pads output channels
+     *       while autograd records), whose results differed in the last bits (one sample of a tiny
+     *       test model, measured). The scope turns it off.</li>
      *   <li>PyTorch's intra-op thread count, which changes how some kernels split (and so round)
      *       their work, is per thread too: a thread takes the process's count when it first uses
      *       PyTorch, and keeps it when {@link #setThreads} changes it later on another thread. The
