@@ -96,19 +96,30 @@ final class JobArgs {
 
     /**
      * Runs an entry point and exits with its code; a refusal ends in one line on standard error
-     * and exit code 2, also when it was raised in a task and came back wrapped by Spark.
+     * and exit code 2, also when it was raised in a task and came back wrapped by Spark (Spark
+     * itself has logged the task's failure by then).
      */
     static void exit(Function<String[], Integer> main, String[] args) {
         try {
             System.exit(main.apply(args));
-        } catch (RuntimeException e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof UserException) {
-                    System.err.println("diffusion4j-spark: " + t.getMessage());
-                    System.exit(2);
-                }
+        } catch (Exception e) { // also Spark's SparkException, a checked exception thrown from Scala
+            String refusal = refusal(e);
+            if (refusal != null) {
+                System.err.println("diffusion4j-spark: " + refusal);
+                System.exit(2);
             }
             throw e;
         }
+    }
+
+    /** The message of the {@link UserException} in the causes of {@code e}, or null if there is none. */
+    static String refusal(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            // by name too: a task's exception comes back through the executor's class loader of the job jar
+            if (t instanceof UserException || t.getClass().getName().equals(UserException.class.getName())) {
+                return t.getMessage();
+            }
+        }
+        return null;
     }
 }

@@ -50,6 +50,9 @@ public final class SparkSampleMain {
             }
             JobArgs.requireNew("--grid", grid.toString(), "");
         }
+        // a file that is not a model is refused here, in one line, not in every task (where Spark logs each
+        // failure at length); in local mode the tasks of this JVM then find the model loaded
+        org.diffusion4j.ddpm.IndexedSamples.shared(SparkSampling.localCopy(a.get("--model")), ai.djl.Device.cpu());
         SparkSession.Builder b = SparkSession.builder().appName("diffusion4j sample");
         if (a.has("--master")) {
             b.master(a.get("--master"));
