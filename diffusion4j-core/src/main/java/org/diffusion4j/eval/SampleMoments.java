@@ -30,6 +30,8 @@ public final class SampleMoments implements Serializable {
     private double sumPLogP;
     private long confident;
     private final long[] histogram;
+    /** Per predicted class, the images predicted as it with confidence >= {@link ClassScores#CONFIDENT}. */
+    private final long[] confidentHistogram;
 
     /** An empty part for features of length {@code dim} and probabilities over {@code classes} classes. */
     public SampleMoments(int dim, int classes) {
@@ -42,6 +44,7 @@ public final class SampleMoments implements Serializable {
         this.comoment = new double[dim * dim];
         this.probabilitySums = new double[classes];
         this.histogram = new long[classes];
+        this.confidentHistogram = new long[classes];
     }
 
     /** The part of the given rows: features[i] and probabilities[i] of image i. */
@@ -82,10 +85,12 @@ public final class SampleMoments implements Serializable {
                 sumPLogP += p * Math.log(p);
             }
         }
+        int k = ClassScores.argmax(probabilities);
+        histogram[k]++;
         if (ClassScores.confidence(probabilities) >= ClassScores.CONFIDENT) {
             confident++;
+            confidentHistogram[k]++;
         }
-        histogram[ClassScores.argmax(probabilities)]++;
         return this;
     }
 
@@ -117,6 +122,7 @@ public final class SampleMoments implements Serializable {
         for (int c = 0; c < classes; c++) {
             m.probabilitySums[c] = probabilitySums[c] + other.probabilitySums[c];
             m.histogram[c] = histogram[c] + other.histogram[c];
+            m.confidentHistogram[c] = confidentHistogram[c] + other.confidentHistogram[c];
         }
         m.sumPLogP = sumPLogP + other.sumPLogP;
         m.confident = confident + other.confident;
@@ -165,6 +171,19 @@ public final class SampleMoments implements Serializable {
     /** Images predicted as each class. */
     public long[] histogram() {
         return histogram.clone();
+    }
+
+    /**
+     * Per predicted class, the fraction of its images classified with confidence >= {@link
+     * ClassScores#CONFIDENT} (NaN for a class no image was predicted as), as {@link
+     * ClassScores#confidentFractionByClass}.
+     */
+    public double[] confidentByClass() {
+        double[] f = new double[classes];
+        for (int c = 0; c < classes; c++) {
+            f[c] = histogram[c] == 0 ? Double.NaN : confidentHistogram[c] / (double) histogram[c];
+        }
+        return f;
     }
 
     private void requireRows() {

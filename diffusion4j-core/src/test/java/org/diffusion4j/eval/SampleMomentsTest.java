@@ -87,6 +87,7 @@ class SampleMomentsTest {
             assertEquals(ClassScores.inceptionScore(p), m.inceptionScore(), 1e-12);
             assertEquals(ClassScores.confidentFraction(p), m.confidentFraction(), 0);
             assertArrayEquals(Arrays.stream(ClassScores.histogram(p)).asLongStream().toArray(), m.histogram());
+            assertArrayEquals(ClassScores.confidentFractionByClass(p), m.confidentByClass(), 0);
         }
         assertFalse(ClassScores.confidentFraction(p) == 0 || ClassScores.confidentFraction(p) == 1, "a mix of confident rows");
     }

@@ -1,79 +1,60 @@
 package org.diffusion4j.spark;
 
-import java.util.HashMap;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
-import org.diffusion4j.UserException;
 
 /**
  * {@code spark-submit --class org.diffusion4j.spark.SparkSampleMain JAR --model URI --n N --out
- * PARQUET [--seed S] [--partitions P] [--batch B] [--master M]}: the samples 0..N-1 of a model
- * as Parquet (docs/scaling.md). Without spark-submit, {@code --master local[2]} runs it in this
- * JVM. Bad arguments end in one line and exit code 2.
+ * PARQUET [--seed S] [--partitions P] [--batch B] [--grid PNG] [--grid-n K] [--master M]}: the
+ * samples 0..N-1 of a model as Parquet (docs/scaling.md), and optionally a PNG grid of the first
+ * K rows. Without spark-submit, {@code --master local[2]} runs it in this JVM. Bad arguments end
+ * in one line and exit code 2.
  */
 public final class SparkSampleMain {
-    private static final Set<String> OPTIONS = Set.of("--model", "--n", "--out", "--seed", "--partitions", "--batch", "--master");
+    private static final Set<String> OPTIONS = Set.of("--model", "--n", "--out", "--seed", "--partitions", "--batch", "--master",
+            "--grid", "--grid-n");
 
     private SparkSampleMain() {}
 
     public static void main(String[] args) {
-        try {
-            System.exit(run(args));
-        } catch (RuntimeException e) {
-            // a one-line refusal, also when it was raised in a task and came back wrapped by Spark
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof UserException) {
-                    System.err.println("diffusion4j-spark: " + t.getMessage());
-                    System.exit(2);
-                }
-            }
-            throw e;
-        }
+        JobArgs.exit(SparkSampleMain::run, args);
     }
 
     static final String USAGE = "usage: diffusion4j spark sample --model FILE_OR_URI --n N --out PARQUET [--seed S] "
-            + "[--partitions P] [--batch B] [--master local[2]]; the samples 0..N-1 of seed S as Parquet rows (index, seed, "
-            + "label, png, values), the same as 'sample' draws by index (docs/scaling.md)";
+            + "[--partitions P] [--batch B] [--grid PNG [--grid-n 64]] [--master local[2]]; the samples 0..N-1 of seed S as "
+            + "Parquet rows (index, seed, label, png, values), the same as 'sample' draws by index, and a grid of the first "
+            + "rows (docs/scaling.md)";
 
     static int run(String[] args) {
-        if (args.length == 0 || java.util.Arrays.asList(args).contains("--help")) {
+        JobArgs a = JobArgs.parse(args, OPTIONS);
+        if (a == null) {
             System.out.println(USAGE);
             return 0;
         }
-        Map<String, String> a = new HashMap<>();
-        for (int i = 0; i < args.length; i += 2) {
-            if (!OPTIONS.contains(args[i]) || i + 1 >= args.length) {
-                throw new UserException(OPTIONS.contains(args[i]) ? args[i] + " needs a value" : "unknown option '" + args[i]
-                        + "'; the options are " + new java.util.TreeSet<>(OPTIONS));
+        a.require("--model", "--n", "--out");
+        JobArgs.requireNew("--out", a.get("--out"), " (Spark writes a folder of Parquet files)");
+        JobArgs.requireInput("--model", a.get("--model"));
+        long n = a.number("--n", 0, 1);
+        long seed = a.number("--seed", 0, 0);
+        int partitions = (int) a.number("--partitions", 0, 0);
+        int batch = (int) a.number("--batch", 64, 1);
+        int gridN = (int) a.number("--grid-n", 64, 1);
+        Path grid = a.has("--grid") ? Path.of(a.get("--grid")) : null;
+        if (grid != null) {
+            if (!grid.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png")) {
+                throw new org.diffusion4j.UserException("--grid " + grid + ": give a .png file");
             }
-            a.put(args[i], args[i + 1]);
+            JobArgs.requireNew("--grid", grid.toString(), "");
         }
-        for (String required : new String[] {"--model", "--n", "--out"}) {
-            if (!a.containsKey(required)) {
-                throw new UserException(required + " must be given");
-            }
-        }
-        if (java.nio.file.Files.exists(java.nio.file.Path.of(a.get("--out")))) {
-            throw new UserException("--out " + a.get("--out") + " exists; give a new path (Spark writes a folder of Parquet files)");
-        }
-        String model = a.get("--model");
-        java.net.URI u;
-        try {
-            u = java.net.URI.create(model);
-        } catch (IllegalArgumentException e) {
-            throw new UserException("--model " + model + " is neither a path nor a URI");
-        }
-        if ((u.getScheme() == null || "file".equals(u.getScheme())) && !java.nio.file.Files.exists(SparkSampling.localCopy(model))) {
-            throw new UserException("--model " + model + ": no such file");
-        }
-        long n = number(a, "--n", null);
-        long seed = number(a, "--seed", "0");
-        int partitions = (int) number(a, "--partitions", "0");
-        int batch = (int) number(a, "--batch", "64");
+        // a file that is not a model is refused here, in one line, not in every task (where Spark logs each
+        // failure at length); in local mode the tasks of this JVM then find the model loaded
+        org.diffusion4j.ddpm.IndexedSamples.shared(SparkSampling.localCopy(a.get("--model")), ai.djl.Device.cpu());
         SparkSession.Builder b = SparkSession.builder().appName("diffusion4j sample");
-        if (a.containsKey("--master")) {
+        if (a.has("--master")) {
             b.master(a.get("--master"));
         }
         SparkSession spark = b.getOrCreate();
@@ -85,23 +66,21 @@ public final class SparkSampleMain {
             double sec = (System.nanoTime() - t0) / 1e9;
             System.out.printf(Locale.ROOT, "%d samples in %.1f s (%.2f samples/s, %d partitions, master %s) -> %s%n", n, sec,
                     n / sec, p, spark.sparkContext().master(), a.get("--out"));
+            if (grid != null) {
+                // read back from the Parquet just written: the samples are not drawn twice
+                List<Row> first = spark.read().parquet(a.get("--out")).filter("index < " + gridN).orderBy("index")
+                        .select("png", "values").collectAsList();
+                SparkSampling.Grid g = SparkSampling.grid(first);
+                if (g == null) {
+                    System.out.println("no grid: the samples are points, not images");
+                } else {
+                    org.diffusion4j.io.ImageGrid.writePng(grid, g.image());
+                    System.out.printf(Locale.ROOT, "wrote %s: samples 0..%d as a grid%n", grid, g.count() - 1);
+                }
+            }
         } finally {
             spark.stop();
         }
         return 0;
-    }
-
-    private static long number(Map<String, String> a, String key, String dflt) {
-        String v = a.getOrDefault(key, dflt);
-        try {
-            long x = Long.parseLong(v.strip());
-            if (x < 0 || (key.equals("--n") || key.equals("--batch")) && x < 1) {
-                throw new UserException(key + " must be " + (key.equals("--n") || key.equals("--batch") ? ">= 1" : ">= 0")
-                        + ", got " + v);
-            }
-            return x;
-        } catch (NumberFormatException e) {
-            throw new UserException(key + " must be a whole number, got '" + v + "'");
-        }
     }
 }

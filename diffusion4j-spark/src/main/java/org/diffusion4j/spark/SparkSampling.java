@@ -73,14 +73,10 @@ public final class SparkSampling {
      */
     public static SampleMoments moments(Dataset<Row> samples, String classifierUri, int batch) {
         return samples.select("values").javaRDD().mapPartitions((java.util.Iterator<Row> it) -> {
+            long t0 = System.nanoTime();
             List<float[]> images = new ArrayList<>();
             while (it.hasNext()) {
-                List<Float> v = it.next().getList(0);
-                float[] a = new float[v.size()];
-                for (int k = 0; k < a.length; k++) {
-                    a[k] = v.get(k);
-                }
-                images.add(a);
+                images.add(values(it.next(), 0));
             }
             if (images.isEmpty()) {
                 return java.util.Collections.<SampleMoments>emptyIterator();
@@ -88,15 +84,73 @@ public final class SparkSampling {
             int size = images.get(0).length;
             float[] data = new float[images.size() * size];
             for (int i = 0; i < images.size(); i++) {
+                if (images.get(i).length != size) {
+                    throw new UserException("the samples are not all of one size (" + size + " and " + images.get(i).length
+                            + " values)");
+                }
                 System.arraycopy(images.get(i), 0, data, i * size, size);
             }
-            Classifier c = sharedClassifier(localCopy(classifierUri));
+            Classifier c = sharedClassifier(localCopy(classifierUri, "the classifier"));
             Classifier.Outputs o;
             synchronized (c) { // a classifier evaluates in one thread at a time (docs/library.md)
                 o = c.evaluate(data, images.size(), batch);
             }
+            double sec = (System.nanoTime() - t0) / 1e9;
+            System.err.printf(Locale.ROOT, "diffusion4j-spark: partition %d: %d images classified in %.1f s (%.1f images/s)%n",
+                    org.apache.spark.TaskContext.getPartitionId(), images.size(), sec, images.size() / sec);
             return List.of(SampleMoments.of(o.features(), o.probabilities())).iterator();
         }).reduce(SampleMoments::merge);
+    }
+
+    /** The float array of column {@code field} of a row of {@link #SCHEMA} (the values of a sample). */
+    static float[] values(Row row, int field) {
+        List<Float> v = row.getList(field);
+        float[] a = new float[v.size()];
+        for (int k = 0; k < a.length; k++) {
+            a[k] = v.get(k);
+        }
+        return a;
+    }
+
+    /** A row of {@link #SCHEMA}. */
+    static Row row(long index, long seed, int label, byte[] png, float[] values) {
+        List<Float> v = new ArrayList<>(values.length);
+        for (float x : values) {
+            v.add(x);
+        }
+        // an array column of a Row is a Scala Seq
+        return RowFactory.create(index, seed, label, png, scala.jdk.javaapi.CollectionConverters.asScala(v).toSeq());
+    }
+
+    /** A grid picture of sample rows and how many it shows. */
+    record Grid(java.awt.image.BufferedImage image, int count) {}
+
+    /**
+     * The images of rows with the columns {@code png} and {@code values} (in that order) as one
+     * grid, ceil(sqrt(N)) per row, drawn twice their size with 2 pixels between them (as {@code
+     * sample} draws its grid); null when the rows hold points (no PNG) or there are none.
+     */
+    static Grid grid(List<Row> rows) {
+        if (rows.isEmpty() || rows.get(0).isNullAt(0)) {
+            return null;
+        }
+        java.awt.image.BufferedImage first;
+        try {
+            first = javax.imageio.ImageIO.read(new java.io.ByteArrayInputStream((byte[]) rows.get(0).get(0)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        int size = rows.get(0).getList(1).size();
+        int h = first.getHeight();
+        int w = first.getWidth();
+        float[] data = new float[rows.size() * size];
+        for (int i = 0; i < rows.size(); i++) {
+            float[] v = values(rows.get(i), 1);
+            System.arraycopy(v, 0, data, i * size, size);
+        }
+        long[] shape = {rows.size(), size / (h * w), h, w};
+        int nrow = (int) Math.ceil(Math.sqrt(rows.size()));
+        return new Grid(org.diffusion4j.io.ImageGrid.grid(data, shape, nrow, 2, 2), rows.size());
     }
 
     /** Classifiers loaded in this JVM, by local file. */
@@ -115,13 +169,7 @@ public final class SparkSampling {
         List<IndexedSamples.Row> drawn = IndexedSamples.draw(ddpm, s, seed, n, range[0], (int) range[1], batch);
         List<Row> rows = new ArrayList<>(drawn.size());
         for (IndexedSamples.Row r : drawn) {
-            List<Float> values = new ArrayList<>(r.values().length);
-            for (float v : r.values()) {
-                values.add(v);
-            }
-            // an array column of a Row is a Scala Seq
-            rows.add(RowFactory.create(r.index(), r.seed(), r.label(), r.png(),
-                    scala.jdk.javaapi.CollectionConverters.asScala(values).toSeq()));
+            rows.add(row(r.index(), r.seed(), r.label(), r.png(), r.values()));
         }
         double sec = (System.nanoTime() - t0) / 1e9;
         System.err.printf(Locale.ROOT, "diffusion4j-spark: samples %d..%d of %d in %.1f s (%.2f samples/s)%n", range[0],
@@ -134,6 +182,11 @@ public final class SparkSampling {
      * (hdfs://, s3a://, through the Hadoop connectors on the class path) copied once per JVM.
      */
     static Path localCopy(String uri) {
+        return localCopy(uri, "the model");
+    }
+
+    /** As {@link #localCopy(String)}; {@code what} names the file in a refusal. */
+    static Path localCopy(String uri, String what) {
         URI u = URI.create(uri);
         if (u.getScheme() == null || "file".equals(u.getScheme())) {
             return u.getScheme() == null ? Path.of(uri) : Path.of(u);
@@ -147,9 +200,9 @@ public final class SparkSampling {
                 }
                 return tmp;
             } catch (IOException e) {
-                throw new UserException("the model " + uri + " could not be read: " + e.getMessage(), e);
+                throw new UserException(what + " " + uri + " could not be read: " + e.getMessage(), e);
             } catch (RuntimeException e) {
-                throw new UncheckedIOException(new IOException("the model " + uri + " could not be read: " + e, e));
+                throw new UncheckedIOException(new IOException(what + " " + uri + " could not be read: " + e, e));
             }
         });
     }

@@ -1,6 +1,8 @@
 package org.diffusion4j.spark;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,7 +12,7 @@ import org.diffusion4j.UserException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Bad arguments of the job's entry point are refused in one line, before Spark starts. */
+/** Bad arguments of the job's entry point, a model file that is not one included, are refused in one line, before Spark starts. */
 class SparkSampleMainTest {
     private static void refused(String expected, String... args) {
         UserException e = assertThrows(UserException.class, () -> SparkSampleMain.run(args));
@@ -29,5 +31,16 @@ class SparkSampleMainTest {
         refused("--n must be a whole number", "--model", model.toString(), "--n", "x", "--out", out);
         refused("--n must be >= 1", "--model", model.toString(), "--n", "0", "--out", out);
         refused("exists", "--model", model.toString(), "--n", "4", "--out", dir.toString());
+        refused("not a diffusion4j checkpoint", "--model", model.toString(), "--n", "4", "--out", out);
+        refused("--grid " + dir.resolve("g.txt") + ": give a .png file", "--model", model.toString(), "--n", "4", "--out", out,
+                "--grid", dir.resolve("g.txt").toString());
+    }
+
+    @Test
+    void refusalsFromTasksAreFoundInSparksWrapping() {
+        Exception fromTask = new org.apache.spark.SparkException("Job aborted due to stage failure",
+                new RuntimeException("Task failed while writing rows", new UserException("the samples are not all of one size")));
+        assertEquals("the samples are not all of one size", JobArgs.refusal(fromTask));
+        assertNull(JobArgs.refusal(new org.apache.spark.SparkException("lost executor")));
     }
 }
