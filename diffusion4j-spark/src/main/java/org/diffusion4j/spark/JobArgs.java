@@ -81,15 +81,23 @@ final class JobArgs {
         }
     }
 
+    /**
+     * A path for Spark's readers, which take it as a Hadoop glob: its pattern characters escaped, so
+     * that a folder named {@code samples[2].parquet} is read as itself.
+     */
+    static String literal(String path) {
+        return path.replaceAll("([\\\\\\[\\]{}*?])", "\\\\$1");
+    }
+
     /** Refuses a local input file that does not exist (a URI of another file system is read where it is used). */
     static void requireInput(String option, String uri) {
         java.net.URI u;
         try {
             u = java.net.URI.create(uri);
         } catch (IllegalArgumentException e) {
-            throw new UserException(option + " " + uri + " is neither a path nor a URI");
+            u = null; // not a URI (a local path with brackets or spaces, say): a local path
         }
-        if ((u.getScheme() == null || "file".equals(u.getScheme())) && !java.nio.file.Files.exists(SparkSampling.localCopy(uri))) {
+        if ((u == null || u.getScheme() == null || "file".equals(u.getScheme())) && !java.nio.file.Files.exists(SparkSampling.localCopy(uri))) {
             throw new UserException(option + " " + uri + ": no such file");
         }
     }

@@ -83,7 +83,7 @@ public final class SparkEvalMain {
         spark.sparkContext().setLogLevel("WARN");
         try {
             long t0 = System.nanoTime();
-            Dataset<Row> rows = spark.read().parquet(samples);
+            Dataset<Row> rows = spark.read().parquet(JobArgs.literal(samples));
             Result r = evaluate(rows, classifier, ref, batch);
             double sec = (System.nanoTime() - t0) / 1e9;
             print(r, samples, classifier, reference, rows.rdd().getNumPartitions(), spark.sparkContext().master(), sec);

@@ -68,7 +68,7 @@ public final class SparkSampleMain {
                     n / sec, p, spark.sparkContext().master(), a.get("--out"));
             if (grid != null) {
                 // read back from the Parquet just written: the samples are not drawn twice
-                List<Row> first = spark.read().parquet(a.get("--out")).filter("index < " + gridN).orderBy("index")
+                List<Row> first = spark.read().parquet(JobArgs.literal(a.get("--out"))).filter("index < " + gridN).orderBy("index")
                         .select("png", "values").collectAsList();
                 SparkSampling.Grid g = SparkSampling.grid(first);
                 if (g == null) {

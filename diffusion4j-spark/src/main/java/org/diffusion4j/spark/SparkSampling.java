@@ -187,7 +187,12 @@ public final class SparkSampling {
 
     /** As {@link #localCopy(String)}; {@code what} names the file in a refusal. */
     static Path localCopy(String uri, String what) {
-        URI u = URI.create(uri);
+        URI u;
+        try {
+            u = URI.create(uri);
+        } catch (IllegalArgumentException e) {
+            return Path.of(uri); // not a URI (brackets or spaces in a local path): the local file itself
+        }
         if (u.getScheme() == null || "file".equals(u.getScheme())) {
             return u.getScheme() == null ? Path.of(uri) : Path.of(u);
         }

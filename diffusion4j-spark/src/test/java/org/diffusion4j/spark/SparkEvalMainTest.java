@@ -76,10 +76,10 @@ class SparkEvalMainTest {
         }
         SparkSession spark = SparkSession.builder().master("local[2]").appName("diffusion4j-test")
                 .config("spark.ui.enabled", "false").getOrCreate();
-        String out = dir.resolve("samples.parquet").toString();
+        String out = dir.resolve("samples[1].parquet").toString(); // brackets: read as a folder, not a Hadoop glob
         try {
             spark.createDataFrame(rows, SparkSampling.SCHEMA).repartition(3).write().parquet(out);
-            Dataset<Row> back = spark.read().parquet(out);
+            Dataset<Row> back = spark.read().parquet(JobArgs.literal(out));
             assertTrue(back.rdd().getNumPartitions() >= 2, "several partitions");
             SparkEvalMain.Result r = SparkEvalMain.evaluate(back, CLASSIFIER, reference, 64);
             assertEquals(n, r.moments().count());
