@@ -223,8 +223,10 @@ public final class SampleCommand implements Callable<Integer> {
             if (traj != null && gif != null) {
                 GifWriter.write(gif, traj.frames(), 60, 1500, true);
             }
-            System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per batch of %d%s) -> %s%n",
-                    n, seconds, built.description(), s.networkCalls(), Math.min(batch, n), ConditionalSampling.describe(guide), out);
+            // exact: each call has the chunk's rows, whatever the batch
+            String per = request.exactChunk() > 0 ? "chunk of " + request.exactChunk() : "batch of " + Math.min(batch, n);
+            System.out.printf(Locale.ROOT, "%d samples in %.1f s (%s, %d network calls per %s%s) -> %s%n",
+                    n, seconds, built.description(), s.networkCalls(), per, ConditionalSampling.describe(guide), out);
             return 0;
         }
     }

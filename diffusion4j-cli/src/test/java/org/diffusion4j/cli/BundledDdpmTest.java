@@ -44,6 +44,9 @@ class BundledDdpmTest {
         assertTrue(sample(out, "--run", bundled.toString(), "--steps", "3").contains("SDE-DPM-Solver++(2M), 3 steps (trailing), eta 1.1"),
                 "the same, named by path");
         assertTrue(sample(out, "--sampler", "ddim", "--steps", "3").contains("DDIM, eta 1.0"), "DDIM on the bundled model takes eta 1");
+        // exact sampling calls the network with chunks of 32 rows, whatever the batch; --no-exact with the batch
+        assertTrue(sample(out, "--steps", "2", "--batch", "7").contains("2 network calls per chunk of 32)"), "exact: calls per chunk");
+        assertTrue(sample(out, "--steps", "2", "--batch", "7", "--no-exact").contains("2 network calls per batch of 2)"), "not exact: per batch");
     }
 
     /** The README's library snippet, Ddpm.load(bundled).sample(n), draws the digits of 'sample --n n'. */
