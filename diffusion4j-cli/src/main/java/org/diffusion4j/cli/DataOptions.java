@@ -68,6 +68,17 @@ public final class DataOptions {
         return plan.inputTree("--data", pathOf(spec)).input("--labels", labels);
     }
 
+    /** These options as a command line gives them (for another command on the same data). */
+    java.util.List<String> args() {
+        java.util.List<String> a = new java.util.ArrayList<>(java.util.List.of("--data", spec, "--image-size",
+                Integer.toString(imageSize), "--channels", Integer.toString(channels), "--toy-n", Integer.toString(toyN),
+                "--subset", Integer.toString(subset)));
+        if (labels != null) {
+            a.addAll(java.util.List.of("--labels", labels.toString()));
+        }
+        return a;
+    }
+
     /** What is saved in config.json so that --resume opens the same data. */
     public JsonObject describe(long seed) {
         JsonObject o = new JsonObject();

@@ -77,6 +77,13 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             + "channel), and every checkpoint carries the autoencoder, so that 'sample --run' decodes. docs/fast-training.md")
     Path latent;
 
+    @Option(names = "--recipe", paramLabel = "NAME", description = "latent: an autoencoder ('ae train') for the first "
+            + "30% of a --minutes budget into OUT/autoencoder, then a DDPM on its latents for the rest (v-prediction, a "
+            + "one-level U-Net at the latent's size: --ch 64 --ch-mult 1 --num-res-blocks 2, attention, no dropout, batch 128, "
+            + "lr 1e-3, unless given); the default for a --minutes budget on images without --preset or --latent. "
+            + "pixel: the U-Net of docs/unet.md on the pixels; the default otherwise. docs/fast-training.md")
+    String recipe;
+
     @Mixin
     TrainOptions train;
 
@@ -105,7 +112,94 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
 
     @Override
     public Integer call() throws Exception {
+        if (resume != null && LatentRecipe.pending(resume)) {
+            return LatentRecipe.resume(resume, train.threads, ContinueOptions.given(train.command));
+        }
+        if (resume == null && train.initFrom == null && latentRecipe()) {
+            java.util.List<String> all = train.command.commandLine().getParseResult().originalArgs();
+            // the line as typed after "train" (the tool has no options of its own before it)
+            return LatentRecipe.start(this, runDir("latent"), all.subList(all.indexOf(command()) + 1, all.size()));
+        }
         return TrainRunner.run(this, train.continuation(resume, out));
+    }
+
+    /** Whether this new run takes the latent recipe: asked for, or by default for a --minutes budget on images. */
+    private boolean latentRecipe() {
+        String r = recipe == null ? null : recipe.trim().toLowerCase(Locale.ROOT);
+        if (r != null && !r.equals(LatentRecipe.NAME) && !r.equals("pixel")) {
+            throw new UserException("--recipe must be latent or pixel, got '" + recipe + "'");
+        }
+        if ("pixel".equals(r)) {
+            return false;
+        }
+        if (r == null && (train.minutes == null || unet.preset != null || latent != null)) {
+            return false; // the default takes a budget with no pixel preset or autoencoder of the user's own
+        }
+        if (train.minutes == null) {
+            throw new UserException("--recipe latent shares a --minutes budget between the autoencoder and the DDPM; give --minutes");
+        }
+        if (latent != null || unet.preset != null) {
+            throw new UserException((latent != null ? "--latent" : "--preset") + " does not go with --recipe latent, which trains "
+                    + "its own autoencoder and a one-level latent U-Net; leave it out, or give --recipe pixel");
+        }
+        DataSet d = data.open(train.seed());
+        if (!d.isImage()) {
+            if (r == null) {
+                return false; // points keep their MLP
+            }
+            throw new UserException("--recipe latent encodes images, and " + d.name() + " has rows of another shape");
+        }
+        // refused now, not after the autoencoder's share of the budget
+        int batch = Math.max(train.batch != null ? train.batch : LatentRecipe.BATCH, LatentRecipe.AE_BATCH);
+        if (d.size() < batch) {
+            throw new UserException("the latent recipe trains batches of " + batch + " and " + d.name() + " has " + d.size()
+                    + " images; give more images, or --recipe pixel with --batch at most " + d.size());
+        }
+        return true;
+    }
+
+    /**
+     * The DDPM phase of the latent recipe: this command's options on the latents of the autoencoder
+     * in {@code ae}, the recipe's values where none was given, the budget counted from {@code budgetOriginNanos}.
+     */
+    int latentPhase(Path ae, long budgetOriginNanos) throws Exception {
+        latent = ae;
+        latentRecipe = true;
+        out = ae.getParent(); // the recipe's folder, also where no --out was given
+        unet.ch = unet.ch != null ? unet.ch : LatentRecipe.CH;
+        unet.chMult = unet.chMult != null ? unet.chMult : new int[] {1};
+        unet.numResBlocks = unet.numResBlocks != null ? unet.numResBlocks : 2;
+        unet.dropout = unet.dropout != null ? unet.dropout : 0f;
+        train.batch = train.batch != null ? train.batch : LatentRecipe.BATCH;
+        train.lr = train.lr != null ? train.lr : LatentRecipe.LR;
+        prediction = prediction != null ? prediction : "v";
+        return TrainRunner.run(this, train.continuation(null, out), budgetOriginNanos);
+    }
+
+    /** Set by {@link #latentPhase}: the recipe fills in attention at the latent's size and its sampler. */
+    private boolean latentRecipe;
+
+    /** --out, or runs/DATA-NAME. */
+    Path runDir(String name) {
+        return out != null ? out : Path.of("runs", data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + name);
+    }
+
+    /** The options of this command that an autoencoder of the same data takes (data, seed, threads, logging). */
+    java.util.List<String> autoencoderArgs() {
+        java.util.List<String> a = new java.util.ArrayList<>(data.args());
+        a.addAll(java.util.List.of("--seed", Long.toString(train.seed())));
+        if (train.threads != null) {
+            a.addAll(java.util.List.of("--threads", Integer.toString(train.threads)));
+        }
+        if (train.logEvery != null) {
+            a.addAll(java.util.List.of("--log-every", Integer.toString(train.logEvery)));
+        }
+        return a;
+    }
+
+    /** The --minutes budget of this command. */
+    double minutes() {
+        return train.minutes;
     }
 
     @Override
@@ -129,8 +223,8 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         Objective objective = objective();
         DataSet d = data.open(train.seed());
         boolean vectors = !d.isImage();
-        Path dir = out != null ? out : Path.of("runs", (data.spec.replaceAll("[^A-Za-z0-9]+", "-") + "-" + unet.presetName()));
-        TrainRunner.requireFresh(data.addTo(OutputPaths.plan()).input("--latent", latent), dir, command());
+        Path dir = runDir(unet.presetName());
+        TrainRunner.requireFresh(data.addTo(OutputPaths.plan()).input("--latent", latentRecipe ? null : latent), dir, command());
         LatentSpace space = null;
         if (latent != null) {
             if (!d.isImage()) {
@@ -143,6 +237,9 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
             d = space.scaled(z, d);
             System.err.printf(java.util.Locale.ROOT, "encoded %d images into %s latents in %.1f s%n", d.size(),
                     java.util.Arrays.toString(d.rowShape()), (System.nanoTime() - t0) / 1e9);
+        }
+        if (latentRecipe && unet.attn == null) {
+            unet.attn = new int[] {(int) d.height()}; // attention at the latent's (only) resolution
         }
         DdpmSpec spec;
         if (d.isImage()) {
@@ -164,6 +261,9 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         requireLabels(spec, d);
         requireLabelDropoutFits(spec);
         Ddpm ddpm = Ddpm.create(spec, m, train.seed());
+        if (latentRecipe) {
+            ddpm.setDefaultSampler(LatentRecipe.SAMPLER);
+        }
         return session(ddpm, d, data.describe(train.seed()).toString(), labelDropout(null), cfg, dir,
                 "training " + spec + " on " + d.name() + " (" + d.size() + " rows) into " + dir, space);
     }
@@ -192,7 +292,12 @@ public final class TrainCommand implements Callable<Integer>, TrainFamily {
         }
         requireLabels(spec, d);
         requireLabelDropoutFits(spec);
-        return session(Ddpm.create(spec, m, 0), d, model.getAsJsonObject("data").toString(), labelDropout(model),
+        Ddpm ddpm = Ddpm.create(spec, m, 0);
+        if (model.has("sampling")) { // the recommended sampler a recipe recorded
+            ddpm.setDefaultSampler(org.diffusion4j.diffusion.SamplerSettings.fromJson(
+                    model.getAsJsonObject("sampling").get("sampler").toString()));
+        }
+        return session(ddpm, d, model.getAsJsonObject("data").toString(), labelDropout(model),
                 withPrecision(r.config()), r.dir(), null, space);
     }
 

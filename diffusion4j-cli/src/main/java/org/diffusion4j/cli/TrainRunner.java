@@ -37,6 +37,14 @@ final class TrainRunner {
 
     /** Runs the family's train command; returns the exit code (130 if stopped by a signal). */
     static int run(TrainFamily family, ContinueOptions options) throws Exception {
+        return run(family, options, Main.commandStartNanos());
+    }
+
+    /**
+     * As {@link #run(TrainFamily, ContinueOptions)}, a --minutes budget counted from {@code budgetOriginNanos}
+     * ({@link System#nanoTime()}'s scale) instead of the command's start: a later phase of a command.
+     */
+    static int run(TrainFamily family, ContinueOptions options, long budgetOriginNanos) throws Exception {
         if (options.resume() != null && options.initFrom() != null) {
             throw new UserException("give either --resume (continue a run in its folder) or --init-from (start a new run from one), not both");
         }
@@ -47,7 +55,7 @@ final class TrainRunner {
         try (NDManager m = org.diffusion4j.TorchRuntime.newManager(family.device())) {
             if (!options.continues()) {
                 TrainFamily.Session s = family.start(m);
-                return train(family, s, null, m);
+                return train(family, s, null, m, budgetOriginNanos);
             }
             RunFolder.Continuation c = continuation(family, options, m);
             if (options.resume() != null) {
@@ -55,7 +63,7 @@ final class TrainRunner {
                 c = c.withConfig(options.override().apply(c.config(), c.done()));
             }
             TrainFamily.Session s = family.reopen(c, m);
-            return train(family, s, c.withConfig(s.config()), m);
+            return train(family, s, c.withConfig(s.config()), m, budgetOriginNanos);
         }
     }
 
@@ -115,7 +123,8 @@ final class TrainRunner {
                 + String.format(Locale.ROOT, "%.3g", e.rateNow()) + ", its rate now)";
     }
 
-    private static int train(TrainFamily f, TrainFamily.Session s, RunFolder.Continuation c, NDManager m) throws Exception {
+    private static int train(TrainFamily f, TrainFamily.Session s, RunFolder.Continuation c, NDManager m, long budgetOrigin)
+            throws Exception {
         Path dir = s.dir();
         try (s) {
             Trainer.Result r;
@@ -124,7 +133,7 @@ final class TrainRunner {
                     System.err.println(c.fallback());
                 }
                 System.err.println(s.banner() != null ? s.banner() : c.describe());
-                folder.attach(trainer, Main.commandStartNanos()).addListener(TrainListeners.lossCurve(folder))
+                folder.attach(trainer, budgetOrigin).addListener(TrainListeners.lossCurve(folder))
                         .addListener(TrainListeners.progress(Progress.Mode.AUTO));
                 if (c != null) {
                     c.restoreInto(trainer);

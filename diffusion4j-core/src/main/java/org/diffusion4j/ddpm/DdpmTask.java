@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Block;
 import com.google.gson.JsonObject;
+import org.diffusion4j.diffusion.SamplerSettings;
 import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -117,6 +118,10 @@ public final class DdpmTask implements TrainingTask {
         }
         if (ddpm.isConditional()) {
             o.addProperty("labelDropout", labelDropout);
+        }
+        if (!ddpm.defaultSampler().equals(SamplerSettings.ddpm())) {
+            // a recipe's recommended sampler goes with its checkpoints, so 'sample --run' uses it
+            o.add(Ddpm.SAMPLING, ddpm.describe().get(Ddpm.SAMPLING));
         }
         return o.toString();
     }
