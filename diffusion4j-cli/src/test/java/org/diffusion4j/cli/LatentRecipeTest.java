@@ -80,6 +80,17 @@ class LatentRecipeTest {
     }
 
     @Test
+    void theShippedOneHourModelIsALatentDdpmThatServeRefusesInOneLine() {
+        Path model = BundledModels.directory().resolve("ddpm-mnist-1h.safetensors");
+        try (Ddpm d = Ddpm.load(model)) {
+            assertArrayEquals(new long[] {4, 7, 7}, d.spec().rowShape());
+            assertEquals(LatentRecipe.SAMPLER, d.defaultSampler(), "the file recommends the sampler it was measured with");
+        }
+        CliErrorsTest.assertOneLineError(CliErrorsTest.run("serve", "--model", model.toString(), "--port", "0"),
+                "the page does not decode latents yet");
+    }
+
+    @Test
     void theRecipeIsRefusedWhereItCannotApply(@TempDir Path dir) throws IOException {
         String out = dir.resolve("x").toString();
         CliErrorsTest.assertOneLineError(CliErrorsTest.run("train", "--recipe", "latent", "--steps", "10", "--out", out),

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.diffusion4j.UserException;
+import org.diffusion4j.latent.LatentSpace;
 import org.diffusion4j.ddpm.Ddpm;
 import org.diffusion4j.train.Checkpoint;
 import org.diffusion4j.vae.Vae;
@@ -38,11 +39,19 @@ public final class ModelCatalog implements AutoCloseable {
             throw new UserException(source + ": no model file there (a run folder needs its checkpoint.bin); train or export one first");
         }
         String kind;
+        boolean latent;
         try (NDManager tmp = root.newSubManager()) {
-            kind = Checkpoint.read(file, tmp).kind();
+            Checkpoint c = Checkpoint.read(file, tmp);
+            kind = c.kind();
+            latent = com.google.gson.JsonParser.parseString(c.modelJson()).getAsJsonObject().has(LatentSpace.SECTION);
         }
         if (!Ddpm.KIND.equals(kind) && !Vae.KIND.equals(kind)) {
             throw new UserException(source + ": a " + kind + " model; the page shows DDPMs and VAEs only");
+        }
+        if (latent) {
+            // its x_t and x0Hat are latents: the live view would show them as images
+            throw new UserException(source + ": a latent DDPM (train --minutes on images, or --latent); the page does not "
+                    + "decode latents yet: draw from it with sample --run " + source);
         }
         String name = source.getFileName().toString().replaceFirst("\\.(bin|safetensors)$", "");
         String id = unique(name.replaceAll("[^A-Za-z0-9._-]", "_"));
